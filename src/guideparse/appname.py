@@ -1,0 +1,110 @@
+"""The app's name when the scrape has no title block (pipe scrapes).
+
+The template names the app in fixed sentences ("your IT team manages X accounts
+manually", "X gates SCIM behind …", "X has no native SCIM") and headings ("The X
+pricing problem", "Unlock SCIM for X"). Headings are matched by the heading
+rules; sentences by a spaCy Matcher over tokens, whose patterns live in
+rules/app_names.jsonl. Token patterns absorb punctuation and spacing that would
+make a regex brittle ("Aha!", "Customer.io"), and the Matcher runs only over the
+few lines that can hold such a sentence. spaCy is imported on first use.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .context import Ctx
+from .errors import RulesError
+from .reading import Line
+from .rules import Rules
+
+#: Sections whose first lines may name the app in a template sentence.
+_SENTENCE_SECTIONS = ("strategic_alternative", "cost", "pricing", "call_to_action", "unlock")
+#: Headings that capture {app}.
+_HEADING_SECTIONS = ("pricing", "identity_offer", "call_to_action", "unlock")
+_MAX_NAME_TOKENS = 8
+
+_MATCHERS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    line: Line
+    rule: str
+
+
+def _build(rules: Rules) -> tuple[Any, Any, dict[str, tuple[int, int, bool]]]:
+    """A blank English pipeline and a Matcher, built once per process and rules digest."""
+    cached = _MATCHERS.get(rules.digest)
+    if cached is not None:
+        return cached
+    import spacy
+    from spacy.matcher import Matcher
+
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab, validate=True)
+    meta: dict[str, tuple[int, int, bool]] = {}
+    for line_no, p in rules.app_patterns:
+        idx = next(i for i, t in enumerate(p.pattern) if t == {"NAME": True})
+        tokens = [dict(t) for t in p.pattern]
+        tokens[idx] = {"OP": f"{{1,{_MAX_NAME_TOKENS}}}"}
+        try:
+            matcher.add(p.id, [tokens])
+        except Exception as exc:  # spaCy raises ValueError / MatchPatternError
+            raise RulesError("GP002", f"bad token pattern: {str(exc).splitlines()[0]}",
+                             path=str(rules.directory / "app_names.jsonl"), line=line_no) from None
+        meta[p.id] = (idx, len(p.pattern) - idx - 1, p.anchor == "start")
+    _MATCHERS[rules.digest] = (nlp, matcher, meta)
+    return _MATCHERS[rules.digest]
+
+
+def sentence_candidates(lines: list[Line], rules: Rules) -> list[Candidate]:
+    """Run the Matcher over the given lines (one nlp.pipe batch)."""
+    if not lines:
+        return []
+    nlp, matcher, meta = _build(rules)
+    out: list[Candidate] = []
+    for ln, doc in zip(lines, nlp.pipe(ln.text for ln in lines)):
+        best: dict[str, tuple[int, int]] = {}
+        for match_id, start, end in matcher(doc):
+            rid = nlp.vocab.strings[match_id]
+            before, after, anchored = meta[rid]
+            if anchored and start != 0:
+                continue
+            name_start, name_end = start + before, end - after
+            prev = best.get(rid)
+            # The shortest name wins: "your IT team manages X accounts manually" must not
+            # swallow an earlier sentence that happens to contain the same words.
+            if prev is None or (name_end - name_start) < (prev[1] - prev[0]):
+                best[rid] = (name_start, name_end)
+        for rid, (a, b) in best.items():
+            name = doc[a:b].text.strip(" ,;:")
+            if name:
+                out.append(Candidate(name, ln, rid))
+    return out
+
+
+def find_app_name(ctx: Ctx) -> Candidate | None:
+    """Most frequent candidate over headings and sentences; disagreement is a warning."""
+    page = ctx.page
+    cands: list[Candidate] = []
+    lines: list[Line] = []
+    for section in page.sections:
+        if section.label in _HEADING_SECTIONS and section.captures.get("app"):
+            cands.append(Candidate(section.captures["app"], section.heading, section.rule))
+        if section.label == "unlock" and "app" not in section.captures and section.nonblank:
+            cands.append(Candidate(section.nonblank[0].text, section.nonblank[0], f"{section.rule}:next-line"))
+        if section.label in _SENTENCE_SECTIONS:
+            lines.extend(section.nonblank[:2])
+    cands.extend(sentence_candidates(lines, ctx.rules))
+    if not cands:
+        return None
+    counts = Counter(c.name for c in cands)
+    top = max(counts.values())
+    winner = next(c for c in cands if counts[c.name] == top)
+    if len(counts) > 1:
+        others = ", ".join(f"{n!r}×{k}" for n, k in counts.most_common())
+        ctx.warn("GP502", f"template sentences name different apps ({others}); chose {winner.name!r}", winner.line.no)
+    return winner

@@ -1,0 +1,125 @@
+"""Stage 5: documents -> catalog entries, one per app (slug).
+
+Documents of one app are merged field by field in source-path order: a known
+value fills an unknown or null one (a pipe scrape's ✓ fills a flat scrape's
+`unknown`); list items are matched by identity (IdP name, table title, plan
+name, …), never by position; a list that is a prefix of another (a truncated
+scrape) is filled by the longer one. Where two documents disagree on a known
+value, both are kept in `conflicts`, a GP401 warning is raised, and the value
+of the document listed last wins.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from .models import CatalogEntry, Conflict, DocumentRecord, SourcedWarn
+
+#: How items of a list field are identified, by the key in each item.
+IDENTITY_KEYS = ("idp", "title", "plan", "situation", "app")
+#: Values that mean "not known" and are filled by any known value.
+UNKNOWN = (None, "unknown")
+_NOT_MERGED = {"source", "provenance", "warnings", "schema_version", "slug"}
+
+
+def _identity(item: Any) -> str | None:
+    if isinstance(item, dict):
+        for k in IDENTITY_KEYS:
+            if k in item:
+                return f"{k}={item[k]}"
+    return None
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.conflicts: dict[str, list[dict]] = {}
+        self.origin: dict[str, str] = {}
+
+    def record(self, path: str, old: Any, new: Any, old_src: str, new_src: str) -> None:
+        values = self.conflicts.setdefault(path, [{"value": old, "source": old_src}])
+        values.append({"value": new, "source": new_src})
+
+    def merge(self, a: Any, b: Any, path: str, src_a: str, src_b: str) -> Any:
+        if b in UNKNOWN or (isinstance(b, list) and not b and a not in UNKNOWN):
+            return a
+        if a in UNKNOWN or (isinstance(a, list) and not a):
+            self.origin[path] = src_b
+            return b
+        if isinstance(a, dict) and isinstance(b, dict):
+            out = dict(a)
+            for k, v in b.items():
+                out[k] = self.merge(a.get(k), v, f"{path}.{k}" if path else k,
+                                    self.origin.get(f"{path}.{k}", src_a), src_b)
+            return out
+        if isinstance(a, list) and isinstance(b, list):
+            ids_a = [_identity(x) for x in a]
+            ids_b = [_identity(x) for x in b]
+            if all(ids_a) and all(ids_b):
+                return self._merge_keyed(a, b, path, src_a, src_b)
+            if a == b[:len(a)]:
+                self.origin[path] = src_b
+                return b
+            if b == a[:len(b)]:
+                return a
+        if a == b:
+            return a
+        self.record(path, a, b, self.origin.get(path, src_a), src_b)
+        self.origin[path] = src_b
+        return b
+
+    def _merge_keyed(self, a: list, b: list, path: str, src_a: str, src_b: str) -> list:
+        out = list(a)
+        index = {_identity(x): i for i, x in enumerate(out)}
+        for item in b:
+            ident = _identity(item)
+            key_name, key_value = ident.split("=", 1)  # type: ignore[union-attr]
+            sub = f"{path}[{key_value}]"
+            if ident in index:
+                i = index[ident]
+                out[i] = self.merge(out[i], item, sub, self.origin.get(sub, src_a), src_b)
+            else:
+                index[ident] = len(out)
+                out.append(item)
+                self.origin[sub] = src_b
+        return out
+
+
+def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
+    """Merge the documents of one app (already in source-path order)."""
+    assert docs, "merge_documents needs at least one document"
+    merger = _Merger()
+    first = docs[0]
+    merged: dict[str, Any] = {k: v for k, v in first.model_dump(mode="json").items() if k not in _NOT_MERGED}
+    src0 = first.source.path
+    for doc in docs[1:]:
+        data = {k: v for k, v in doc.model_dump(mode="json").items() if k not in _NOT_MERGED}
+        for k, v in data.items():
+            merged[k] = merger.merge(merged.get(k), v, k, merger.origin.get(k, src0), doc.source.path)
+    warnings: list[SourcedWarn] = []
+    for doc in docs:
+        for w in doc.warnings:
+            warnings.append(SourcedWarn(code=w.code, message=w.message, line=w.line, source=doc.source.path))
+    conflicts = [Conflict(field=f, values=v) for f, v in merger.conflicts.items()]
+    for c in conflicts:
+        shown = " / ".join(f"{_short(v['value'])} ({v['source']})" for v in c.values)
+        warnings.append(SourcedWarn(code="GP401", message=f"{c.field}: documents disagree: {shown}; last one kept"))
+    return CatalogEntry(
+        slug=first.slug,
+        sources=[d.source for d in docs],
+        conflicts=conflicts,
+        warnings=warnings,
+        **merged,
+    )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def build_catalog(docs: Iterable[DocumentRecord]) -> list[CatalogEntry]:
+    """Group documents by slug (sorted) and merge each group."""
+    groups: dict[str, list[DocumentRecord]] = defaultdict(list)
+    for d in docs:
+        groups[d.slug].append(d)
+    return [merge_documents(sorted(groups[s], key=lambda d: d.source.path)) for s in sorted(groups)]

@@ -1,0 +1,115 @@
+"""Command line: thin typer commands over the library.
+
+One place (`main`) turns a GuideparseError into a one-line message and an exit
+status; commands import the library lazily so `--help` starts fast.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import GuideparseError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Turn scraped SaaS identity guides into a clean, versioned catalog.",
+)
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_TROUBLE = 0, 1, 2
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@app.command()
+def extract(
+    inputs: Optional[List[str]] = typer.Argument(None, help="Guide files or folders (default: raw/)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: out/runs/<UTC time>, linked from out/latest)."),
+    rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/)."),
+    max_bytes: int = typer.Option(5 * 1024 * 1024, "--max-bytes", min=1, help="Refuse inputs larger than this."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only."),
+) -> None:
+    """Extract guides into a run folder (documents, catalog, records, manifest).
+
+    Exit status: 0 all inputs ok; 1 some inputs failed (the run is still written);
+    2 usage or rules error (nothing written).
+    """
+    from .rules import load_rules
+    from .run import default_run_dir, point_latest, run_extract
+
+    rules = load_rules(rules_dir)
+    given = inputs or ["raw"]
+    for g in given:
+        if not Path(g).exists() and not Path(g).is_symlink():
+            raise GuideparseError("GP905", "no such file or folder", path=g)
+    base = None
+    if out is None:
+        base = Path("out")
+        out = default_run_dir(base)
+    try:
+        result = run_extract(given, rules, out, max_bytes=max_bytes, on_failure=lambda e: _err(e.one_line()))
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    if base is not None:
+        point_latest(base, out)
+    if not quiet:
+        n = len(result.statuses)
+        rate = n / result.seconds if result.seconds > 0 else 0.0
+        _err(f"{n - result.failed} ok, {result.failed} failed, {len(set(d.slug for d in result.documents))} apps "
+             f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {out}")
+    raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
+
+
+@app.command()
+def schema(
+    kind: str = typer.Argument("document", help="document, catalog or manifest"),
+) -> None:
+    """Print the JSON Schema of a document record (or catalog entry, manifest)."""
+    import json
+
+    from .models import CatalogEntry, DocumentRecord, Manifest
+
+    models = {"document": DocumentRecord, "catalog": CatalogEntry, "manifest": Manifest}
+    if kind not in models:
+        raise GuideparseError("GP906", f"unknown schema {kind!r} (valid: {', '.join(models)})")
+    print(json.dumps(models[kind].model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("rules")
+def rules_cmd(rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder.")) -> None:
+    """Validate the rules and print their digest."""
+    from .rules import load_rules
+
+    r = load_rules(rules_dir)
+    print(f"{r.digest}  {r.directory}  ({len(r.headings)} headings, {len(r.idps)} IdPs, "
+          f"{len(r.cells)} cell values, {len(r.icons)} icons)")
+
+
+class Interrupted(Exception):
+    """Ctrl-C inside a command: reported in one line by `main`."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app; one line and a status for expected errors."""
+    try:
+        app(args=argv, prog_name="guideparse")
+    except SystemExit as exc:  # click's standalone mode ends every command this way
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_TROUBLE)
+    except GuideparseError as exc:
+        _err(exc.one_line())
+        return EXIT_TROUBLE
+    except (KeyboardInterrupt, Interrupted):
+        _err("guideparse: interrupted; the previous output is unchanged")
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""What every section parser shares: the rules, the page, warnings and provenance."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Provenance, Warn
+from .reading import Line
+from .rules import Rules
+from .segment import Page, Section
+
+
+@dataclass
+class Ctx:
+    rules: Rules
+    page: Page
+    warnings: list[Warn] = field(default_factory=list)
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def warn(self, code: str, message: str, line: int | None = None) -> None:
+        self.warnings.append(Warn(code=code, message=message, line=line))
+
+    def trace(self, path: str, first: int | Line, last: int | Line | None, rule: str) -> None:
+        """Record where a value came from: source lines and the rule that read it."""
+        a = first.no if isinstance(first, Line) else first
+        b = a if last is None else (last.no if isinstance(last, Line) else last)
+        self.provenance[path] = Provenance(lines=(a, b), rule=rule)
+
+    def lossy(self, field_name: str) -> bool:
+        """True when this rendering is known to drop the items of `field_name`."""
+        return field_name in self.rules.page.lossy.get(self.page.format, ())
+
+    def empty_section(self, section: Section, field_name: str) -> list | None:
+        """Value for a section present with no items: [] or, if the rendering drops them, None."""
+        if self.page.is_cut(section):
+            self.warn("GP203", f"page stops inside '{section.heading.text}' before any item; {field_name} is null",
+                      section.heading.no)
+            return None
+        if self.lossy(field_name):
+            self.warn("GP202", f"'{section.heading.text}' has no items in this {self.page.format} scrape, "
+                      f"which drops them; {field_name} is null", section.heading.no)
+            return None
+        return []
+
+    def note_cut(self, section: Section, field_name: str) -> None:
+        if self.page.is_cut(section):
+            self.warn("GP203", f"page stops inside '{section.heading.text}'; {field_name} may be incomplete",
+                      section.last_line)

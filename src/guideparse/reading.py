@@ -1,0 +1,84 @@
+"""Stage 1: bytes -> normalised lines.
+
+Decoding is strict UTF-8 (BOM or not), then cp1252 with a warning; line ends may
+be CRLF, CR or LF. Whitespace noise (doubled or trailing spaces, tabs,
+non-breaking and zero-width spaces) is folded here, once, so no later stage and
+no value ever sees it.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .models import Warn
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One source line: its 1-based number and its whitespace-folded text."""
+
+    no: int
+    text: str
+
+
+@dataclass
+class Text:
+    lines: list[Line]
+    encoding: str
+    final_newline: bool
+    cut_mid_char: bool
+    warnings: list[Warn] = field(default_factory=list)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]")
+# Control characters other than whitespace: many of them mean the bytes are not text.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def fold_space(text: str) -> str:
+    """Collapse whitespace runs to one space, drop invisible characters, trim."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
+    """Return (text, encoding, cut_mid_char, warnings) or raise InputError."""
+    if not data.strip():
+        raise InputError("GP901", "empty file", path=path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16", False, []
+        except UnicodeDecodeError:
+            raise InputError("GP902", "undecodable bytes: bad UTF-16", path=path) from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    sample = data[:65536]
+    if b"\x00" in sample or len(_BINARY_BYTES.findall(sample)) > max(8, len(sample) // 200):
+        raise InputError("GP902", "undecodable bytes: binary content, not text", path=path)
+    try:
+        return data.decode("utf-8"), "utf-8", False, []
+    except UnicodeDecodeError as exc:
+        # A scrape cut inside a multi-byte character: keep what precedes it.
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[:exc.start].decode("utf-8"), "utf-8", True, []
+    try:
+        text = data.decode("cp1252")
+        enc = "cp1252"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        enc = "latin-1"
+    return text, enc, False, [Warn(code="GP301", message=f"not valid UTF-8; decoded as {enc}", line=None)]
+
+
+def read_text(data: bytes, path: str) -> Text:
+    """Decode bytes and split them into numbered, whitespace-folded lines."""
+    text, enc, cut, warns = decode(data, path)
+    raw_lines = _LINE_END.split(text)
+    final_newline = raw_lines[-1] == "" if raw_lines else True
+    if final_newline:
+        raw_lines.pop()
+    lines = [Line(i, fold_space(s)) for i, s in enumerate(raw_lines, 1)]
+    return Text(lines=lines, encoding=enc, final_newline=final_newline, cut_mid_char=cut, warnings=warns)

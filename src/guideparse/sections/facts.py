@@ -1,0 +1,87 @@
+"""Label/value sections: "Quick SCIM facts" and "The cost of not automating"."""
+from __future__ import annotations
+
+import re
+
+from ..context import Ctx
+from ..models import CostOfManualManagement, QuickFacts
+from ..rules import LabelField
+from ..segment import Section
+from ..tables import LabelRow, read_label_rows
+
+_NUMBER = re.compile(r"\d[\d,]*")
+_LEADING_WORD = re.compile(r"^([A-Za-z]+)\b")
+
+
+def _labels(fields: list[LabelField]) -> list[tuple[str, str]]:
+    return [(label, f.field) for f in fields for label in f.labels]
+
+
+def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: str) -> bool | int | str | None:
+    """Turn one printed value into its typed value; None when it means 'not shown'."""
+    raw = row.value
+    if not raw or raw.casefold() in {n.casefold() for n in spec.means_null}:
+        return None
+    if spec.type == "text":
+        ctx.trace(path, row.line, None, f"{row.rule}:{spec.field}")
+        return raw
+    if spec.type == "bool":
+        hit = ctx.rules.bools.get(raw.casefold())
+        if hit is None:
+            lead = _LEADING_WORD.match(raw)
+            hit = ctx.rules.bools.get(lead.group(1).casefold()) if lead else None
+        if hit is None:
+            ctx.warn("GP105", f"{spec.field}: {raw!r} is not a yes/no value (BOOL vocabulary)", row.line.no)
+            return None
+        ctx.trace(path, row.line, None, hit[1])
+        return hit[0]
+    m = _NUMBER.search(raw)
+    if m is None:
+        ctx.warn("GP105", f"{spec.field}: no number in {raw!r}", row.line.no)
+        return None
+    ctx.trace(path, row.line, None, f"{row.rule}:{spec.field}")
+    return int(m.group(0).replace(",", ""))
+
+
+def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:
+    if section is None:
+        return None, None
+    specs = {f.field: f for f in ctx.rules.quick_facts}
+    rows, rest = read_label_rows(section.body, _labels(ctx.rules.quick_facts))
+    values: dict[str, object] = {}
+    raw: dict[str, str] = {}
+    for row in rows:
+        if row.field in values:
+            ctx.warn("GP204", f"quick fact {row.label!r} printed twice; first kept", row.line.no)
+            continue
+        raw[row.field] = row.value
+        values[row.field] = read_value(row, specs[row.field], ctx, f"quick_facts.{row.field}")
+    for ln in rest:
+        ctx.warn("GP204", f"unparsed line in quick facts: {ln.text[:80]!r}", ln.no)
+    if not rows and ctx.empty_section(section, "quick_facts") is None:
+        return None, None
+    ctx.note_cut(section, "quick_facts")
+    return QuickFacts(**values), raw
+
+
+def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | None:
+    if section is None:
+        return None
+    rules = ctx.rules.cost
+    specs = {f.field: f for f in rules.figures}
+    rows, rest = read_label_rows(section.body, _labels(rules.figures))
+    values: dict[str, object] = {}
+    for ln in rest:
+        if ln.text.casefold().startswith(rules.basis_prefix.casefold()):
+            basis = ln.text[len(rules.basis_prefix):].strip().rstrip(":").strip()
+            if basis:
+                values["basis"] = basis
+                ctx.trace("cost_of_manual_management.basis", ln, None, "cost.basis")
+    for row in rows:
+        if row.field not in values:
+            values[row.field] = read_value(row, specs[row.field], ctx, f"cost_of_manual_management.{row.field}")
+    if not values:
+        if ctx.empty_section(section, "cost_of_manual_management") is None:
+            return None
+    ctx.note_cut(section, "cost_of_manual_management")
+    return CostOfManualManagement(**values)

@@ -1,0 +1,65 @@
+""""Supported identity providers": one row per IdP with SSO / SCIM cells and notes."""
+from __future__ import annotations
+
+from ..context import Ctx
+from ..models import IdentityProvider
+from ..segment import Section
+from ..tables import Row, Table, cell_term, icon_value, read_tables
+
+
+def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[str, str | None]:
+    """A printed cell -> (value, rule id). Lost or empty cells are 'unknown'."""
+    text = row.cells.get(role)
+    if text is None:
+        return "unknown", None
+    icon = icon_value(text, ctx.rules)
+    if icon is not None:
+        return icon
+    term = cell_term(text, ctx.rules)
+    if term is not None:
+        return term.value, term.id
+    known = ", ".join(sorted({t.text for t in ctx.rules.cells.values()} | set(ctx.rules.icons)))
+    ctx.warn("GP101", f"unknown cell value {text!r} in column {role} of {idp} (known: {known}); "
+             "add it to rules/vocabulary.jsonl", row.line.no)
+    return "unknown", None
+
+
+def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[IdentityProvider] | None:
+    if section is None:
+        return None
+    tables = read_tables(section.body, ctx.rules, kinds=("identity_providers",))
+    if not tables:
+        if section.nonblank:
+            ctx.warn("GP106", "no identity-provider table header found", section.nonblank[0].no)
+        return ctx.empty_section(section, "identity_providers")
+    table = tables[0]
+    out: list[IdentityProvider] = []
+    seen: set[str] = set()
+    for row in table.rows:
+        ctx.warnings.extend(row.warnings)
+        idp = row.cells.get("idp")
+        if not idp:
+            ctx.warn("GP104", f"identity-provider row without an IdP name: {row.line.text[:80]!r}", row.line.no)
+            continue
+        if idp in seen:
+            ctx.warn("GP104", f"IdP {idp!r} listed twice; first row kept", row.line.no)
+            continue
+        seen.add(idp)
+        base = f"identity_providers[{idp}]"
+        ctx.trace(base, row.line, None, table.kind)
+        ctx.trace(f"{base}.idp", row.line, None, row.rules.get("idp", "pipe:cell"))
+        sso, sso_rule = cell_value(row, "sso", table, ctx, idp)
+        scim, scim_rule = cell_value(row, "scim", table, ctx, idp)
+        for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
+            if rule:
+                ctx.trace(f"{base}.{role}", row.line, None, rule)
+        notes = row.cells.get("notes")
+        if notes:
+            ctx.trace(f"{base}.notes", row.line, None, row.rules.get("notes", "pipe:cell"))
+        out.append(IdentityProvider(idp=idp, sso=sso, scim=scim, notes=notes))
+    for extra in tables[1:]:
+        ctx.warn("GP204", "a second identity-provider table in the section was ignored", extra.header.no)
+    if not out and not table.rows:
+        return ctx.empty_section(section, "identity_providers")
+    ctx.note_cut(section, "identity_providers")
+    return out

@@ -1,0 +1,67 @@
+"""List sections: bullets ("Summary of challenges", "Key limitations") and
+title/detail pairs ("Additional constraints")."""
+from __future__ import annotations
+
+from ..context import Ctx
+from ..models import Constraint
+from ..reading import Line
+from ..segment import Section
+
+
+def strip_bullet(text: str, markers: list[str]) -> str | None:
+    """'• item' / '- item' -> 'item'; None when the line is not a bullet."""
+    for m in markers:
+        if text.startswith(m) and len(text) > len(m) and text[len(m)] == " ":
+            return text[len(m):].strip()
+    return None
+
+
+def read_bullets(lines: list[Line], ctx: Ctx, path: str, rule: str) -> tuple[list[str], list[Line]]:
+    """Leading bullet items of a block, and the lines after the first non-bullet."""
+    items: list[str] = []
+    nonblank = [ln for ln in lines if ln.text]
+    for i, ln in enumerate(nonblank):
+        item = strip_bullet(ln.text, ctx.rules.page.bullets)
+        if item is None:
+            return items, nonblank[i:]
+        ctx.trace(f"{path}[{len(items)}]", ln, None, rule)
+        items.append(item)
+    return items, []
+
+
+def parse_bullets(section: Section | None, ctx: Ctx, path: str) -> list[str] | None:
+    if section is None:
+        return None
+    items, rest = read_bullets(section.body, ctx, path, f"{section.rule}:bullet")
+    for ln in rest:
+        ctx.warn("GP204", f"unparsed line in '{section.heading.text}': {ln.text[:80]!r}", ln.no)
+    if not items:
+        return ctx.empty_section(section, path)
+    ctx.note_cut(section, path)
+    return items
+
+
+def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | None:
+    """Lines alternate title, detail."""
+    if section is None:
+        return None
+    lines = section.nonblank
+    if not lines:
+        return ctx.empty_section(section, "constraints")
+    out: list[Constraint] = []
+    for i in range(0, len(lines) - 1, 2):
+        title, detail = lines[i], lines[i + 1]
+        key = f"constraints[{title.text}]"
+        ctx.trace(key, title, detail, f"{section.rule}:title-detail")
+        ctx.trace(f"{key}.detail", detail, None, f"{section.rule}:title-detail")
+        out.append(Constraint(title=title.text, detail=detail.text))
+    if len(lines) % 2:
+        last = lines[-1]
+        if ctx.page.is_cut(section):
+            ctx.warn("GP203", f"constraint {last.text[:60]!r} cut by the end of the page; dropped", last.no)
+        else:
+            ctx.warn("GP204", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
+            ctx.trace(f"constraints[{last.text}]", last, None, f"{section.rule}:title-only")
+            out.append(Constraint(title=last.text, detail=None))
+    ctx.note_cut(section, "constraints")
+    return out

@@ -1,0 +1,63 @@
+"""Plan tables ("Tier comparison", "Pricing structure", "Plan Structure (…)", …).
+
+A plan table is recognised by its header row (Plan / Price / SSO / SCIM), not by
+its title, so a new title wording needs no rule; the title is the heading-like
+line just above the header.
+"""
+from __future__ import annotations
+
+from ..context import Ctx
+from ..models import Plan, PlanTable
+from ..segment import Page
+from ..tables import icon_value, read_tables
+
+
+def _icon_bool(text: str | None, ctx: Ctx, where: str, line: int) -> tuple[bool | None, str | None]:
+    if text is None:
+        return None, None
+    icon = icon_value(text, ctx.rules)
+    if icon is None:
+        ctx.warn("GP101", f"unknown cell value {text!r} in {where} (known: {', '.join(ctx.rules.icons)})", line)
+        return None, None
+    return icon[0] == "yes", icon[1]
+
+
+def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
+    """Every plan table on the page, in page order."""
+    out: list[PlanTable] = []
+    last_section = None
+    for section in page.sections:
+        for table in read_tables(section.body, ctx.rules, kinds=("plans",)):
+            last_section = section
+            title = table.title.text if table.title else None
+            if title is None:
+                ctx.warn("GP106", "plan table without a title line", table.header.no)
+            key = f"pricing[{title}]"
+            ctx.trace(key, table.title or table.header, table.last_line, f"table:plans")
+            plans: list[Plan] = []
+            for row in table.rows:
+                ctx.warnings.extend(row.warnings)
+                name = row.cells.get("plan")
+                if not name:
+                    ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
+                    continue
+                pk = f"{key}.plans[{name}]"
+                ctx.trace(pk, row.line, None, "table:plans")
+                price = row.cells.get("price")
+                if price:
+                    ctx.trace(f"{pk}.price", row.line, None, row.rules.get("price", "pipe:cell"))
+                sso, sso_rule = _icon_bool(row.cells.get("sso"), ctx, f"SSO column of plan {name}", row.line.no)
+                scim, scim_rule = _icon_bool(row.cells.get("scim"), ctx, f"SCIM column of plan {name}", row.line.no)
+                for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
+                    if rule:
+                        ctx.trace(f"{pk}.{role}", row.line, None, rule)
+                plans.append(Plan(plan=name, price=price, sso=sso, scim=scim))
+            out.append(PlanTable(title=title, plans=plans))
+    pricing = page.first("pricing")
+    if not out:
+        if pricing is None:
+            return None
+        return ctx.empty_section(pricing, "pricing")
+    if last_section is not None:
+        ctx.note_cut(last_section, "pricing")
+    return out

@@ -1,0 +1,103 @@
+"""Stage 2: lines -> page (format, truncation, title block, sections).
+
+Cheap line rules only: a section starts at a line that wholly matches a heading
+rule from rules/headings.jsonl and runs to the next one. No NLP here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Warn
+from .reading import Line, Text
+from .rules import Rules
+
+
+@dataclass
+class Section:
+    label: str
+    rule: str
+    heading: Line
+    captures: dict[str, str]
+    body: list[Line]          # includes blank lines: they separate blocks in flat scrapes
+
+    @property
+    def nonblank(self) -> list[Line]:
+        return [ln for ln in self.body if ln.text]
+
+    @property
+    def last_line(self) -> int:
+        nb = self.nonblank
+        return nb[-1].no if nb else self.heading.no
+
+
+@dataclass
+class Page:
+    format: str
+    header: list[Line]                    # lines before the first section heading
+    sections: list[Section]
+    truncated: bool
+    last_line: int | None                 # last complete line kept (truncated pages)
+    warnings: list[Warn] = field(default_factory=list)
+
+    def first(self, label: str) -> Section | None:
+        return next((s for s in self.sections if s.label == label), None)
+
+    def all(self, label: str) -> list[Section]:
+        return [s for s in self.sections if s.label == label]
+
+    def is_cut(self, section: Section) -> bool:
+        """True when the page stops inside this section."""
+        return self.truncated and self.sections and section is self.sections[-1]
+
+
+def is_pipe_row(text: str) -> bool:
+    return len(text) >= 2 and text[0] == "|" and text.rstrip()[-1] == "|"
+
+
+def detect_format(lines: list[Line]) -> str:
+    """text/pipe when markdown table rows are present, else text/flat."""
+    rows = 0
+    for ln in lines:
+        if ln.text.startswith("|") and ln.text.count("|") >= 2:
+            rows += 1
+            if rows >= 2:
+                return "text/pipe"
+    return "text/flat"
+
+
+def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
+    """Split a text into title block and sections; detect and trim truncation."""
+    lines = text.lines
+    warnings: list[Warn] = []
+    fmt = fmt or detect_format(lines)
+
+    end_seen = any(rules.match_line("end_markers", ln.text) for ln in lines if ln.text)
+    last = next((ln for ln in reversed(lines) if ln.text), None)
+    incomplete_last = False
+    if last is not None and (text.cut_mid_char or not text.final_newline) and last is lines[-1]:
+        incomplete_last = text.cut_mid_char or rules.match_line("end_markers", last.text) is None
+    truncated = incomplete_last or not end_seen
+    if incomplete_last:
+        assert last is not None
+        warnings.append(Warn(code="GP303", message=f"incomplete last line dropped: {last.text[:60]!r}", line=last.no))
+        lines = lines[:-1]
+    if truncated:
+        kept = next((ln for ln in reversed(lines) if ln.text), None)
+        warnings.append(Warn(code="GP302", message="page stops mid-way; sections after the cut are null",
+                             line=kept.no if kept else None))
+
+    header: list[Line] = []
+    sections: list[Section] = []
+    current: Section | None = None
+    for ln in lines:
+        hit = rules.match_heading(ln.text) if ln.text else None
+        if hit is not None:
+            heading, caps = hit
+            current = Section(heading.label, heading.id, ln, caps, [])
+            sections.append(current)
+        elif current is None:
+            header.append(ln)
+        else:
+            current.body.append(ln)
+    last_kept = next((ln.no for ln in reversed(lines) if ln.text), None)
+    return Page(fmt, header, sections, truncated, last_kept if truncated else None, warnings)

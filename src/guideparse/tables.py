@@ -1,0 +1,370 @@
+"""The shared table reader: pipe rows, glued rows, label/value rows.
+
+Every table section goes through here, configured by rules/tables.yaml and the
+vocabularies; no section parser writes its own splitting loop.
+
+Flat scrapes glue a row's cells together and lose icon cells
+(`Google WorkspaceJIT onlySAML SSO with …`). A glued row is split left to
+right: a key cell by its vocabulary (longest first) or, failing that, where the
+next column can start; an enumerated cell by the CELL vocabulary; a text cell
+runs until a `starts` pattern of a later column. A vocabulary term only counts
+where it is glued to what follows (no space after it) or ends the row, which is
+what distinguishes the cell `Limited` from notes that begin "Limited SSO …".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .models import Warn
+from .reading import Line
+from .rules import CellTerm, Column, Rules, TableSpec
+from .segment import is_pipe_row
+
+_SEPARATOR_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_HEADING_LIKE_MAX = 120
+
+
+@dataclass
+class Row:
+    line: Line
+    cells: dict[str, str | None]            # role -> cell text (None: absent or lost)
+    rules: dict[str, str]                   # role -> rule id that produced the cell
+    warnings: list[Warn] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    kind: str
+    columns: list[Column]                   # as the header names them, in order
+    header: Line
+    title: Line | None
+    rows: list[Row]
+    pipe: bool
+
+    def has(self, role: str) -> bool:
+        return any(c.role == role for c in self.columns)
+
+    @property
+    def last_line(self) -> int:
+        return self.rows[-1].line.no if self.rows else self.header.no
+
+
+# --------------------------------------------------------------------------- pipe rows
+
+def split_pipe_row(text: str) -> list[str]:
+    """`| a | b | |` -> ['a', 'b', '']; `\\|` is a literal bar inside a cell."""
+    body = text.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    cells = re.split(r"(?<!\\)\|", body)
+    return [" ".join(c.replace("\\|", "|").split()) for c in cells]
+
+
+def is_separator_row(text: str) -> bool:
+    return bool(_SEPARATOR_ROW.match(text))
+
+
+# --------------------------------------------------------------------------- headers
+
+def _header_index(spec: TableSpec) -> list[tuple[str, Column]]:
+    out = [(h.casefold(), c) for c in spec.columns for h in c.headers]
+    out.sort(key=lambda t: -len(t[0]))
+    return out
+
+
+def match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None = None) -> tuple[str, list[Column]] | None:
+    """Recognise a table header row (pipe or glued); return (kind, columns in order)."""
+    pipe = is_pipe_row(text)
+    for kind, spec in rules.tables.items():
+        if kinds is not None and kind not in kinds:
+            continue
+        index = _header_index(spec)
+        cols = _pipe_header(text, index) if pipe else _glued_header(text.casefold(), index)
+        if cols is None:
+            continue
+        roles = [c.role for c in cols]
+        if len(set(roles)) != len(roles):
+            continue
+        if all(c.role in roles for c in spec.columns if c.required):
+            return kind, cols
+    return None
+
+
+def _pipe_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
+    names = dict(index)
+    cells = split_pipe_row(text)
+    cols = [names.get(c.casefold()) for c in cells]
+    if not cells or any(c is None for c in cols):
+        return None
+    return cols  # type: ignore[return-value]
+
+
+def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
+    """`idpssoscimnotes` -> [idp, sso, scim, notes] by greedy longest match with backtracking."""
+    def walk(pos: int) -> list[Column] | None:
+        if pos == len(text):
+            return []
+        for name, col in index:
+            if text.startswith(name, pos):
+                rest = walk(pos + len(name))
+                if rest is not None:
+                    return [col] + rest
+        return None
+
+    if not text or len(text) > 80:
+        return None
+    return walk(0)
+
+
+# --------------------------------------------------------------------------- glued rows
+
+def _glued_term(text: str, pos: int, terms: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Longest vocabulary term at `pos` that is glued to what follows or ends the row."""
+    for term, rid in terms:
+        end = pos + len(term)
+        if text.startswith(term, pos) and (end == len(text) or not text[end].isspace()):
+            return term, rid
+    return None
+
+
+def _is_glue(text: str, q: int) -> bool:
+    """Position q touches the previous character with no space: a cell boundary."""
+    return q > 0 and not text[q - 1].isspace() and text[q - 1] not in "/(-&"
+
+
+def _cell_terms(rules: Rules, role: str | None = None) -> list[tuple[str, str]]:
+    terms = [(t.text, t.id) for t in rules.cells.values() if role is None or role in t.columns]
+    terms.sort(key=lambda t: -len(t[0]))
+    return terms
+
+
+def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple[int, str] | None:
+    """Earliest position >= frm where one of the later columns can begin."""
+    best: tuple[int, str] | None = None
+    for col in later:
+        if col.kind == "cell":
+            for q in range(max(frm, 1), len(text)):
+                if best is not None and q >= best[0]:
+                    break
+                if _is_glue(text, q):
+                    hit = _glued_term(text, q, _cell_terms(rules, col.role))
+                    if hit:
+                        best = (q, hit[1])
+                        break
+        elif col.kind in ("text", "key") and col.starts:
+            for st in rules.starts[col.starts]:
+                for m in st.regex.finditer(text, max(frm, 1)):
+                    q = m.start()
+                    if best is not None and q >= best[0]:
+                        break
+                    if not st.glued or _is_glue(text, q):
+                        best = (q, st.id)
+                        break
+        if col.kind in ("text", "key"):
+            break  # a free-text column hides every column after it
+    return best
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _camel_guess(text: str) -> int | None:
+    """Split `JumpCloudSupported` / `Ping IdentitySSO only` at the last case change of the
+    first word that has one. Only used, with a warning, for names not in the vocabulary."""
+    pos = 0
+    for word in text.split(" "):
+        cuts = [m.start() for m in _CAMEL.finditer(word)]
+        if cuts:
+            return pos + cuts[-1]
+        pos += len(word) + 1
+    return None
+
+
+def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
+    """Split one glued (flat) row into cells, column by column."""
+    text = line.text
+    cells: dict[str, str | None] = {}
+    rids: dict[str, str] = {}
+    warns: list[Warn] = []
+    pos = 0
+    for i, col in enumerate(columns):
+        if pos >= len(text):
+            cells[col.role] = None
+            continue
+        later = columns[i + 1:]
+        if col.kind == "icon":
+            cells[col.role] = None                   # icons do not survive a flat scrape
+        elif col.kind == "key":
+            hit = None
+            if col.vocabulary == "IDP":
+                hit = _glued_term(text, pos, [(t, r) for t, r in rules.idps])
+            if hit:
+                cells[col.role], rids[col.role] = hit[0], hit[1]
+                pos += len(hit[0])
+                continue
+            nxt = _next_start(text, pos + 1, later, rules)
+            if nxt is not None:
+                end, rid = nxt[0], f"split:{nxt[1]}"
+            elif col.vocabulary and any(c.kind == "text" for c in later):
+                guess = _camel_guess(text[pos:])
+                end = pos + guess if guess else len(text)
+                rid = "split:camel-case-guess"
+                warns.append(Warn(code="GP103", line=line.no,
+                                  message=f"{col.vocabulary} name {text[pos:end]!r} is not in rules/vocabulary.jsonl; split guessed at a case change"))
+            else:
+                end, rid = len(text), "split:whole-row"
+            cells[col.role], rids[col.role] = text[pos:end].strip(), rid
+            pos = end
+        elif col.kind == "cell":
+            hit = _glued_term(text, pos, _cell_terms(rules))
+            if hit is None:
+                cells[col.role] = None               # icon lost
+                continue
+            term = rules.cells[hit[0].casefold()]
+            if col.role not in term.columns:
+                cells[col.role] = None               # belongs to a later column
+                continue
+            later_cells = [c for c in later if c.kind == "cell" and c.role in term.columns]
+            follow = _glued_term(text, pos + len(hit[0]), _cell_terms(rules))
+            if later_cells and follow is None:
+                warns.append(Warn(code="GP102", line=line.no,
+                                  message=f"cell value {hit[0]!r} may belong to column {col.role!r} or {later_cells[0].role!r}; left unknown"))
+                cells[col.role] = None
+                for c in later_cells:
+                    cells[c.role] = None
+                pos += len(hit[0])
+                continue
+            cells[col.role], rids[col.role] = hit[0], hit[1]
+            pos += len(hit[0])
+        else:  # text
+            rest_text = [c for c in later if c.kind != "icon"]
+            if rest_text:
+                nxt = _next_start(text, pos + 1, rest_text, rules)
+                end = nxt[0] if nxt else len(text)
+            else:
+                end = len(text)
+            value = text[pos:end].strip()
+            cells[col.role] = value or None
+            rids[col.role] = "glued:text"
+            pos = end
+    return Row(line, cells, rids, warns)
+
+
+def pipe_row(line: Line, columns: list[Column]) -> Row:
+    """Map a `| a | b |` row onto the header's columns; missing cells are None."""
+    values = split_pipe_row(line.text)
+    cells: dict[str, str | None] = {}
+    rids: dict[str, str] = {}
+    for i, col in enumerate(columns):
+        v = values[i] if i < len(values) else None
+        cells[col.role] = v if v else None
+        if v:
+            rids[col.role] = "pipe:cell"
+    warns = []
+    if len(values) > len(columns) and any(values[len(columns):]):
+        warns.append(Warn(code="GP104", line=line.no,
+                          message=f"row has {len(values)} cells for {len(columns)} columns; extra cells ignored"))
+    return Row(line, cells, rids, warns)
+
+
+# --------------------------------------------------------------------------- tables in a block
+
+def _title_before(lines: list[Line], idx: int) -> Line | None:
+    """The heading-like line just before a table header (blank lines skipped)."""
+    j = idx - 1
+    while j >= 0 and not lines[j].text:
+        j -= 1
+    if j < 0:
+        return None
+    t = lines[j].text
+    if is_pipe_row(t) or len(t) > _HEADING_LIKE_MAX or t.endswith((".", ":", "!", "?")):
+        return None
+    return lines[j]
+
+
+def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None) -> list[Table]:
+    """Find every table of the given kinds in a block of lines, with their rows."""
+    tables: list[Table] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        hit = match_header(ln.text, rules, kinds) if ln.text else None
+        if hit is None:
+            i += 1
+            continue
+        kind, cols = hit
+        pipe = is_pipe_row(ln.text)
+        table = Table(kind, cols, ln, _title_before(lines, i), [], pipe)
+        i += 1
+        while i < len(lines):
+            t = lines[i].text
+            if pipe:
+                if not is_pipe_row(t):
+                    break
+                if not is_separator_row(t):
+                    if match_header(t, rules, kinds):
+                        break
+                    table.rows.append(pipe_row(lines[i], cols))
+            else:
+                if not t or rules.match_heading(t) or match_header(t, rules, kinds):
+                    break
+                table.rows.append(split_glued_row(lines[i], cols, rules))
+            i += 1
+        tables.append(table)
+    return tables
+
+
+# --------------------------------------------------------------------------- label/value rows
+
+@dataclass
+class LabelRow:
+    field: str
+    label: str
+    value: str
+    line: Line
+    rule: str
+
+
+def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[list[LabelRow], list[Line]]:
+    """Read `Label Value` (glued) or `| Label | Value |` rows.
+
+    `labels` is [(printed label, field)]; returns matched rows and the lines no
+    label matched (for the caller to report or use).
+    """
+    ordered = sorted(labels, key=lambda t: -len(t[0]))
+    rows: list[LabelRow] = []
+    rest: list[Line] = []
+    for ln in lines:
+        t = ln.text
+        if not t:
+            continue
+        if is_pipe_row(t):
+            if is_separator_row(t):
+                continue
+            cells = split_pipe_row(t)
+            found = next(((lab, f) for lab, f in ordered if cells and cells[0].casefold() == lab.casefold()), None)
+            if found:
+                rows.append(LabelRow(found[1], cells[0], " ".join(c for c in cells[1:] if c), ln, "pipe:label"))
+                continue
+        else:
+            low = t.casefold()
+            found = next(((lab, f) for lab, f in ordered if low.startswith(lab.casefold())), None)
+            if found:
+                rows.append(LabelRow(found[1], t[:len(found[0])], t[len(found[0]):].strip(), ln, "glued:label"))
+                continue
+        rest.append(ln)
+    return rows, rest
+
+
+def icon_value(text: str | None, rules: Rules) -> tuple[str, str] | None:
+    """'✓' -> ('yes', rule id); None when the text is not an icon."""
+    if text is None:
+        return None
+    return rules.icons.get(text.strip())
+
+
+def cell_term(text: str, rules: Rules) -> CellTerm | None:
+    return rules.cells.get(" ".join(text.split()).casefold())

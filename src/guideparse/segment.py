@@ -71,7 +71,9 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     warnings: list[Warn] = []
     fmt = fmt or detect_format(lines)
 
-    end_seen = any(rules.match_line("end_markers", ln.text) for ln in lines if ln.text)
+    end_lines = {ln.text for ln in lines if ln.text and rules.match_line("end_markers", ln.text)
+                 and rules.match_heading(ln.text) is None}
+    end_seen = bool(end_lines) or any(rules.match_line("end_markers", ln.text) for ln in lines if ln.text)
     last = next((ln for ln in reversed(lines) if ln.text), None)
     incomplete_last = False
     if last is not None and (text.cut_mid_char or not text.final_newline) and last is lines[-1]:
@@ -90,6 +92,8 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     sections: list[Section] = []
     current: Section | None = None
     for ln in lines:
+        if ln.text and ln.text in end_lines:
+            continue  # end-of-page chrome ("See how it works") belongs to no section
         hit = rules.match_heading(ln.text) if ln.text else None
         if hit is not None:
             heading, caps = hit

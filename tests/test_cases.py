@@ -1,0 +1,60 @@
+"""Golden cases: every JSON file in tests/cases is a named list of inputs and expected values.
+
+A case gives its input as `file` (under the project root), `text` (lines), `raw`
+(a string, encoded with `encoding`) or `raw_hex`; and either `expected` (dotted
+field -> value) or `error` (the InputError code). `warnings_include` lists codes
+that must be among the record's warnings.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import CASES, ROOT
+from guideparse.errors import InputError
+from guideparse.record import extract_document
+
+
+def _load_cases():
+    for path in sorted(CASES.glob("*.json")):
+        group = json.loads(path.read_text(encoding="utf-8"))
+        for case in group["cases"]:
+            yield pytest.param(case, id=f"{path.stem}:{case['id']}")
+
+
+def _input_bytes(case: dict) -> bytes:
+    if "file" in case:
+        return (ROOT / case["file"]).read_bytes()
+    if "raw_hex" in case:
+        return bytes.fromhex(case["raw_hex"])
+    if "raw" in case:
+        return case["raw"].encode(case.get("encoding", "utf-8"))
+    return ("\n".join(case["text"]) + "\n").encode("utf-8")
+
+
+def _get(record: dict, dotted: str):
+    cur = record
+    for part in dotted.split("."):
+        cur = cur[part]
+    return cur
+
+
+@pytest.mark.parametrize("case", list(_load_cases()))
+def test_case(case, rules):
+    """The record extracted from the case input has the expected values (or fails with the expected code)."""
+    data = _input_bytes(case)
+    path = case.get("file", f"{case['id']}.txt")
+    if "error" in case:
+        with pytest.raises(InputError) as info:
+            extract_document(data, path, rules)
+        assert info.value.code == case["error"]
+        return
+    record = extract_document(data, path, rules).model_dump(mode="json")
+    for key, want in case["expected"].items():
+        assert _get(record, key) == want, key
+    codes = {w["code"] for w in record["warnings"]}
+    for code in case.get("warnings_include", []):
+        assert code in codes, f"{code} not in {sorted(codes)}"
+    if "warnings" in case:
+        assert sorted(codes) == case["warnings"]

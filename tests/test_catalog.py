@@ -1,0 +1,86 @@
+"""Merging the documents of one app into a catalog entry."""
+from __future__ import annotations
+
+from guideparse.catalog import build_catalog, merge_documents
+from guideparse.record import extract_document
+
+FLAT = """Acme SCIM guide
+
+Native SCIM
+
+Summary and recommendation
+
+One paragraph.
+
+Supported identity providers
+
+IdPSSOSCIMNotes
+OktaOIN app with full provisioning
+Google WorkspaceJIT onlySAML SSO with just-in-time provisioning
+
+See how it works
+"""
+
+PIPE = """Summary and recommendation
+One paragraph.
+The strategic alternative
+Acme has no native SCIM.
+Supported identity providers
+| IdP | SSO | SCIM | Notes |
+|---|---|---|---|
+| Okta | ✓ | ✓ | OIN app with full provisioning |
+| Google Workspace | ✓ | JIT only | SAML SSO with just-in-time provisioning |
+| OneLogin | ✓ | ❌ | SSO only |
+See how it works
+"""
+
+
+def _doc(text: str, path: str, rules):
+    return extract_document(text.encode(), path, rules)
+
+
+def test_pipe_icons_fill_flat_unknowns(rules):
+    """A pipe scrape's ✓ fills a flat scrape's `unknown`; new rows are added; badge comes from the flat scrape."""
+    entry = merge_documents([_doc(FLAT, "a/acme.flat.txt", rules), _doc(PIPE, "a/acme.pipe.txt", rules)])
+    rows = {r.idp: (r.sso, r.scim) for r in entry.identity_providers}
+    assert rows == {"Okta": ("yes", "yes"), "Google Workspace": ("yes", "jit_only"), "OneLogin": ("yes", "no")}
+    assert entry.badge == "Native SCIM"
+    assert entry.strategic_alternative == "Acme has no native SCIM."
+    assert entry.conflicts == []
+    assert [s.path for s in entry.sources] == ["a/acme.flat.txt", "a/acme.pipe.txt"]
+
+
+def test_disagreement_is_a_conflict_and_last_wins(rules):
+    """Two known values that differ are both kept in `conflicts`, with a GP401 warning; the last document wins."""
+    other = PIPE.replace("| OneLogin | ✓ | ❌ | SSO only |", "| OneLogin | ✓ | ✓ | SCIM app |")
+    entry = merge_documents([_doc(PIPE, "a/1.txt", rules), _doc(other, "a/2.txt", rules)])
+    fields = {c.field: c.values for c in entry.conflicts}
+    assert set(fields) == {"identity_providers[OneLogin].scim", "identity_providers[OneLogin].notes"}
+    assert fields["identity_providers[OneLogin].scim"] == [{"value": "no", "source": "a/1.txt"},
+                                                          {"value": "yes", "source": "a/2.txt"}]
+    assert {r.idp: r.scim for r in entry.identity_providers}["OneLogin"] == "yes"
+    assert any(w.code == "GP401" and "OneLogin" in w.message for w in entry.warnings)
+
+
+def test_one_document_is_itself(rules):
+    """With one document per app, the entry equals that document (bar source/sources)."""
+    doc = _doc(FLAT, "x.txt", rules)
+    entry = merge_documents([doc])
+    a = doc.model_dump(mode="json", exclude={"source", "provenance", "warnings"})
+    b = entry.model_dump(mode="json", exclude={"sources", "provenance", "warnings", "conflicts"})
+    assert a == b
+
+
+def test_truncated_list_is_filled_not_conflicting(rules):
+    """A summary cut short by truncation is a prefix of the whole one: filled, no conflict."""
+    whole = _doc("Summary and recommendation\n\nOne.\n\nTwo.\n\nSee how it works\n", "b.txt", rules)
+    cut = _doc("Summary and recommendation\n\nOne.\n\nTw", "a.txt", rules)
+    entry = merge_documents([cut, whole])
+    assert entry.summary == ["One.", "Two."]
+    assert entry.conflicts == []
+
+
+def test_catalog_sorted_by_slug(rules):
+    """build_catalog groups by slug and sorts entries by slug."""
+    docs = [_doc(PIPE.replace("Acme", "Zed"), "z.txt", rules), _doc(PIPE, "a.txt", rules)]
+    assert [e.slug for e in build_catalog(docs)] == ["acme", "zed"]

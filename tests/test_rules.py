@@ -1,0 +1,149 @@
+"""Rules are data: validated on load with file and line, digested, extensible without code."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ROOT
+from guideparse.errors import RulesError
+from guideparse.record import extract_document
+from guideparse.rules import load_rules
+
+
+@pytest.fixture
+def rules_copy(tmp_path):
+    d = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", d)
+    return d
+
+
+def _append(path, line: str) -> int:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+BAD_JSONL = [
+    ("headings.jsonl", '{"label": "sumary", "pattern": "Summary", "id": "h.x"}', "unknown section label 'sumary' (valid: summary,"),
+    ("headings.jsonl", '{"label": "summary", "pattern": "For {ap}", "id": "h.x"}', "unknown placeholder {ap}"),
+    ("headings.jsonl", '{"label": "summary", "pattern": "Summary and recommendation", "id": "heading.summary"}', "duplicate rule id"),
+    ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "Partial!", "columns": ["sso"], "id": "c.x"}', "snake_case"),
+    ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["notes"], "id": "c.x"}', "CELL columns"),
+    ("vocabulary.jsonl", '{"label": "IDP", "pattern": "Okta", "id": "idp.okta2"}', "listed twice"),
+    ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": "i.x", "extra": 1}', "extra"),
+    ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": ', "invalid JSON"),
+    ("app_names.jsonl", '{"label": "APP_NAME", "id": "a.x", "pattern": [{"LOWER": "foo"}, {"LOWER": "bar"}]}', "exactly one"),
+    ("app_names.jsonl", '{"label": "APP_NAME", "id": "a.x", "pattern": [{"NAME": true}, {"LOWR": "bar"}]}', "unknown token attribute 'LOWR'"),
+]
+
+
+@pytest.mark.parametrize("name,line,message", BAD_JSONL, ids=[m for _, _, m in BAD_JSONL])
+def test_bad_jsonl_entry_names_file_and_line(rules_copy, name, line, message):
+    """A bad JSONL entry is refused with its file, its line and what is wrong."""
+    n = _append(rules_copy / name, line)
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.path == str(rules_copy / name)
+    assert info.value.line == n
+    assert message in info.value.message
+
+
+@pytest.mark.parametrize("old,new,line_of,message", [
+    ("type: bool}", "type: boolean}", "scim_available", "Input should be 'bool', 'text' or 'int'"),
+    ("field: sso_protocol,", "field: sso_protocl,", "sso_protocl", "unknown quick_facts field 'sso_protocl'"),
+    ("starts: price,", "starts: prices,", "starts: prices", "unknown starts 'prices'"),
+    ("pattern: '[$€£¥₹]'", "pattern: '[$€£'", "price.currency", "bad regular expression"),
+    ("  identity_providers:\n    columns:", "  identity_providers:\n    columns: [", "columns: [", "invalid YAML"),
+])
+def test_bad_yaml_entry_names_file_and_line(rules_copy, old, new, line_of, message):
+    """A bad YAML entry is refused with its file and the line of the offending entry."""
+    path = rules_copy / "tables.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.path == str(path)
+    assert message in info.value.message
+    want = next(i for i, l in enumerate(text.splitlines(), 1) if line_of in l)
+    assert info.value.line is not None and abs(info.value.line - want) <= 1
+
+
+def test_missing_rules_folder(tmp_path):
+    """A rules folder that does not exist is a rules error, not a traceback."""
+    with pytest.raises(RulesError, match="GP001"):
+        load_rules(tmp_path / "nope")
+
+
+def test_digest_follows_content(rules_copy):
+    """The digest recorded in each run changes with any rules change, and only then."""
+    a = load_rules(rules_copy).digest
+    assert load_rules(rules_copy).digest == a
+    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
+    assert load_rules(rules_copy).digest != a
+
+
+# ---- extensibility: each is a rules change alone, no code change between them
+
+PAGE = """Supported identity providers
+
+IdPSSOSCIMNotes
+JumpCloudPartialSAML with partial provisioning
+
+Pricing tiers at a glance
+
+Intro.
+
+See how it works
+"""
+
+PIPE_PAGE = """Supported identity providers
+| IdP | SSO | SCIM | Notes |
+|---|---|---|---|
+| Okta | ✓ | Partial | Some notes |
+See how it works
+"""
+
+
+def test_new_idp_is_a_rules_change(rules_copy):
+    """A new IdP name splits glued rows exactly once it is in vocabulary.jsonl."""
+    page = "Supported identity providers\n\nIdPSSOSCIMNotes\nPingIDSSO only\n\nSee how it works\n".encode()
+    before = extract_document(page, "p.txt", load_rules(rules_copy))
+    assert before.identity_providers[0].idp == "Ping"  # guessed at a case change, with a warning
+    assert "GP103" in {w.code for w in before.warnings}
+    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "PingID", "id": "idp.pingid"}')
+    after = extract_document(page, "p.txt", load_rules(rules_copy))
+    assert after.identity_providers[0].idp == "PingID"
+    assert after.identity_providers[0].notes == "SSO only"
+    assert "GP103" not in {w.code for w in after.warnings}
+
+
+def test_new_cell_value_is_a_rules_change(rules_copy):
+    """A new cell value ("Partial") is read in both renderings once it is in vocabulary.jsonl."""
+    before = extract_document(PIPE_PAGE.encode(), "p.txt", load_rules(rules_copy))
+    assert before.identity_providers[0].scim == "unknown"
+    assert "GP101" in {w.code for w in before.warnings}
+    _append(rules_copy / "vocabulary.jsonl",
+            '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["scim"], "id": "cell.partial"}')
+    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
+    r = load_rules(rules_copy)
+    pipe = extract_document(PIPE_PAGE.encode(), "p.txt", r)
+    assert pipe.identity_providers[0].scim == "partial"
+    flat = extract_document(PAGE.encode(), "f.txt", r)
+    assert (flat.identity_providers[0].idp, flat.identity_providers[0].scim, flat.identity_providers[0].notes) == (
+        "JumpCloud", "partial", "SAML with partial provisioning")
+
+
+def test_new_heading_wording_is_a_rules_change(rules_copy):
+    """A new heading wording starts its section once it is in headings.jsonl."""
+    page = "Summary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n".encode()
+    before = extract_document(page, "p.txt", load_rules(rules_copy))
+    assert before.summary == ["One.", "Our recommendation in brief", "Brief."]
+    _append(rules_copy / "headings.jsonl",
+            '{"label": "bottom_line", "pattern": "Our recommendation in brief", "id": "heading.bottom-line-brief"}')
+    after = extract_document(page, "p.txt", load_rules(rules_copy))
+    assert after.summary == ["One."]
+    assert after.bottom_line == "Brief."
+    assert after.provenance["bottom_line"].rule == "heading.bottom-line-brief:paragraphs-joined"

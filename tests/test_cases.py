@@ -2,8 +2,8 @@
 
 A case gives its input as `file` (under the project root), `text` (lines), `raw`
 (a string, encoded with `encoding`) or `raw_hex`; and either `expected` (dotted
-field -> value) or `error` (the InputError code). `warnings_include` lists codes
-that must be among the record's warnings.
+field -> value) or `error` (the InputError code). `warnings_include` /
+`warnings_exclude` list codes that must / must not be among the record's warnings.
 """
 from __future__ import annotations
 
@@ -56,5 +56,7 @@ def test_case(case, rules):
     codes = {w["code"] for w in record["warnings"]}
     for code in case.get("warnings_include", []):
         assert code in codes, f"{code} not in {sorted(codes)}"
+    for code in case.get("warnings_exclude", []):
+        assert code not in codes, f"unexpected {code}: {record['warnings']}"
     if "warnings" in case:
         assert sorted(codes) == case["warnings"]

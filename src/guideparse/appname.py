@@ -66,7 +66,7 @@ def sentence_candidates(lines: list[Line], rules: Rules) -> list[Candidate]:
         return []
     nlp, matcher, meta = _build(rules)
     out: list[Candidate] = []
-    for ln, doc in zip(lines, nlp.pipe(ln.text for ln in lines)):
+    for ln, doc in zip(lines, nlp.pipe(ln.text for ln in lines), strict=True):
         best: dict[str, tuple[int, int]] = {}
         for match_id, start, end in matcher(doc):
             rid = nlp.vocab.strings[match_id]

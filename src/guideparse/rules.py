@@ -103,22 +103,14 @@ class LinePattern(_Strict):
         return v
 
 
-class HeadingRule(_Strict):
+class HeadingRule(LinePattern):
     label: str
-    pattern: str = Field(min_length=1)
-    id: str = Field(min_length=1)
 
     @field_validator("label")
     @classmethod
     def _known_label(cls, v: str) -> str:
         if v not in SECTION_LABELS:
             raise ValueError(f"unknown section label {v!r} (valid: {', '.join(SECTION_LABELS)})")
-        return v
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, v: str) -> str:
-        compile_line_pattern(v)
         return v
 
 
@@ -286,11 +278,12 @@ def _line_for(loc: tuple, lines: dict[tuple, int]) -> int | None:
     return None
 
 
-def _load_yaml_model(path: Path, model: type[BaseModel], shown: str) -> BaseModel:
+def _load_yaml_model(path: Path, model: type[BaseModel], shown: str) -> tuple[Any, dict[tuple, int]]:
+    """Validate a YAML rules file; return the model and the node-path -> line map."""
     text = _read(path, shown)
     data, lines = _yaml_with_lines(text, shown)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), lines
     except ValidationError as exc:
         loc, msg = _first_error(exc)
         raise RulesError("GP002", msg, path=shown, line=_line_for(loc, lines)) from None
@@ -375,6 +368,26 @@ class Rules:
     def cell_values(self) -> frozenset[str]:
         return frozenset(BASE_CELL_VALUES) | {t.value for t in self.cells.values()}
 
+    @cached_property
+    def cell_terms(self) -> list[tuple[str, str]]:
+        """Every CELL term as (text, rule id), longest first."""
+        return sorted(((t.text, t.id) for t in self.cells.values()), key=lambda t: -len(t[0]))
+
+    @cached_property
+    def cell_terms_by_column(self) -> dict[str, list[tuple[str, str]]]:
+        """CELL terms allowed in each IdP column, longest first."""
+        return {col: [(t, r) for t, r in self.cell_terms if col in self.cells[t.casefold()].columns]
+                for col in IDP_CELL_COLUMNS}
+
+    @cached_property
+    def header_index(self) -> dict[str, list[tuple[str, "Column"]]]:
+        """Per table kind: (casefolded header name, column), longest name first."""
+        out = {}
+        for kind, spec in self.tables.items():
+            pairs = [(h.casefold(), c) for c in spec.columns for h in c.headers]
+            out[kind] = sorted(pairs, key=lambda t: -len(t[0]))
+        return out
+
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
             return None
@@ -418,8 +431,8 @@ def load_rules(directory: str | Path | None = None) -> Rules:
     headings_raw = _load_jsonl(d / "headings.jsonl", HeadingRule, shown("headings.jsonl"))
     vocab_raw = _load_jsonl(d / "vocabulary.jsonl", VocabEntry, shown("vocabulary.jsonl"))
     app_raw = _load_jsonl(d / "app_names.jsonl", AppNamePattern, shown("app_names.jsonl"))
-    tables: TablesFile = _load_yaml_model(d / "tables.yaml", TablesFile, shown("tables.yaml"))  # type: ignore[assignment]
-    page: PageFile = _load_yaml_model(d / "page.yaml", PageFile, shown("page.yaml"))  # type: ignore[assignment]
+    tables, tlines = _load_yaml_model(d / "tables.yaml", TablesFile, shown("tables.yaml"))
+    page, plines = _load_yaml_model(d / "page.yaml", PageFile, shown("page.yaml"))
 
     seen: dict[str, str] = {}
 
@@ -460,7 +473,6 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         apps.append((no, a))
 
     tname = shown("tables.yaml")
-    _, tlines = _yaml_with_lines(_read(d / "tables.yaml", tname), tname)
     for tkey, spec in tables.tables.items():
         for i, col in enumerate(spec.columns):
             loc = ("tables", tkey, "columns", i)
@@ -491,7 +503,6 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         starts[key] = out
 
     pname = shown("page.yaml")
-    _, plines = _yaml_with_lines(_read(d / "page.yaml", pname), pname)
     for fmt, fields in page.lossy.items():
         if fmt not in FORMATS:
             raise RulesError("GP002", f"unknown format {fmt!r} (valid: {', '.join(FORMATS)})",

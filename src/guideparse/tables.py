@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .models import Warn
 from .reading import Line
-from .rules import CellTerm, Column, Rules, TableSpec
+from .rules import CellTerm, Column, Rules
 from .segment import is_pipe_row
 
 _SEPARATOR_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
@@ -69,19 +69,13 @@ def is_separator_row(text: str) -> bool:
 
 # --------------------------------------------------------------------------- headers
 
-def _header_index(spec: TableSpec) -> list[tuple[str, Column]]:
-    out = [(h.casefold(), c) for c in spec.columns for h in c.headers]
-    out.sort(key=lambda t: -len(t[0]))
-    return out
-
-
 def match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None = None) -> tuple[str, list[Column]] | None:
     """Recognise a table header row (pipe or glued); return (kind, columns in order)."""
     pipe = is_pipe_row(text)
     for kind, spec in rules.tables.items():
         if kinds is not None and kind not in kinds:
             continue
-        index = _header_index(spec)
+        index = rules.header_index[kind]
         cols = _pipe_header(text, index) if pipe else _glued_header(text.casefold(), index)
         if cols is None:
             continue
@@ -136,9 +130,9 @@ def _is_glue(text: str, q: int) -> bool:
 
 
 def _cell_terms(rules: Rules, role: str | None = None) -> list[tuple[str, str]]:
-    terms = [(t.text, t.id) for t in rules.cells.values() if role is None or role in t.columns]
-    terms.sort(key=lambda t: -len(t[0]))
-    return terms
+    if role is None:
+        return rules.cell_terms
+    return rules.cell_terms_by_column.get(role, [])
 
 
 def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple[int, str] | None:
@@ -200,7 +194,7 @@ def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
         elif col.kind == "key":
             hit = None
             if col.vocabulary == "IDP":
-                hit = _glued_term(text, pos, [(t, r) for t, r in rules.idps])
+                hit = _glued_term(text, pos, rules.idps)
             if hit:
                 cells[col.role], rids[col.role] = hit[0], hit[1]
                 pos += len(hit[0])

@@ -33,7 +33,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
             key = f"pricing[{title}]"
-            ctx.trace(key, table.title or table.header, table.last_line, f"table:plans")
+            ctx.trace(key, table.title or table.header, table.last_line, "table:plans")
             plans: list[Plan] = []
             for row in table.rows:
                 ctx.warnings.extend(row.warnings)

@@ -81,6 +81,29 @@ def schema(
     print(json.dumps(models[kind].model_json_schema(), indent=2, ensure_ascii=False))
 
 
+@app.command()
+def explain(
+    file: Path = typer.Argument(..., help="One guide file."),
+    field: Optional[str] = typer.Argument(None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
+    rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder."),
+) -> None:
+    """Print each extracted value with its source lines and the rule that produced it."""
+    from .explain import explain as render
+    from .reading import read_text
+    from .record import extract_document
+    from .rules import load_rules
+    from .run import DEFAULT_MAX_BYTES, InputFile, read_input
+
+    rules = load_rules(rules_dir)
+    data = read_input(InputFile(str(file), file, None), DEFAULT_MAX_BYTES)
+    doc = extract_document(data, str(file), rules)
+    out = render(doc, read_text(data, str(file)).lines, field)
+    if field and not out:
+        valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})
+        raise GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))
+    print("\n".join(out))
+
+
 @app.command("rules")
 def rules_cmd(rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder.")) -> None:
     """Validate the rules and print their digest."""

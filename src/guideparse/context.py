@@ -15,6 +15,7 @@ class Ctx:
     page: Page
     warnings: list[Warn] = field(default_factory=list)
     provenance: dict[str, Provenance] = field(default_factory=dict)
+    used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.warnings.append(Warn(code=code, message=message, line=line))
@@ -24,6 +25,14 @@ class Ctx:
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
         self.provenance[path] = Provenance(lines=(a, b), rule=rule)
+        self.use(a, b, rule)
+
+    def use(self, first: int | Line, last: int | Line | None, rule: str) -> None:
+        """Mark source lines as read by a rule (for coverage), with or without a value."""
+        a = first.no if isinstance(first, Line) else first
+        b = a if last is None else (last.no if isinstance(last, Line) else last)
+        for n in range(a, b + 1):
+            self.used.setdefault(n, rule)
 
     def lossy(self, field_name: str) -> bool:
         """True when this rendering is known to drop the items of `field_name`."""
@@ -39,6 +48,7 @@ class Ctx:
             self.warn("GP202", f"'{section.heading.text}' has no items in this {self.page.format} scrape, "
                       f"which drops them; {field_name} is null", section.heading.no)
             return None
+        self.trace(field_name, section.heading, None, f"{section.rule}:no-items")
         return []
 
     def note_cut(self, section: Section, field_name: str) -> None:

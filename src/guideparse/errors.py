@@ -5,41 +5,47 @@ for it and a test can assert on it. The table below is the one place codes live.
 """
 from __future__ import annotations
 
-CODES: dict[str, str] = {
+#: code -> (kind, meaning). The kind is a stable name other tools can filter on.
+CODES: dict[str, tuple[str, str]] = {
     # rules (stop the run before any output)
-    "GP001": "rules file cannot be read or parsed",
-    "GP002": "rules entry is invalid",
+    "GP001": ("rules_unreadable", "rules file cannot be read or parsed"),
+    "GP002": ("rules_invalid", "rules entry is invalid"),
     # table cells and values
-    "GP101": "unknown cell value",
-    "GP102": "ambiguous cell value",
-    "GP103": "IdP name not in the vocabulary; split guessed",
-    "GP104": "table row could not be read",
-    "GP105": "value could not be read",
-    "GP106": "table header not recognised",
+    "GP101": ("unknown_cell_value", "unknown cell value"),
+    "GP102": ("ambiguous_cell_value", "ambiguous cell value"),
+    "GP103": ("unknown_idp", "IdP name not in the vocabulary; split guessed"),
+    "GP104": ("unreadable_row", "table row could not be read"),
+    "GP105": ("unreadable_value", "value could not be read"),
+    "GP106": ("unknown_table", "table header not recognised"),
+    "GP107": ("extra_table", "a second table where one is expected; ignored"),
     # sections
-    "GP201": "section missing",
-    "GP202": "section present but its items are dropped by this rendering",
-    "GP203": "section cut by the end of a truncated page",
-    "GP204": "unparsed line",
+    "GP201": ("section_missing", "section missing"),
+    "GP202": ("section_dropped", "section present but its items are dropped by this rendering"),
+    "GP203": ("section_cut", "section cut by the end of a truncated page"),
+    "GP204": ("unparsed_line", "unparsed line: no value, no boilerplate rule"),
     # reading
-    "GP301": "not UTF-8; decoded as cp1252",
-    "GP302": "page stops mid-way (truncated)",
-    "GP303": "incomplete last line dropped",
+    "GP301": ("not_utf8", "not UTF-8; decoded as cp1252"),
+    "GP302": ("truncated", "page stops mid-way (truncated)"),
+    "GP303": ("incomplete_line", "incomplete last line dropped"),
     # catalog
-    "GP401": "documents of one app disagree",
+    "GP401": ("conflict", "documents of one app disagree"),
     # app name
-    "GP501": "app name not found",
-    "GP502": "app name sentences disagree",
+    "GP501": ("app_name_missing", "app name not found"),
+    "GP502": ("app_name_conflict", "app name sentences disagree"),
     # failed inputs
-    "GP901": "empty file",
-    "GP902": "undecodable bytes",
-    "GP903": "not a guide",
-    "GP904": "file too large",
-    "GP905": "file cannot be read",
-    "GP906": "unsupported format",
-    "GP907": "path leads outside the input folder",
-    "GP999": "internal error",
+    "GP901": ("empty", "empty file"),
+    "GP902": ("undecodable", "undecodable bytes"),
+    "GP903": ("not_a_guide", "not a guide"),
+    "GP904": ("too_large", "file too large"),
+    "GP905": ("unreadable", "file cannot be read"),
+    "GP906": ("unsupported", "unsupported format or request"),
+    "GP907": ("outside_input", "path leads outside the input folder"),
+    "GP999": ("internal_error", "internal error"),
 }
+
+
+def kind_of(code: str) -> str:
+    return CODES[code][0]
 
 
 class GuideparseError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 Format = Literal["text/flat", "text/pipe", "html"]
@@ -24,6 +24,15 @@ class Warn(_Model):
     code: str = Field(pattern=r"^GP\d{3}$")
     message: str
     line: int | None = Field(default=None, description="1-based line in the source")
+    kind: str = Field(default="", description="stable name of the code, e.g. unparsed_line")
+
+    @model_validator(mode="after")
+    def _kind(self) -> "Warn":
+        if not self.kind:
+            from .errors import kind_of
+
+            self.kind = kind_of(self.code)
+        return self
 
 
 class SourcedWarn(Warn):
@@ -48,6 +57,8 @@ class QuickFacts(_Model):
     sso_available: bool | None = None
     sso_protocol: str | None = None
     documentation: str | None = None
+    sso_protocols: list[str] | None = Field(
+        default=None, description="sso_protocol as a normalised list (PROTOCOL vocabulary): 'SAML 2.0, OIDC (varies)' -> ['SAML 2.0', 'OIDC']")
 
 
 class IdentityProvider(_Model):
@@ -68,11 +79,33 @@ class CostOfManualManagement(_Model):
     total_annual_impact_usd: int | None = None
 
 
+class ParsedPrice(_Model):
+    """A printed price, parsed for filtering; the printed text stays in `price`."""
+
+    currency: str | None = None
+    amount: float | None = Field(default=None, description="a single amount ('$17/month')")
+    amount_min: float | None = Field(default=None, description="range start, or the base of '$145+'")
+    amount_max: float | None = None
+    open_ended: bool = Field(default=False, description="'$145+/month', 'starting at $10'")
+    period: str | None = Field(default=None, description="month, year, week, one_time")
+    unit: str | None = Field(default=None, description="what one amount buys: user, seat, doc maker, …")
+    qualifier: str | None = Field(default=None, description="the text in parentheses")
+    custom: bool = Field(default=False, description="no public amount: 'Custom', 'Quote required', 'Contact sales'")
+
+
 class Plan(_Model):
     plan: str
     price: str | None = None
     sso: bool | None = None
     scim: bool | None = None
+    price_parsed: ParsedPrice | None = None
+
+
+class PricingNote(_Model):
+    """A paragraph of the pricing section: 'Volume pricing: Drops to …' -> label, text."""
+
+    label: str | None = None
+    text: str
 
 
 class PlanTable(_Model):
@@ -91,6 +124,7 @@ class TechnicalSpecs(_Model):
     supported_attributes: list[str] = Field(default_factory=list)
     plan_requirement: str | None = None
     prerequisites: str | None = None
+    documentation: str | None = Field(default=None, description="the documentation line after the specs")
 
 
 class Recommendation(_Model):
@@ -103,6 +137,80 @@ class RelatedApp(_Model):
     status: str | None = None
     category: str | None = None
     summary: str | None = None
+    provisioning_label: str | None = Field(default=None, description="'Provisioning' or 'SCIM Status', as printed")
+    provisioning: str | None = Field(default=None, description="its value: 'Not Supported', 'Included', …")
+    manual_cost: str | None = Field(default=None, description="as printed: '$11,754/yr'")
+    manual_cost_usd_per_year: int | None = None
+
+
+TitleDetail = Constraint
+
+
+class Practice(_Model):
+    """'What this means in practice': prose, and title/detail items where the scrape keeps them."""
+
+    paragraphs: list[str] = Field(default_factory=list)
+    items: list[Constraint] = Field(default_factory=list)
+
+
+class KeyValue(_Model):
+    key: str
+    value: str | None = None
+    supported: str | None = Field(default=None, description="yes / no when the value starts with an icon or Yes/No")
+
+
+class OfferTable(_Model):
+    kind: str | None = Field(description="table kind from rules/tables.yaml")
+    headers: list[str]
+    rows: list[list[str | None]]
+    entries: list[KeyValue] = Field(default_factory=list, description="two-column tables as key/value")
+
+
+class TitledList(_Model):
+    title: str | None = None
+    items: list[str]
+
+
+class OfferBlock(_Model):
+    heading: str | None = None
+    paragraphs: list[str] = Field(default_factory=list)
+    tables: list[OfferTable] = Field(default_factory=list)
+    lists: list[TitledList] = Field(default_factory=list)
+    items: list[Constraint] = Field(default_factory=list)
+
+
+class IdentityOffer(_Model):
+    """'What X actually offers for identity' / 'What the upgrade actually includes'."""
+
+    title: str
+    blocks: list[OfferBlock] = Field(default_factory=list)
+
+
+class Quote(_Model):
+    text: str
+    attribution: str | None = None
+
+
+class AdminVoices(_Model):
+    """'What IT admins are saying'."""
+
+    intro: list[str] = Field(default_factory=list)
+    points: list[str] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
+
+
+class IdpConfiguration(_Model):
+    """'Configuration for Okta' / 'for Entra ID'."""
+
+    idp: str
+    integration_type: str | None = None
+    where_to_enable: str | None = None
+    prerequisite: str | None = None
+    required_credentials: str | None = None
+    configuration_steps: str | None = None
+    provisioning_trigger: str | None = None
+    sync_behavior: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class Provenance(_Model):
@@ -134,6 +242,13 @@ class _Content(_Model):
     related_apps: list[RelatedApp] | None = None
     warnings: list[Warn] = Field(default_factory=list)
     # Beyond the contract:
+    pricing_intro: str | None = None
+    pricing_notes: list[PricingNote] | None = None
+    practice: Practice | None = None
+    identity_offer: IdentityOffer | None = None
+    admins_saying: AdminVoices | None = None
+    recurring_theme: str | None = None
+    idp_configurations: list[IdpConfiguration] | None = None
     quick_facts_raw: dict[str, str] | None = Field(default=None, description="quick facts as printed")
     provenance: dict[str, Provenance] = Field(
         default_factory=dict, description="field path -> source lines and rule id (documents only)")

@@ -5,20 +5,24 @@ import hashlib
 import re
 import unicodedata
 
-from .appname import find_app_name
 from .context import Ctx
 from .errors import InputError
 from .models import DocumentRecord, Source
+from .nlp import find_app_name
 from .reading import read_text
 from .rules import Rules
+from .sections.config import parse_idp_configurations
+from .sections.decision import parse_recommendations
 from .sections.facts import parse_cost, parse_quick_facts
 from .sections.header import parse_header
 from .sections.idps import parse_identity_providers
 from .sections.lists import parse_bullets, parse_constraints
-from .sections.pricing import parse_pricing
+from .sections.pricing import parse_pricing, parse_pricing_prose
 from .sections.prose import parse_joined, parse_last_updated, parse_paragraphs
-from .sections.specs import parse_key_limitations
-from .segment import segment
+from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, parse_practice
+from .sections.related import parse_related_apps
+from .sections.specs import parse_technical_specs
+from .segment import Page, segment
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
@@ -38,6 +42,47 @@ def looks_like_html(data: bytes) -> bool:
     return bool(_HTML_START.match(head))
 
 
+def mark_structure(page: Page, ctx: Ctx) -> None:
+    """Headings are read by segmentation; boilerplate sections by no value."""
+    boiler = set(ctx.rules.page.boilerplate_sections)
+    for section in page.sections:
+        ctx.use(section.heading, None, section.rule)
+    for section in page.sections:
+        if section.label in boiler:
+            for ln in section.nonblank:
+                ctx.use(ln, None, f"boilerplate-section:{section.label}")
+
+
+#: Record field -> the section it is read from (for empty values' provenance).
+FIELD_SECTIONS = {"practice": "practice", "admins_saying": "admins_saying", "technical_specs": "technical_specs",
+                  "pricing_notes": "pricing", "identity_offer": "identity_offer", "summary": "summary"}
+
+
+def trace_empty_lists(record: dict, page: Page, ctx: Ctx) -> None:
+    """An empty list ("present, no items") points at its section's heading."""
+    from .paths import iter_leaves
+
+    for path, value in iter_leaves(record):
+        if value == [] and path not in ctx.provenance:
+            section = page.first(FIELD_SECTIONS.get(path.split(".")[0], path.split(".")[0]))
+            if section is not None:
+                ctx.trace(path, section.heading, None, f"{section.rule}:no-items")
+
+
+def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
+    """Coverage: every non-blank line is used by a value, boilerplate, or reported (GP204)."""
+    for ln in lines:
+        if not ln.text or ln.no in ctx.used:
+            continue
+        if page.last_line is not None and ln.no > page.last_line:
+            continue  # the incomplete last line, reported as GP303
+        hit = ctx.rules.match_line("boilerplate", ln.text) or ctx.rules.match_line("end_markers", ln.text)
+        if hit:
+            ctx.use(ln, None, hit[0])
+            continue
+        ctx.warn("GP204", f"unparsed line: {ln.text[:100]!r}", ln.no)
+
+
 def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
     """Extract one guide. Raises InputError when the input cannot give a record."""
     sha = hashlib.sha256(data).hexdigest()
@@ -51,6 +96,7 @@ def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
     ctx = Ctx(rules, page)
     ctx.warnings.extend(text.warnings)
     ctx.warnings.extend(page.warnings)
+    mark_structure(page, ctx)
 
     header = parse_header(page.header, ctx)
     app = header.app
@@ -71,6 +117,9 @@ def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
                 ctx.warn("GP201", f"section '{label}' not found")
 
     quick_facts, quick_raw = parse_quick_facts(page.first("quick_facts"), ctx)
+    technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
+    pricing = parse_pricing(page, ctx)
+    pricing_intro, pricing_notes = parse_pricing_prose(page.first("pricing"), ctx)
     doc = DocumentRecord(
         slug=slug,
         app=app,
@@ -83,14 +132,26 @@ def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
         quick_facts=quick_facts,
         identity_providers=parse_identity_providers(page.first("identity_providers"), ctx),
         cost_of_manual_management=parse_cost(page.first("cost"), ctx),
-        pricing=parse_pricing(page, ctx),
+        pricing=pricing,
         constraints=parse_constraints(page.first("constraints"), ctx),
         challenges=parse_bullets(page.first("challenges"), ctx, "challenges"),
-        key_limitations=parse_key_limitations(page.first("technical_specs"), ctx),
+        key_limitations=key_limitations,
+        technical_specs=technical_specs,
+        recommendations=parse_recommendations(page.first("decision"), ctx),
         bottom_line=parse_joined(page.first("bottom_line"), ctx, "bottom_line"),
         last_updated=parse_last_updated(page.first("last_updated"), ctx),
+        related_apps=parse_related_apps(page.first("related_apps"), ctx),
+        pricing_intro=pricing_intro,
+        pricing_notes=pricing_notes,
+        practice=parse_practice(page.first("practice"), ctx),
+        identity_offer=parse_identity_offer(page.first("identity_offer"), ctx),
+        admins_saying=parse_admins_saying(page.first("admins_saying"), ctx),
+        recurring_theme=parse_joined(page.first("recurring_theme"), ctx, "recurring_theme"),
+        idp_configurations=parse_idp_configurations(page.all("idp_config"), ctx),
         quick_facts_raw=quick_raw,
     )
+    report_unparsed(page, ctx, text.lines)
+    trace_empty_lists(doc.model_dump(mode="json"), page, ctx)
     doc.warnings = ctx.warnings
     doc.provenance = dict(sorted(ctx.provenance.items()))
     return doc

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import RulesError
 
@@ -30,7 +30,7 @@ SECTION_LABELS = (
     "recurring_theme", "decision", "bottom_line", "call_to_action", "technical_specs",
     "idp_config", "unlock", "last_updated", "keep_exploring", "related_apps",
 )
-VOCAB_LABELS = ("IDP", "CELL", "ICON", "BOOL")
+VOCAB_LABELS = ("IDP", "CELL", "ICON", "BOOL", "PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
 #: Values an IdP cell always may take; CELL rules add the textual ones.
 BASE_CELL_VALUES = ("yes", "no", "unknown")
 IDP_CELL_COLUMNS = ("sso", "scim")
@@ -38,6 +38,9 @@ QUICK_FACT_FIELDS = ("scim_available", "scim_tier_required", "sso_required_first
                      "sso_available", "sso_protocol", "documentation")
 TECH_SPEC_FIELDS = ("scim_version", "supported_operations", "supported_attributes",
                     "plan_requirement", "prerequisites", "key_limitations")
+IDP_CONFIG_FIELDS = ("integration_type", "where_to_enable", "prerequisite", "required_credentials",
+                     "configuration_steps", "provisioning_trigger", "sync_behavior")
+RELATED_APP_FIELDS = ("provisioning", "manual_cost")
 COST_FIELDS = ("orphaned_accounts", "unused_licenses", "it_hours_per_year",
                "unused_license_cost_usd", "it_labor_cost_usd", "compliance_cost_usd",
                "total_annual_impact_usd")
@@ -139,11 +142,16 @@ class VocabEntry(_Strict):
             if not self.columns or any(c not in IDP_CELL_COLUMNS for c in self.columns):
                 raise ValueError(f"CELL columns must be a non-empty list of {', '.join(IDP_CELL_COLUMNS)}")
         elif self.label == "ICON":
-            if not isinstance(self.value, str) or self.value not in ("yes", "no"):
-                raise ValueError("ICON value must be 'yes' or 'no'")
+            if not isinstance(self.value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", self.value):
+                raise ValueError("ICON value must be 'yes', 'no' or another cell value such as 'limited'")
         elif self.label == "BOOL":
             if not isinstance(self.value, bool):
                 raise ValueError("BOOL value must be true or false")
+        elif self.label == "PRICE_TERM":
+            if self.value not in ("custom", "free"):
+                raise ValueError("PRICE_TERM value must be 'custom' or 'free'")
+        elif not isinstance(self.value, str) or not self.value.strip():
+            raise ValueError(f"{self.label} value must be a non-empty string")
 
 
 class AppNamePattern(_Strict):
@@ -184,17 +192,26 @@ class TableSpec(_Strict):
 
 class StartPattern(_Strict):
     id: str
-    pattern: str
+    pattern: str | None = None
+    vocabulary: Literal["ICON", "CELL", "CURRENCY"] | None = None
+    case_change: bool = False
     glued: bool = False
 
     @field_validator("pattern")
     @classmethod
-    def _regex(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression: {exc}") from None
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression: {exc}") from None
         return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "StartPattern":
+        if sum((self.pattern is not None, self.vocabulary is not None, self.case_change)) != 1:
+            raise ValueError("a start needs exactly one of pattern, vocabulary, case_change")
+        return self
 
 
 class LabelField(_Strict):
@@ -215,6 +232,8 @@ class TablesFile(_Strict):
     quick_facts: list[LabelField]
     cost: CostRules
     technical_specs: list[LabelField]
+    idp_config: list[LabelField]
+    related_apps: list[LabelField]
 
 
 class HeaderRules(_Strict):
@@ -231,6 +250,16 @@ class PageFile(_Strict):
     end_markers: list[LinePattern] = Field(min_length=1)
     bullets: list[str] = Field(min_length=1)
     lossy: dict[str, list[str]] = Field(default_factory=dict)
+    boilerplate: list[LinePattern] = Field(default_factory=list)
+    boilerplate_sections: list[str] = Field(default_factory=list)
+
+    @field_validator("boilerplate_sections")
+    @classmethod
+    def _known_sections(cls, v: list[str]) -> list[str]:
+        for label in v:
+            if label not in SECTION_LABELS:
+                raise ValueError(f"unknown section label {label!r} (valid: {', '.join(SECTION_LABELS)})")
+        return v
 
 
 # --------------------------------------------------------------------------- loading
@@ -339,8 +368,10 @@ class CellTerm:
 @dataclass(frozen=True)
 class Start:
     id: str
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | None
     glued: bool
+    vocabulary: str | None = None
+    case_change: bool = False
 
 
 @dataclass
@@ -354,15 +385,19 @@ class Rules:
     cells: dict[str, CellTerm]                  # casefolded text -> term
     icons: dict[str, tuple[str, str]]           # icon -> (yes|no, rule id)
     bools: dict[str, tuple[bool, str]]          # casefolded word -> (value, rule id)
+    terms: dict[str, list[tuple[str, str, str]]]  # PROTOCOL/CURRENCY/PERIOD/PRICE_TERM -> [(text, value, id)]
     app_patterns: list[tuple[int, AppNamePattern]]
     tables: dict[str, TableSpec]
     starts: dict[str, list[Start]]
     quick_facts: list[LabelField]
     cost: CostRules
     technical_specs: list[LabelField]
+    idp_config: list[LabelField]
+    related_apps: list[LabelField]
     page: PageFile
     header: dict[str, list[tuple[re.Pattern[str], str]]] = field(default_factory=dict)
     end_markers: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    boilerplate: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
 
     @cached_property
     def cell_values(self) -> frozenset[str]:
@@ -399,7 +434,7 @@ class Rules:
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
         """Match a page rule list (header.<kind> or end_markers); return (rule id, captures)."""
-        pats = self.end_markers if kind == "end_markers" else self.header[kind]
+        pats = {"end_markers": self.end_markers, "boilerplate": self.boilerplate}.get(kind) or self.header[kind]
         if len(text) > 240:
             return None
         for rx, rid in pats:
@@ -450,11 +485,13 @@ def load_rules(directory: str | Path | None = None) -> Rules:
     cells: dict[str, CellTerm] = {}
     icons: dict[str, tuple[str, str]] = {}
     bools: dict[str, tuple[bool, str]] = {}
+    terms: dict[str, list[tuple[str, str, str]]] = {k: [] for k in ("PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")}
     for no, v in vocab_raw:
         unique(v.id, shown("vocabulary.jsonl"), no)
         text = " ".join(v.pattern.split())
         key = text.casefold()
-        clash = {"IDP": [t.casefold() for t, _ in idps], "CELL": list(cells), "ICON": list(icons), "BOOL": list(bools)}[v.label]
+        clash = {"IDP": [t.casefold() for t, _ in idps], "CELL": list(cells), "ICON": list(icons), "BOOL": list(bools),
+                 **{k: [t.casefold() for t, _, _ in lst] for k, lst in terms.items()}}[v.label]
         if key in clash:
             raise RulesError("GP002", f"{v.label} term {text!r} is listed twice", path=shown("vocabulary.jsonl"), line=no)
         if v.label == "IDP":
@@ -463,8 +500,12 @@ def load_rules(directory: str | Path | None = None) -> Rules:
             cells[key] = CellTerm(text, str(v.value), tuple(v.columns or ()), v.id)
         elif v.label == "ICON":
             icons[text] = (str(v.value), v.id)
-        else:
+        elif v.label == "BOOL":
             bools[key] = (bool(v.value), v.id)
+        else:
+            terms[v.label].append((text, str(v.value), v.id))
+    for lst in terms.values():
+        lst.sort(key=lambda t: -len(t[0]))
     idps.sort(key=lambda t: (-len(t[0]), t[0]))
 
     apps = []
@@ -490,16 +531,19 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         if cf.field not in COST_FIELDS:
             raise RulesError("GP002", f"unknown cost field {cf.field!r} (valid: {', '.join(COST_FIELDS)})",
                              path=tname, line=_line_for(("cost", "figures", i), tlines))
-    for i, tf in enumerate(tables.technical_specs):
-        if tf.field not in TECH_SPEC_FIELDS:
-            raise RulesError("GP002", f"unknown technical_specs field {tf.field!r} (valid: {', '.join(TECH_SPEC_FIELDS)})",
-                             path=tname, line=_line_for(("technical_specs", i), tlines))
+    for key, valid in (("technical_specs", TECH_SPEC_FIELDS), ("idp_config", IDP_CONFIG_FIELDS),
+                       ("related_apps", RELATED_APP_FIELDS)):
+        for i, tf in enumerate(getattr(tables, key)):
+            if tf.field not in valid:
+                raise RulesError("GP002", f"unknown {key} field {tf.field!r} (valid: {', '.join(valid)})",
+                                 path=tname, line=_line_for((key, i), tlines))
     starts = {}
     for key, lst in tables.starts.items():
         out = []
         for i, sp in enumerate(lst):
             unique(sp.id, tname, _line_for(("starts", key, i), tlines))
-            out.append(Start(sp.id, re.compile(sp.pattern), sp.glued))
+            out.append(Start(sp.id, re.compile(sp.pattern) if sp.pattern else None, sp.glued,
+                             sp.vocabulary, sp.case_change))
         starts[key] = out
 
     pname = shown("page.yaml")
@@ -521,11 +565,16 @@ def load_rules(directory: str | Path | None = None) -> Rules:
     for i, lp in enumerate(page.end_markers):
         unique(lp.id, pname, _line_for(("end_markers", i), plines))
         end_markers.append((compile_line_pattern(lp.pattern), lp.id))
+    boilerplate = []
+    for i, lp in enumerate(page.boilerplate):
+        unique(lp.id, pname, _line_for(("boilerplate", i), plines))
+        boilerplate.append((compile_line_pattern(lp.pattern), lp.id))
 
     return Rules(
         directory=d, digest=_digest(d), headings=headings, idps=idps, cells=cells, icons=icons,
-        bools=bools, app_patterns=apps, tables=dict(tables.tables), starts=starts,
+        bools=bools, terms=terms, app_patterns=apps, tables=dict(tables.tables), starts=starts,
         quick_facts=list(tables.quick_facts), cost=tables.cost,
-        technical_specs=list(tables.technical_specs), page=page, header=header,
-        end_markers=end_markers,
+        technical_specs=list(tables.technical_specs), idp_config=list(tables.idp_config),
+        related_apps=list(tables.related_apps), page=page, header=header,
+        end_markers=end_markers, boilerplate=boilerplate,
     )

@@ -138,6 +138,7 @@ def _cell_terms(rules: Rules, role: str | None = None) -> list[tuple[str, str]]:
 def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple[int, str] | None:
     """Earliest position >= frm where one of the later columns can begin."""
     best: tuple[int, str] | None = None
+    fallback: str | None = None
     for col in later:
         if col.kind == "cell":
             for q in range(max(frm, 1), len(text)):
@@ -150,8 +151,10 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
                         break
         elif col.kind in ("text", "key") and col.starts:
             for st in rules.starts[col.starts]:
-                for m in st.regex.finditer(text, max(frm, 1)):
-                    q = m.start()
+                if st.case_change:
+                    fallback = fallback or st.id
+                    continue
+                for q in _start_positions(text, max(frm, 1), st, rules):
                     if best is not None and q >= best[0]:
                         break
                     if not st.glued or _is_glue(text, q):
@@ -159,10 +162,31 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
                         break
         if col.kind in ("text", "key"):
             break  # a free-text column hides every column after it
+    if best is None and fallback is not None:
+        cut = _camel_guess(text[frm:])
+        if cut is not None:
+            best = (frm + cut, fallback)
     return best
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+def _start_positions(text: str, frm: int, st, rules: Rules):
+    """Positions where a start pattern (regex or vocabulary) matches, in order."""
+    if st.regex is not None:
+        return (m.start() for m in st.regex.finditer(text, frm))
+    terms = {"ICON": list(rules.icons), "CELL": [t for t, _ in rules.cell_terms],
+             "CURRENCY": [t for t, _, _ in rules.terms.get("CURRENCY", [])]}[st.vocabulary]
+    found = sorted({i for t in terms for i in _find_all(text, t, frm)})
+    return iter(found)
+
+
+def _find_all(text: str, term: str, frm: int):
+    i = text.find(term, frm)
+    while i != -1:
+        yield i
+        i = text.find(term, i + 1)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9)])(?=[A-Z])")
 
 
 def _camel_guess(text: str) -> int | None:

@@ -21,6 +21,7 @@ def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: str) -> bool | i
     """Turn one printed value into its typed value; None when it means 'not shown'."""
     raw = row.value
     if not raw or raw.casefold() in {n.casefold() for n in spec.means_null}:
+        ctx.use(row.line, None, f"{row.rule}:{spec.field}:not-shown")
         return None
     if spec.type == "text":
         ctx.trace(path, row.line, None, f"{row.rule}:{spec.field}")
@@ -52,14 +53,24 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
     raw: dict[str, str] = {}
     for row in rows:
         if row.field in values:
-            ctx.warn("GP204", f"quick fact {row.label!r} printed twice; first kept", row.line.no)
+            ctx.warn("GP104", f"quick fact {row.label!r} printed twice; first kept", row.line.no)
             continue
         raw[row.field] = row.value
         values[row.field] = read_value(row, specs[row.field], ctx, f"quick_facts.{row.field}")
-    for ln in rest:
-        ctx.warn("GP204", f"unparsed line in quick facts: {ln.text[:80]!r}", ln.no)
     if not rows and ctx.empty_section(section, "quick_facts") is None:
         return None, None
+    protocol = values.get("sso_protocol")
+    if isinstance(protocol, str):
+        from ..nlp import match_terms
+
+        found = match_terms(protocol, ctx.rules, "PROTOCOL")
+        values["sso_protocols"] = [v for v, _ in found]
+        line = next(r.line for r in rows if r.field == "sso_protocol")
+        if found:
+            ctx.trace("quick_facts.sso_protocols", line, None, "+".join(rid for _, rid in found))
+        else:
+            ctx.warn("GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl",
+                     line.no)
     ctx.note_cut(section, "quick_facts")
     return QuickFacts(**values), raw
 

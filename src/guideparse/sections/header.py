@@ -30,7 +30,9 @@ def parse_header(lines: list[Line], ctx: Ctx) -> Header:
     for ln in lines:
         if not ln.text:
             continue
-        if ctx.rules.match_line("chrome", ln.text):
+        hit = ctx.rules.match_line("chrome", ln.text)
+        if hit:
+            ctx.use(ln, None, hit[0])
             continue
         hit = ctx.rules.match_line("title", ln.text)
         if hit and not seen_title:
@@ -38,18 +40,20 @@ def parse_header(lines: list[Line], ctx: Ctx) -> Header:
             out.app, out.app_line, out.app_rule = hit[1]["app"], ln, hit[0]
             ctx.trace("app", ln, None, hit[0])
             continue
-        if ctx.rules.match_line("logo", ln.text) or ctx.rules.match_line("tagline", ln.text):
+        hit = ctx.rules.match_line("logo", ln.text) or ctx.rules.match_line("tagline", ln.text)
+        if hit:
+            ctx.use(ln, None, hit[0])
             continue
         hit = ctx.rules.match_line("plan_requirement", ln.text)
         if hit:
             out.plan_requirement = hit[1]["plan"]
             ctx.trace("plan_requirement", ln, None, hit[0])
             continue
-        if ctx.rules.match_line("plan_absent", ln.text):
+        hit = ctx.rules.match_line("plan_absent", ln.text)
+        if hit:
+            ctx.use(ln, None, hit[0])
             continue
         if seen_title and out.badge is None:
             out.badge = ln.text
             ctx.trace("badge", ln, None, "header.badge-after-title")
-            continue
-        ctx.warn("GP204", f"unparsed line in the title block: {ln.text[:80]!r}", ln.no)
     return out

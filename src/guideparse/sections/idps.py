@@ -7,11 +7,11 @@ from ..segment import Section
 from ..tables import Row, Table, cell_term, icon_value, read_tables
 
 
-def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[str, str | None]:
+def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[str, str]:
     """A printed cell -> (value, rule id). Lost or empty cells are 'unknown'."""
     text = row.cells.get(role)
     if text is None:
-        return "unknown", None
+        return "unknown", "cell.empty" if table.pipe else "cell.icon-lost"
     icon = icon_value(text, ctx.rules)
     if icon is not None:
         return icon
@@ -21,7 +21,7 @@ def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[s
     known = ", ".join(sorted({t.text for t in ctx.rules.cells.values()} | set(ctx.rules.icons)))
     ctx.warn("GP101", f"unknown cell value {text!r} in column {role} of {idp} (known: {known}); "
              "add it to rules/vocabulary.jsonl", row.line.no)
-    return "unknown", None
+    return "unknown", "cell.unknown-value"
 
 
 def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[IdentityProvider] | None:
@@ -33,6 +33,7 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
             ctx.warn("GP106", "no identity-provider table header found", section.nonblank[0].no)
         return ctx.empty_section(section, "identity_providers")
     table = tables[0]
+    ctx.use(table.header, table.last_line, "table:identity_providers")
     out: list[IdentityProvider] = []
     seen: set[str] = set()
     for row in table.rows:
@@ -46,19 +47,17 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
             continue
         seen.add(idp)
         base = f"identity_providers[{idp}]"
-        ctx.trace(base, row.line, None, table.kind)
         ctx.trace(f"{base}.idp", row.line, None, row.rules.get("idp", "pipe:cell"))
         sso, sso_rule = cell_value(row, "sso", table, ctx, idp)
         scim, scim_rule = cell_value(row, "scim", table, ctx, idp)
-        for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
-            if rule:
-                ctx.trace(f"{base}.{role}", row.line, None, rule)
+        ctx.trace(f"{base}.sso", row.line, None, sso_rule)
+        ctx.trace(f"{base}.scim", row.line, None, scim_rule)
         notes = row.cells.get("notes")
         if notes:
             ctx.trace(f"{base}.notes", row.line, None, row.rules.get("notes", "pipe:cell"))
         out.append(IdentityProvider(idp=idp, sso=sso, scim=scim, notes=notes))
     for extra in tables[1:]:
-        ctx.warn("GP204", "a second identity-provider table in the section was ignored", extra.header.no)
+        ctx.warn("GP107", "a second identity-provider table in the section was ignored", extra.header.no)
     if not out and not table.rows:
         return ctx.empty_section(section, "identity_providers")
     ctx.note_cut(section, "identity_providers")

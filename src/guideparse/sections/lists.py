@@ -32,9 +32,7 @@ def read_bullets(lines: list[Line], ctx: Ctx, path: str, rule: str) -> tuple[lis
 def parse_bullets(section: Section | None, ctx: Ctx, path: str) -> list[str] | None:
     if section is None:
         return None
-    items, rest = read_bullets(section.body, ctx, path, f"{section.rule}:bullet")
-    for ln in rest:
-        ctx.warn("GP204", f"unparsed line in '{section.heading.text}': {ln.text[:80]!r}", ln.no)
+    items, _rest = read_bullets(section.body, ctx, path, f"{section.rule}:bullet")
     if not items:
         return ctx.empty_section(section, path)
     ctx.note_cut(section, path)
@@ -52,7 +50,7 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
     for i in range(0, len(lines) - 1, 2):
         title, detail = lines[i], lines[i + 1]
         key = f"constraints[{title.text}]"
-        ctx.trace(key, title, detail, f"{section.rule}:title-detail")
+        ctx.trace(f"{key}.title", title, None, f"{section.rule}:title-detail")
         ctx.trace(f"{key}.detail", detail, None, f"{section.rule}:title-detail")
         out.append(Constraint(title=title.text, detail=detail.text))
     if len(lines) % 2:
@@ -60,8 +58,8 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
         if ctx.page.is_cut(section):
             ctx.warn("GP203", f"constraint {last.text[:60]!r} cut by the end of the page; dropped", last.no)
         else:
-            ctx.warn("GP204", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
-            ctx.trace(f"constraints[{last.text}]", last, None, f"{section.rule}:title-only")
+            ctx.warn("GP105", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
+            ctx.trace(f"constraints[{last.text}].title", last, None, f"{section.rule}:title-only")
             out.append(Constraint(title=last.text, detail=None))
     ctx.note_cut(section, "constraints")
     return out

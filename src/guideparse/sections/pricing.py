@@ -7,9 +7,12 @@ line just above the header.
 from __future__ import annotations
 
 from ..context import Ctx
-from ..models import Plan, PlanTable
-from ..segment import Page
+from ..models import Plan, PlanTable, PricingNote
+from ..prices import parse_price
+from ..segment import Page, Section
 from ..tables import icon_value, read_tables
+
+_NOTE_LABEL_MAX_WORDS = 4
 
 
 def _icon_bool(text: str | None, ctx: Ctx, where: str, line: int) -> tuple[bool | None, str | None]:
@@ -33,7 +36,8 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
             key = f"pricing[{title}]"
-            ctx.trace(key, table.title or table.header, table.last_line, "table:plans")
+            ctx.trace(f"{key}.title", table.title or table.header, None, "table:plans:title")
+            ctx.use(table.header, table.last_line, "table:plans")
             plans: list[Plan] = []
             for row in table.rows:
                 ctx.warnings.extend(row.warnings)
@@ -42,16 +46,20 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                     ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
                     continue
                 pk = f"{key}.plans[{name}]"
-                ctx.trace(pk, row.line, None, "table:plans")
+                ctx.trace(f"{pk}.plan", row.line, None, row.rules.get("plan", "pipe:cell"))
                 price = row.cells.get("price")
+                parsed = None
                 if price:
                     ctx.trace(f"{pk}.price", row.line, None, row.rules.get("price", "pipe:cell"))
+                    parsed, price_rule = parse_price(price, ctx.rules)
+                    if parsed is not None:
+                        ctx.trace(f"{pk}.price_parsed", row.line, None, price_rule or "price")
                 sso, sso_rule = _icon_bool(row.cells.get("sso"), ctx, f"SSO column of plan {name}", row.line.no)
                 scim, scim_rule = _icon_bool(row.cells.get("scim"), ctx, f"SCIM column of plan {name}", row.line.no)
                 for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
                     if rule:
                         ctx.trace(f"{pk}.{role}", row.line, None, rule)
-                plans.append(Plan(plan=name, price=price, sso=sso, scim=scim))
+                plans.append(Plan(plan=name, price=price, sso=sso, scim=scim, price_parsed=parsed))
             out.append(PlanTable(title=title, plans=plans))
     pricing = page.first("pricing")
     if not out:
@@ -61,3 +69,32 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
     if last_section is not None:
         ctx.note_cut(last_section, "pricing")
     return out
+
+
+def parse_pricing_prose(section: Section | None, ctx: Ctx) -> tuple[str | None, list[PricingNote] | None]:
+    """The pricing section's paragraphs outside its tables: the intro, then notes.
+
+    Call after parse_pricing, which marks the table lines as used.
+    """
+    if section is None:
+        return None, None
+    intro: str | None = None
+    notes: list[PricingNote] = []
+    first_table = min((n for n in ctx.used if n > section.heading.no and ctx.used[n].startswith("table:plans")),
+                      default=None)
+    for ln in section.nonblank:
+        if ln.no in ctx.used:
+            continue
+        if intro is None and not notes and (first_table is None or ln.no < first_table):
+            intro = ln.text
+            ctx.trace("pricing_intro", ln, None, f"{section.rule}:intro")
+            continue
+        label, sep, rest = ln.text.partition(": ")
+        path = f"pricing_notes[{len(notes)}]"
+        if sep and rest and len(label.split()) <= _NOTE_LABEL_MAX_WORDS:
+            notes.append(PricingNote(label=label, text=rest))
+            ctx.trace(f"{path}.label", ln, None, "pricing.note:labelled")
+        else:
+            notes.append(PricingNote(text=ln.text))
+        ctx.trace(f"{path}.text", ln, None, "pricing.note")
+    return intro, notes

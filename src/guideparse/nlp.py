@@ -1,12 +1,17 @@
-"""The app's name when the scrape has no title block (pipe scrapes).
+"""spaCy, used where token patterns beat regexes; imported on first use.
 
-The template names the app in fixed sentences ("your IT team manages X accounts
+App names. The template names the app in fixed sentences ("your IT team manages X accounts
 manually", "X gates SCIM behind …", "X has no native SCIM") and headings ("The X
 pricing problem", "Unlock SCIM for X"). Headings are matched by the heading
 rules; sentences by a spaCy Matcher over tokens, whose patterns live in
 rules/app_names.jsonl. Token patterns absorb punctuation and spacing that would
 make a regex brittle ("Aha!", "Customer.io"), and the Matcher runs only over the
-few lines that can hold such a sentence. spaCy is imported on first use.
+few lines that can hold such a sentence.
+
+Vocabulary phrases. The SSO protocol text ("SAML 2.0, OAuth 2.0 (OIDC)") is
+matched with a PhraseMatcher over PROTOCOL terms (rules/vocabulary.jsonl) on
+lower-cased tokens; overlapping matches keep the longest ("SAML 2.0" over
+"SAML"), so punctuation and order do not matter.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ _HEADING_SECTIONS = ("pricing", "identity_offer", "call_to_action", "unlock")
 _MAX_NAME_TOKENS = 8
 
 _MATCHERS: dict[str, Any] = {}
+_PHRASES: dict[tuple[str, str], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -35,15 +41,58 @@ class Candidate:
     rule: str
 
 
+_NLP: list[Any] = []
+
+
+def _blank() -> Any:
+    """One blank English pipeline per process (tokenizer only)."""
+    if not _NLP:
+        import spacy
+
+        _NLP.append(spacy.blank("en"))
+    return _NLP[0]
+
+
+def _phrase_matcher(rules: Rules, label: str) -> tuple[Any, Any, dict[str, str]]:
+    key = (rules.digest, label)
+    if key not in _PHRASES:
+        from spacy.matcher import PhraseMatcher
+
+        nlp = _blank()
+        matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        values: dict[str, str] = {}
+        for text, value, rid in rules.terms.get(label, []):
+            matcher.add(rid, [nlp.make_doc(text)])
+            values[rid] = value
+        _PHRASES[key] = (nlp, matcher, values)
+    return _PHRASES[key]
+
+
+def match_terms(text: str, rules: Rules, label: str) -> list[tuple[str, str]]:
+    """Vocabulary terms of `label` in text, longest non-overlapping, in order: [(value, rule id)]."""
+    from spacy.util import filter_spans
+
+    nlp, matcher, values = _phrase_matcher(rules, label)
+    doc = nlp.make_doc(text)
+    matches = matcher(doc)
+    spans = [doc[a:b] for _, a, b in matches]
+    ids = {(a, b): nlp.vocab.strings[m] for m, a, b in matches}
+    out: list[tuple[str, str]] = []
+    for span in sorted(filter_spans(spans), key=lambda sp: sp.start):
+        rid = ids[(span.start, span.end)]
+        if values[rid] not in (v for v, _ in out):
+            out.append((values[rid], rid))
+    return out
+
+
 def _build(rules: Rules) -> tuple[Any, Any, dict[str, tuple[int, int, bool]]]:
     """A blank English pipeline and a Matcher, built once per process and rules digest."""
     cached = _MATCHERS.get(rules.digest)
     if cached is not None:
         return cached
-    import spacy
     from spacy.matcher import Matcher
 
-    nlp = spacy.blank("en")
+    nlp = _blank()
     matcher = Matcher(nlp.vocab, validate=True)
     meta: dict[str, tuple[int, int, bool]] = {}
     for line_no, p in rules.app_patterns:

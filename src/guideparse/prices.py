@@ -1,0 +1,102 @@
+"""Printed prices -> ParsedPrice, for filtering. The printed text is always kept.
+
+    "$27-470/month"                          amount 27..470, month
+    "$16.50/mo (10K emails, unlimited users)" amount 16.5, month, qualifier
+    "$145+/month"                            from 145, open-ended, month
+    "$9/user/month", "$30/doc maker/month"   unit user / doc maker
+    "Custom (contact sales)", "Quote required" custom, no amount
+
+Currencies, periods and price words are vocabularies in rules/vocabulary.jsonl.
+"""
+from __future__ import annotations
+
+import re
+
+from .models import ParsedPrice
+from .rules import Rules
+
+_AMOUNT = r"\d[\d,]*(?:\.\d+)?"
+_PRICE = re.compile(
+    rf"""
+    (?P<currency>[^\d\s(]{{1,3}})?\s*             # a currency sign or code before the amount
+    (?P<low>{_AMOUNT})(?P<low_k>[kKmM])?          # the amount, or the start of a range; 36K
+    (?:\s*(?:-|–|to)\s*\1?\s*                     # a range: "-", "–" or "to", the sign again optional
+       (?P<high>{_AMOUNT})(?P<high_k>[kKmM])?)?   # the end of the range
+    (?P<plus>\+)?                                 # "$145+": this much or more
+    \s*(?P<code>[A-Z]{{3}}\b)?                    # a currency code after the amount: "10 USD"
+    (?P<per>(?:\s*(?:/|\bper\b|\ba\b)\s*        # "/user/month", "per seat per year":
+       [A-Za-z][A-Za-z-]*                         #   a unit or period word
+       (?:\s[a-z][a-z-]*(?=\s*(?:/|$|\()))?      #   a second word only if a separator follows ("doc maker")
+    )*)
+    \s*(?:\((?P<qualifier>[^)]*)\))?              # "(10K emails, unlimited users)"
+    """,
+    re.VERBOSE,
+)
+_PER_SPLIT = re.compile(r"\s*(?:/|\bper\b|\ba\b)\s*")
+_PARENS = re.compile(r"\(([^)]*)\)")
+_MULT = {"k": 1_000, "m": 1_000_000}
+
+
+def _number(text: str, suffix: str | None) -> float:
+    value = float(text.replace(",", ""))
+    if suffix:
+        value *= _MULT[suffix.lower()]
+    return int(value) if value.is_integer() else value
+
+
+def _lookup(text: str, rules: Rules, label: str) -> tuple[str, str] | None:
+    t = text.strip().casefold()
+    for term, value, rid in rules.terms.get(label, []):
+        if t == term.casefold():
+            return value, rid
+    return None
+
+
+def parse_price(text: str | None, rules: Rules) -> tuple[ParsedPrice | None, str | None]:
+    """Parse one printed price; (None, None) when nothing in it can be read."""
+    if not text:
+        return None, None
+    starting = re.match(r"(?i)(?:starting at|from|starts at)\s+", text)
+    body = text[starting.end():] if starting else text
+    m = _PRICE.search(body)
+    if m is not None and m.start() <= 4:
+        sign = m.group("currency") or m.group("code")
+        currency = _lookup(sign, rules, "CURRENCY") if sign else None
+        if sign and currency is None:
+            m = None
+        else:
+            return _from_match(m, currency, bool(starting), rules), "price.amount"
+    for term, value, rid in rules.terms.get("PRICE_TERM", []):
+        if body.casefold().startswith(term.casefold()):
+            q = _PARENS.search(body)
+            if value == "free":
+                return ParsedPrice(amount=0.0, qualifier=q.group(1).strip() if q else None), rid
+            return ParsedPrice(custom=True, qualifier=q.group(1).strip() if q else None), rid
+    return None, None
+
+
+def _from_match(m: re.Match[str], currency: tuple[str, str] | None, starting: bool, rules: Rules) -> ParsedPrice:
+    low = _number(m.group("low"), m.group("low_k"))
+    high = _number(m.group("high"), m.group("high_k") or m.group("low_k")) if m.group("high") else None
+    out = ParsedPrice(currency=currency[0] if currency else None)
+    if high is not None:
+        out.amount_min, out.amount_max = low, high
+    elif m.group("plus") or starting:
+        out.amount_min, out.open_ended = low, True
+    else:
+        out.amount = low
+    units = []
+    for part in _PER_SPLIT.split(m.group("per") or ""):
+        part = part.strip()
+        if not part:
+            continue
+        period = _lookup(part, rules, "PERIOD")
+        if period is not None and out.period is None:
+            out.period = period[0]
+        else:
+            units.append(part)
+    if units:
+        out.unit = " / ".join(units)
+    if m.group("qualifier"):
+        out.qualifier = m.group("qualifier").strip()
+    return out

@@ -1,0 +1,77 @@
+"""Block structure shared by the prose-and-list sections.
+
+Flat scrapes separate blocks with blank lines: a one-line block is a paragraph
+or a sub-heading, a longer block is a list or title/detail pairs. Pipe scrapes
+have no blank lines, so every line is its own block.
+"""
+from __future__ import annotations
+
+from ..context import Ctx
+from ..models import Constraint
+from ..reading import Line
+
+_TERMINAL = (".", "!", "?", ":", '"', "”", "’")
+
+
+def split_blocks(lines: list[Line], fmt: str, bullets: list[str]) -> list[list[Line]]:
+    """Blank-line blocks in flat scrapes; in pipe scrapes runs of table rows or
+    bullets, and every other line alone."""
+    if fmt != "text/pipe":
+        blocks: list[list[Line]] = []
+        cur: list[Line] = []
+        for ln in lines:
+            if ln.text:
+                cur.append(ln)
+            elif cur:
+                blocks.append(cur)
+                cur = []
+        if cur:
+            blocks.append(cur)
+        return blocks
+    out: list[list[Line]] = []
+    prev = None
+    for ln in lines:
+        if not ln.text:
+            prev = None
+            continue
+        kind = "row" if ln.text.startswith("|") else "bullet" if is_bullet(ln.text, bullets) else None
+        if kind is not None and kind == prev:
+            out[-1].append(ln)
+        else:
+            out.append([ln])
+        prev = kind
+    return out
+
+
+def is_bullet(text: str, markers: list[str]) -> bool:
+    return any(text.startswith(m) and len(text) > len(m) and text[len(m)] == " " for m in markers)
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def is_heading_like(text: str, max_words: int = 12) -> bool:
+    """A sub-heading: short, no sentence end, not a bullet."""
+    return (0 < words(text) <= max_words and not text.endswith(_TERMINAL)
+            and not text.startswith(("•", "- ", "* ", "|")))
+
+
+def looks_like_pairs(block: list[Line]) -> bool:
+    """Title/detail pairs: an even run where each detail is longer than its short title."""
+    if len(block) < 2 or len(block) % 2:
+        return False
+    for title, detail in zip(block[::2], block[1::2], strict=True):
+        if not is_heading_like(title.text, 8) or words(detail.text) <= words(title.text):
+            return False
+    return True
+
+
+def read_pairs(block: list[Line], ctx: Ctx, path: str, rule: str) -> list[Constraint]:
+    out = []
+    for title, detail in zip(block[::2], block[1::2], strict=True):
+        key = f"{path}[{title.text}]"
+        ctx.trace(f"{key}.title", title, None, rule)
+        ctx.trace(f"{key}.detail", detail, None, rule)
+        out.append(Constraint(title=title.text, detail=detail.text))
+    return out

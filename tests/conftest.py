@@ -16,3 +16,26 @@ SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 @pytest.fixture(scope="session")
 def rules():
     return load_rules(ROOT / "rules")
+
+
+def matches(actual, expected, where: str = "") -> list[str]:
+    """Differences between a value and its expectation; dicts compare on the expected keys only
+    (records gain fields over time), lists item by item and must have the same length."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{where}: expected an object, got {actual!r}"]
+        out = []
+        for k, v in expected.items():
+            if k not in actual:
+                out.append(f"{where}.{k}: missing")
+            else:
+                out.extend(matches(actual[k], v, f"{where}.{k}"))
+        return out
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return [f"{where}: expected {expected!r}, got {actual!r}"]
+        out = []
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            out.extend(matches(a, e, f"{where}[{i}]"))
+        return out
+    return [] if actual == expected else [f"{where}: expected {expected!r}, got {actual!r}"]

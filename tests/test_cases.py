@@ -2,7 +2,7 @@
 
 A case gives its input as `file` (under the project root), `text` (lines), `raw`
 (a string, encoded with `encoding`) or `raw_hex`; and either `expected` (dotted
-field -> value) or `error` (the InputError code). `warnings_include` /
+field -> value; objects compare on the keys given) or `error` (the InputError code). `warnings_include` /
 `warnings_exclude` list codes that must / must not be among the record's warnings.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import CASES, ROOT
+from conftest import CASES, ROOT, matches
 from guideparse.errors import InputError
 from guideparse.record import extract_document
 
@@ -52,7 +52,8 @@ def test_case(case, rules):
         return
     record = extract_document(data, path, rules).model_dump(mode="json")
     for key, want in case["expected"].items():
-        assert _get(record, key) == want, key
+        problems = matches(_get(record, key), want, key)
+        assert not problems, "\n".join(problems)
     codes = {w["code"] for w in record["warnings"]}
     for code in case.get("warnings_include", []):
         assert code in codes, f"{code} not in {sorted(codes)}"

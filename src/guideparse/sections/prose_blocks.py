@@ -90,25 +90,24 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         return f"identity_offer.blocks[{len(offer.blocks) - 1}]"
 
     for i, lines in enumerate(blocks):
-        block = current()
         first = lines[0].text
         if match_header(first, ctx.rules, _OFFER_TABLES):
             for table in read_tables(lines, ctx.rules, _OFFER_TABLES):
-                block.tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(block.tables)}]"))
+                current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
             list_title = None
             continue
         if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines)):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
-            path = f"{base()}.lists[{len(block.lists)}]"
+            path = f"{base()}.lists[{len(current().lists)}]"
             if list_title is not None:
                 ctx.trace(f"{path}.title", list_title, None, f"{section.rule}:list-title")
             for j, ln in enumerate(lines):
                 ctx.trace(f"{path}.items[{j}]", ln, None, f"{section.rule}:list-item")
-            block.lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
+            current().lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
             list_title = None
             continue
         if len(lines) > 1:
-            block.items.extend(read_pairs(lines, ctx, f"{base()}.items", f"{section.rule}:title-detail"))
+            current().items.extend(read_pairs(lines, ctx, f"{base()}.items", f"{section.rule}:title-detail"))
             continue
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
@@ -122,8 +121,8 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             offer.blocks.append(OfferBlock(heading=first))
             ctx.trace(f"{base()}.heading", ln, None, f"{section.rule}:sub-heading")
             continue
-        ctx.trace(f"{base()}.paragraphs[{len(block.paragraphs)}]", ln, None, f"{section.rule}:paragraph")
-        block.paragraphs.append(first)
+        ctx.trace(f"{base()}.paragraphs[{len(current().paragraphs)}]", ln, None, f"{section.rule}:paragraph")
+        current().paragraphs.append(first)
     ctx.note_cut(section, "identity_offer")
     return offer
 

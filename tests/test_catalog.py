@@ -84,3 +84,16 @@ def test_catalog_sorted_by_slug(rules):
     """build_catalog groups by slug and sorts entries by slug."""
     docs = [_doc(PIPE.replace("Acme", "Zed"), "z.txt", rules), _doc(PIPE, "a.txt", rules)]
     assert [e.slug for e in build_catalog(docs)] == ["acme", "zed"]
+
+
+def test_offer_blocks_merge_by_heading(rules):
+    """Sub-sections are matched by heading: a list only the flat scrape keeps survives the merge."""
+    flat = ("What Acme actually offers for identity\n\nSAML SSO\n\nAcme provides SAML.\n\nCritical limitations:\n\n"
+            "No JIT provisioning\nOnly admins can enable SSO\nSSO and 2FA are exclusive\n\nSee how it works\n")
+    pipe = ("Quick SCIM facts\n| SCIM available? | No |\n| SSO available? | Yes |\n"
+            "What Acme actually offers for identity\nSAML SSO\nAcme provides SAML.\nSee how it works\n")
+    entry = merge_documents([_doc(flat, "a.flat.txt", rules), _doc(pipe, "a.pipe.txt", rules)])
+    assert entry.conflicts == []
+    block = entry.identity_offer.blocks[0]
+    assert block.heading == "SAML SSO" and block.paragraphs == ["Acme provides SAML."]
+    assert block.lists[0].items == ["No JIT provisioning", "Only admins can enable SSO", "SSO and 2FA are exclusive"]

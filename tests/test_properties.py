@@ -12,6 +12,8 @@ from guideparse.reading import Line, read_text
 from guideparse.record import extract_document, slugify
 from guideparse.rules import load_rules
 from guideparse.segment import segment
+from guideparse.prices import parse_price
+from guideparse.sections.specs import split_glued_list
 from guideparse.tables import match_header, read_label_rows, read_tables, split_glued_row, split_pipe_row
 
 RULES = load_rules(ROOT / "rules")
@@ -133,3 +135,30 @@ def test_tables_and_labels_any_text(text):
 def test_slugify_shape(name):
     """slugify gives lowercase ASCII runs joined by single dashes, or an empty string."""
     assert re.fullmatch(r"([a-z0-9]+(-[a-z0-9]+)*)?", slugify(name))
+
+
+PRICEY = st.lists(st.sampled_from(list("$€£0123456789.,+-/ ()kK") + ["month", "mo", "user", "per", "year", "Custom",
+                                                                     "Quote required", "USD", "to", "Starting at "]),
+                  max_size=20).map("".join)
+
+
+@SETTINGS
+@given(st.one_of(PRICEY, st.text(max_size=60)))
+def test_parse_price_any_text(text):
+    """parse_price returns a ParsedPrice or None; a range is ordered as printed and amounts are non-negative."""
+    parsed, rule = parse_price(text, RULES)
+    if parsed is None:
+        assert rule is None
+        return
+    assert rule
+    for v in (parsed.amount, parsed.amount_min, parsed.amount_max):
+        assert v is None or v >= 0
+    assert not (parsed.amount is not None and parsed.amount_min is not None)
+
+
+@SETTINGS
+@given(GUIDEY)
+def test_split_glued_list_keeps_every_character(text):
+    """Splitting a glued list only cuts: the items put back together give the text (spaces aside)."""
+    items = split_glued_list(text, ["OneLogin"])
+    assert "".join("".join(items).split()) == "".join(text.split())

@@ -14,19 +14,17 @@ from collections import defaultdict
 from typing import Any, Iterable
 
 from .models import CatalogEntry, Conflict, DocumentRecord, SourcedWarn
+from .paths import IDENTITY
 
-#: How items of a list field are identified, by the key in each item.
-IDENTITY_KEYS = ("idp", "title", "plan", "situation", "app")
 #: Values that mean "not known" and are filled by any known value.
 UNKNOWN = (None, "unknown")
 _NOT_MERGED = {"source", "provenance", "warnings", "schema_version", "slug"}
 
 
-def _identity(item: Any) -> str | None:
-    if isinstance(item, dict):
-        for k in IDENTITY_KEYS:
-            if k in item:
-                return f"{k}={item[k]}"
+def _identity(field: str, item: Any) -> str | None:
+    key = IDENTITY.get(field)
+    if key and isinstance(item, dict) and item.get(key) is not None:
+        return str(item[key])
     return None
 
 
@@ -39,7 +37,7 @@ class _Merger:
         values = self.conflicts.setdefault(path, [{"value": old, "source": old_src}])
         values.append({"value": new, "source": new_src})
 
-    def merge(self, a: Any, b: Any, path: str, src_a: str, src_b: str) -> Any:
+    def merge(self, a: Any, b: Any, path: str, src_a: str, src_b: str, field: str = "") -> Any:
         if b in UNKNOWN or (isinstance(b, list) and not b and a not in UNKNOWN):
             return a
         if a in UNKNOWN or (isinstance(a, list) and not a):
@@ -48,14 +46,14 @@ class _Merger:
         if isinstance(a, dict) and isinstance(b, dict):
             out = dict(a)
             for k, v in b.items():
-                out[k] = self.merge(a.get(k), v, f"{path}.{k}" if path else k,
-                                    self.origin.get(f"{path}.{k}", src_a), src_b)
+                sub = f"{path}.{k}" if path else k
+                out[k] = self.merge(a.get(k), v, sub, self.origin.get(sub, src_a), src_b, k)
             return out
         if isinstance(a, list) and isinstance(b, list):
-            ids_a = [_identity(x) for x in a]
-            ids_b = [_identity(x) for x in b]
-            if all(ids_a) and all(ids_b):
-                return self._merge_keyed(a, b, path, src_a, src_b)
+            ids_a = [_identity(field, x) for x in a]
+            ids_b = [_identity(field, x) for x in b]
+            if all(ids_a) and all(ids_b) and len(set(ids_a)) == len(a) and len(set(ids_b)) == len(b):
+                return self._merge_keyed(a, b, path, src_a, src_b, field)
             if a == b[:len(a)]:
                 self.origin[path] = src_b
                 return b
@@ -67,16 +65,15 @@ class _Merger:
         self.origin[path] = src_b
         return b
 
-    def _merge_keyed(self, a: list, b: list, path: str, src_a: str, src_b: str) -> list:
+    def _merge_keyed(self, a: list, b: list, path: str, src_a: str, src_b: str, field: str) -> list:
         out = list(a)
-        index = {_identity(x): i for i, x in enumerate(out)}
+        index = {_identity(field, x): i for i, x in enumerate(out)}
         for item in b:
-            ident = _identity(item)
-            key_name, key_value = ident.split("=", 1)  # type: ignore[union-attr]
-            sub = f"{path}[{key_value}]"
+            ident = _identity(field, item)
+            sub = f"{path}[{ident}]"
             if ident in index:
                 i = index[ident]
-                out[i] = self.merge(out[i], item, sub, self.origin.get(sub, src_a), src_b)
+                out[i] = self.merge(out[i], item, sub, self.origin.get(sub, src_a), src_b, field)
             else:
                 index[ident] = len(out)
                 out.append(item)
@@ -94,7 +91,7 @@ def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
     for doc in docs[1:]:
         data = {k: v for k, v in doc.model_dump(mode="json").items() if k not in _NOT_MERGED}
         for k, v in data.items():
-            merged[k] = merger.merge(merged.get(k), v, k, merger.origin.get(k, src0), doc.source.path)
+            merged[k] = merger.merge(merged.get(k), v, k, merger.origin.get(k, src0), doc.source.path, k)
     warnings: list[SourcedWarn] = []
     for doc in docs:
         for w in doc.warnings:

@@ -21,6 +21,7 @@ IDENTITY: dict[str, str] = {
     "related_apps": "app",
     "idp_configurations": "idp",
     "entries": "key",
+    "blocks": "heading",
 }
 #: Values explained as a whole (derived from one printed value, or one table row).
 ATOMIC = frozenset({"price_parsed", "sso_protocols", "rows", "headers"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import Ctx
+from ..paths import item_key
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
 from ..reading import Line
 from ..segment import Section
@@ -86,8 +87,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         return offer.blocks[-1]
 
     def base() -> str:
-        current()
-        return f"identity_offer.blocks[{len(offer.blocks) - 1}]"
+        """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
+        block = current()
+        return f"identity_offer.blocks[{item_key('blocks', block.model_dump(), len(offer.blocks) - 1)}]"
 
     for i, lines in enumerate(blocks):
         first = lines[0].text

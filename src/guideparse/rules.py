@@ -91,6 +91,13 @@ def compile_line_pattern(pattern: str) -> re.Pattern[str]:
 
 # --------------------------------------------------------------------------- schema
 
+def one_of(value: str, valid: tuple[str, ...], what: str) -> str:
+    """Validate a name against its valid set; the error lists the valid names."""
+    if value not in valid:
+        raise ValueError(f"unknown {what} {value!r} (valid: {', '.join(valid)})")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,9 +119,7 @@ class HeadingRule(LinePattern):
     @field_validator("label")
     @classmethod
     def _known_label(cls, v: str) -> str:
-        if v not in SECTION_LABELS:
-            raise ValueError(f"unknown section label {v!r} (valid: {', '.join(SECTION_LABELS)})")
-        return v
+        return one_of(v, SECTION_LABELS, "section label")
 
 
 class VocabEntry(_Strict):
@@ -127,9 +132,7 @@ class VocabEntry(_Strict):
     @field_validator("label")
     @classmethod
     def _known_label(cls, v: str) -> str:
-        if v not in VOCAB_LABELS:
-            raise ValueError(f"unknown vocabulary label {v!r} (valid: {', '.join(VOCAB_LABELS)})")
-        return v
+        return one_of(v, VOCAB_LABELS, "vocabulary label")
 
     def check(self) -> None:
         """Cross-field checks that depend on the label."""
@@ -256,10 +259,7 @@ class PageFile(_Strict):
     @field_validator("boilerplate_sections")
     @classmethod
     def _known_sections(cls, v: list[str]) -> list[str]:
-        for label in v:
-            if label not in SECTION_LABELS:
-                raise ValueError(f"unknown section label {label!r} (valid: {', '.join(SECTION_LABELS)})")
-        return v
+        return [one_of(label, SECTION_LABELS, "section label") for label in v]
 
 
 # --------------------------------------------------------------------------- loading

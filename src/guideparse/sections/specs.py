@@ -104,7 +104,7 @@ def parse_technical_specs(section: Section | None, ctx: Ctx, app: str | None) ->
             else:
                 items = split_glued_list(text, _protected(ctx, app))
                 rule = "technical_specs.list:glued"
-            for i, item in enumerate(items):
+            for i in range(len(items)):
                 ctx.trace(f"{path}[{i}]", lines[0], lines[-1], rule)
             setattr(out, block.field, items)
         else:

@@ -18,6 +18,21 @@ def rules():
     return load_rules(ROOT / "rules")
 
 
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    """Three run folders: the corpus, a noisy renamed copy of it, and a copy with planted edits
+    (with the slugs and paths the planted edits must produce)."""
+    from guideparse.cli import main
+    from planting import noisy_copy, planted_copy
+
+    root = tmp_path_factory.mktemp("runs")
+    noisy_copy(RAW, root / "noisy-in")
+    expected = planted_copy(RAW, root / "planted-in")
+    for name, src in (("base", RAW), ("noisy", root / "noisy-in"), ("planted", root / "planted-in")):
+        assert main(["extract", str(src), "--out", str(root / name), "-q"]) == 0
+    return root, expected
+
+
 def matches(actual, expected, where: str = "") -> list[str]:
     """Differences between a value and its expectation; dicts compare on the expected keys only
     (records gain fields over time), lists item by item and must have the same length."""

@@ -1,7 +1,10 @@
 """Stage 5: documents -> catalog entries, one per app (slug).
 
-Documents of one app are merged field by field in source-path order: a known
-value fills an unknown or null one (a pipe scrape's ✓ fills a flat scrape's
+Documents of one app are merged field by field in `merge_order`: truncated
+scrapes first, then whole ones; older `last_updated` first; then by format and
+by a digest of the extracted content, so the order (and which value wins a
+conflict) never depends on file names or whitespace noise. A known value fills
+an unknown or null one (a pipe scrape's ✓ fills a flat scrape's
 `unknown`); list items are matched by identity (IdP name, table title, plan
 name, …), never by position; a list that is a prefix of another (a truncated
 scrape) is filled by the longer one. Where two documents disagree on a known
@@ -81,8 +84,23 @@ class _Merger:
         return out
 
 
+def content_digest(doc: DocumentRecord) -> str:
+    """A digest of what was extracted, blind to the source's path, bytes and line numbers."""
+    import hashlib
+    import json
+
+    data = doc.model_dump(mode="json", exclude=set(_NOT_MERGED) | {"quick_facts_raw"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def merge_order(docs: list[DocumentRecord]) -> list[DocumentRecord]:
+    """The order documents are merged and listed in `sources`; the last one wins conflicts."""
+    return sorted(docs, key=lambda d: (not d.source.truncated, d.last_updated or "", d.source.format,
+                                       content_digest(d)))
+
+
 def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
-    """Merge the documents of one app (already in source-path order)."""
+    """Merge the documents of one app, in the order given (see merge_order)."""
     assert docs, "merge_documents needs at least one document"
     merger = _Merger()
     first = docs[0]
@@ -119,4 +137,4 @@ def build_catalog(docs: Iterable[DocumentRecord]) -> list[CatalogEntry]:
     groups: dict[str, list[DocumentRecord]] = defaultdict(list)
     for d in docs:
         groups[d.slug].append(d)
-    return [merge_documents(sorted(groups[s], key=lambda d: d.source.path)) for s in sorted(groups)]
+    return [merge_documents(merge_order(groups[s])) for s in sorted(groups)]

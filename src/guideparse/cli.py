@@ -104,6 +104,99 @@ def explain(
     print("\n".join(out))
 
 
+FORMATS = ("text", "markdown", "json", "html")
+
+
+@app.command()
+def diff(
+    old: Optional[Path] = typer.Argument(None, help="Old run folder (default: out/baseline)."),
+    new: Optional[Path] = typer.Argument(None, help="New run folder (default: out/latest)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, json or html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+) -> None:
+    """Show what changed in content between two runs (catalog entries, matched by slug).
+
+    Exit status like diff(1): 0 no changes, 1 changes, 2 trouble.
+    """
+    from .diff import diff_catalogs
+    from .report import RENDERERS, render_html, render_text
+    from .store import BASELINE, LATEST, load_run
+
+    if fmt not in FORMATS:
+        raise GuideparseError("GP906", f"unknown format {fmt!r} (valid: {', '.join(FORMATS)})")
+    if old is None and not BASELINE.exists():
+        raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
+    a, b = load_run(old or BASELINE), load_run(new or LATEST)
+    report = diff_catalogs(a.catalog, b.catalog, a.meta, b.meta)
+    if fmt == "html":
+        text = render_html(report, a.source_lines, b.source_lines)
+    elif fmt == "text":
+        text = render_text(report, color=output is None and sys.stdout.isatty())
+    else:
+        text = RENDERERS[fmt](report)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(1 if report.has_changes else 0)
+
+
+@app.command()
+def accept(run: Optional[Path] = typer.Argument(None, help="Run folder to accept (default: out/latest).")) -> None:
+    """Make a run the accepted baseline (out/baseline) that `diff` and `review` compare against."""
+    from .store import BASELINE, LATEST, accept_run
+
+    base = accept_run(run or LATEST, BASELINE)
+    _err(f"baseline <- {run or LATEST} ({len(base.catalog)} apps)")
+
+
+@app.command()
+def review() -> None:
+    """Walk latest-vs-baseline app by app: [a]ccept, [s]kip or [q]uit; accepted apps become the new baseline."""
+    from .diff import diff_catalogs
+    from .models import DocumentRecord, Manifest
+    from .report import render_text
+    from .run import utc_now, write_run
+    from .store import BASELINE, LATEST, load_run
+
+    if not BASELINE.exists():
+        raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
+    base, latest = load_run(BASELINE), load_run(LATEST)
+    report = diff_catalogs(base.catalog, latest.catalog, base.meta, latest.meta)
+    pending = [a for a in report.apps if a.status != "unchanged"]
+    if not pending:
+        _err("nothing to review: latest matches the baseline")
+        return
+    accepted: set[str] = set()
+    color = sys.stdout.isatty()
+    for i, app_diff in enumerate(pending, 1):
+        one = report.model_copy(update={"apps": [app_diff]})
+        print(f"[{i}/{len(pending)}]")
+        print(render_text(one, color=color).split("\n", 2)[2], end="")
+        answer = ""
+        while answer not in ("a", "s", "q"):
+            try:
+                answer = input("accept / skip / quit [a/s/q]? ").strip().lower()[:1]
+            except EOFError:
+                answer = "q"
+        if answer == "q":
+            break
+        if answer == "a":
+            accepted.add(app_diff.slug)
+    if not accepted:
+        _err("baseline unchanged (nothing accepted)")
+        return
+    from .store import reviewed_documents
+
+    docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
+    m = base.manifest
+    manifest = Manifest.model_validate({**m, "finished_at": utc_now(),
+                                        "counts": {**m.get("counts", {}), "apps": len({d.slug for d in docs})},
+                                        "reviewed": {"from": str(latest.path), "accepted": sorted(accepted)}})
+    write_run(BASELINE, docs, manifest)
+    _err(f"baseline updated: {len(accepted)} app(s) accepted from {latest.path}")
+
+
 @app.command("rules")
 def rules_cmd(rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder.")) -> None:
     """Validate the rules and print their digest."""

@@ -40,6 +40,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP905": ("unreadable", "file cannot be read"),
     "GP906": ("unsupported", "unsupported format or request"),
     "GP907": ("outside_input", "path leads outside the input folder"),
+    "GP908": ("bad_run_folder", "not a readable run folder"),
     "GP999": ("internal_error", "internal error"),
 }
 

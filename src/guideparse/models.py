@@ -292,3 +292,4 @@ class Manifest(_Model):
     finished_at: str
     counts: dict[str, int]
     inputs: list[InputStatus]
+    reviewed: dict | None = Field(default=None, description="baseline only: the run reviewed and the apps accepted")

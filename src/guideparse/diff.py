@@ -1,0 +1,123 @@
+"""Stage 7: two catalogs -> what changed, content only.
+
+Apps are matched by slug; list items by identity (IdP name, table title, plan
+name, constraint title, situation, related app, sub-heading; see
+`paths.IDENTITY`), never by position. Lists without an identity (paragraphs,
+bullets) are aligned as sequences, so an inserted paragraph is one addition, not
+a cascade of changes. Sources, hashes, formats, warnings, provenance and times
+are not content. An item added or removed is one change at the item's path.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .paths import IDENTITY, NOT_CONTENT, item_key
+
+Kind = Literal["added", "removed", "changed"]
+Status = Literal["added", "removed", "changed", "unchanged"]
+
+
+class Change(BaseModel):
+    path: str
+    kind: Kind
+    old: Any = None
+    new: Any = None
+
+
+class AppDiff(BaseModel):
+    slug: str
+    app: str | None
+    status: Status
+    changes: list[Change] = Field(default_factory=list)
+
+
+class DiffReport(BaseModel):
+    old: dict[str, Any]
+    new: dict[str, Any]
+    summary: dict[str, int]
+    apps: list[AppDiff]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.status != "unchanged" for a in self.apps)
+
+
+def content(entry: dict) -> dict:
+    """The part of a catalog entry that is content."""
+    return {k: v for k, v in entry.items() if k not in NOT_CONTENT and k != "slug"}
+
+
+def _keyed(field: str, items: list) -> dict[str, Any] | None:
+    """Items by identity, or None when the list has no (unique) identity."""
+    if field not in IDENTITY or not all(isinstance(x, dict) for x in items):
+        return None
+    keys = [item_key(field, x, i) for i, x in enumerate(items)]
+    if any(x.get(IDENTITY[field]) is None for x in items) or len(set(keys)) != len(keys):
+        return None
+    return dict(zip(keys, items, strict=True))
+
+
+def diff_values(old: Any, new: Any, path: str, field: str = "") -> list[Change]:
+    """Changes turning `old` into `new`, addressed by field paths."""
+    if old == new:
+        return []
+    if old is None:
+        return [Change(path=path, kind="added", new=new)]
+    if new is None:
+        return [Change(path=path, kind="removed", old=old)]
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[Change] = []
+        for k in list(old) + [k for k in new if k not in old]:
+            out.extend(diff_values(old.get(k), new.get(k), f"{path}.{k}" if path else k, k))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        ko, kn = _keyed(field, old), _keyed(field, new)
+        if ko is not None and kn is not None:
+            out = []
+            for k in list(ko) + [k for k in kn if k not in ko]:
+                out.extend(diff_values(ko.get(k), kn.get(k), f"{path}[{k}]", field))
+            return out
+        return _diff_sequence(old, new, path, field)
+    return [Change(path=path, kind="changed", old=old, new=new)]
+
+
+def _diff_sequence(old: list, new: list, path: str, field: str) -> list[Change]:
+    """Align two lists without identities; paths index the old list for removals, the new one otherwise."""
+    if not old or not new:
+        return [Change(path=path, kind="changed", old=old, new=new)]
+    enc = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in old]
+    enn = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in new]
+    out: list[Change] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=enc, b=enn, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for n in range(pairs):
+            out.extend(diff_values(old[i1 + n], new[j1 + n], f"{path}[{j1 + n}]", field))
+        for i in range(i1 + pairs, i2):
+            out.append(Change(path=f"{path}[{i}]", kind="removed", old=old[i]))
+        for j in range(j1 + pairs, j2):
+            out.append(Change(path=f"{path}[{j}]", kind="added", new=new[j]))
+    return out
+
+
+def diff_catalogs(old: dict[str, dict], new: dict[str, dict],
+                  old_meta: dict[str, Any] | None = None, new_meta: dict[str, Any] | None = None) -> DiffReport:
+    """Compare two catalogs (slug -> catalog entry as JSON)."""
+    apps: list[AppDiff] = []
+    for slug in sorted(set(old) | set(new)):
+        a, b = old.get(slug), new.get(slug)
+        name = (b or a or {}).get("app")
+        if a is None:
+            apps.append(AppDiff(slug=slug, app=name, status="added"))
+        elif b is None:
+            apps.append(AppDiff(slug=slug, app=name, status="removed"))
+        else:
+            changes = diff_values(content(a), content(b), "")
+            apps.append(AppDiff(slug=slug, app=name, status="changed" if changes else "unchanged", changes=changes))
+    summary = {s: sum(1 for x in apps if x.status == s) for s in ("added", "removed", "changed", "unchanged")}
+    return DiffReport(old=old_meta or {}, new=new_meta or {}, summary=summary, apps=apps)

@@ -1,0 +1,128 @@
+"""Run folders on disk: load one, find a value's source lines, keep the accepted baseline."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .errors import GuideparseError
+from .paths import under
+
+BASELINE = Path("out") / "baseline"
+LATEST = Path("out") / "latest"
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    manifest: dict[str, Any]
+    catalog: dict[str, dict]            # slug -> catalog entry
+    _sources: dict[str, list[str] | None] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        m = self.manifest
+        return {"run": str(self.path), "tool_version": m.get("tool_version"), "rules_digest": m.get("rules_digest"),
+                "started_at": m.get("started_at"), "finished_at": m.get("finished_at"), "apps": len(self.catalog)}
+
+    @cached_property
+    def documents(self) -> list[dict]:
+        return list(_read_jsonl(self.path / "documents.jsonl"))
+
+    def documents_of(self, slug: str) -> list[dict]:
+        return [d for d in self.documents if d.get("slug") == slug]
+
+    def source_lines(self, slug: str, path: str) -> list[tuple[str, int, str | None]]:
+        """(source path, line number, line text or None) behind a value, from the documents'
+        provenance; the text when the source file is still there unchanged."""
+        out: list[tuple[str, int, str | None]] = []
+        for doc in self.documents_of(slug):
+            src = doc["source"]["path"]
+            spans = [tuple(p["lines"]) for k, p in doc.get("provenance", {}).items() if under(k, path)]
+            if not spans:
+                continue
+            a, b = min(s[0] for s in spans), max(s[1] for s in spans)
+            text = self._source_text(src, doc["source"]["sha256"])
+            for n in range(a, min(b, a + 4) + 1):
+                out.append((src, n, text[n - 1] if text and n <= len(text) else None))
+        return out
+
+    def _source_text(self, src: str, sha: str) -> list[str] | None:
+        if src not in self._sources:
+            lines = None
+            try:
+                data = Path(src).read_bytes()
+                if hashlib.sha256(data).hexdigest() == sha:
+                    from .reading import read_text
+
+                    lines = [ln.text for ln in read_text(data, src).lines]
+            except (OSError, GuideparseError):
+                lines = None
+            self._sources[src] = lines
+        return self._sources[src]
+
+
+def _read_jsonl(path: Path):
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for no, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise GuideparseError("GP908", f"invalid JSON: {exc.msg}", path=str(path), line=no) from None
+    except FileNotFoundError:
+        raise GuideparseError("GP908", "not a run folder: missing file", path=str(path)) from None
+    except OSError as exc:
+        raise GuideparseError("GP908", f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    """Read a run folder's manifest and catalog."""
+    p = Path(path)
+    if not p.is_dir():
+        raise GuideparseError("GP908", "not a run folder", path=str(p))
+    try:
+        manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GuideparseError("GP908", "not a run folder: no manifest.json", path=str(p)) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GuideparseError("GP908", f"unreadable manifest.json: {exc}", path=str(p)) from None
+    catalog = {e["slug"]: e for e in _read_jsonl(p / "catalog.jsonl")}
+    return LoadedRun(p, manifest, catalog)
+
+
+def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
+    """Make a run the accepted baseline: a copy, moved into place at once."""
+    import os
+    import shutil
+    import tempfile
+
+    src = load_run(run)  # refuse what is not a run folder
+    baseline = baseline.absolute()
+    baseline.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{baseline.name}.tmp-", dir=baseline.parent))
+    try:
+        shutil.copytree(src.path.resolve(), tmp, dirs_exist_ok=True)
+        if baseline.exists() or baseline.is_symlink():
+            old = Path(tempfile.mkdtemp(prefix=f".{baseline.name}.old-", dir=baseline.parent))
+            old.rmdir()
+            os.replace(baseline, old)
+            os.replace(tmp, baseline)
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() and not old.is_symlink() else old.unlink()
+        else:
+            os.replace(tmp, baseline)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return load_run(baseline)
+
+
+def reviewed_documents(baseline: LoadedRun, latest: LoadedRun, accepted: set[str]) -> list[dict]:
+    """The documents of the new baseline: latest's for accepted apps, the baseline's for the rest."""
+    keep = [d for d in baseline.documents if d.get("slug") not in accepted]
+    take = [d for d in latest.documents if d.get("slug") in accepted]
+    return sorted(keep + take, key=lambda d: d["source"]["path"])

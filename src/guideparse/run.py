@@ -159,17 +159,25 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
                     dumps_pretty(data), encoding="utf-8", newline="\n")
         (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
                                            newline="\n")
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            old.rmdir()
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        move_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def move_into_place(tmp: Path, dest: Path) -> None:
+    """Replace `dest` with the finished folder `tmp` (same parent): rename, never copy."""
+    if dest.exists() or dest.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        old.rmdir()
+        os.replace(dest, old)
+        os.replace(tmp, dest)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
+    else:
+        os.replace(tmp, dest)
 
 
 def point_latest(base: Path, run_dir: Path) -> None:

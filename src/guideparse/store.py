@@ -97,9 +97,10 @@ def load_run(path: str | Path) -> LoadedRun:
 
 def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
     """Make a run the accepted baseline: a copy, moved into place at once."""
-    import os
     import shutil
     import tempfile
+
+    from .run import move_into_place
 
     src = load_run(run)  # refuse what is not a run folder
     baseline = baseline.absolute()
@@ -107,14 +108,7 @@ def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
     tmp = Path(tempfile.mkdtemp(prefix=f".{baseline.name}.tmp-", dir=baseline.parent))
     try:
         shutil.copytree(src.path.resolve(), tmp, dirs_exist_ok=True)
-        if baseline.exists() or baseline.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{baseline.name}.old-", dir=baseline.parent))
-            old.rmdir()
-            os.replace(baseline, old)
-            os.replace(tmp, baseline)
-            shutil.rmtree(old, ignore_errors=True) if old.is_dir() and not old.is_symlink() else old.unlink()
-        else:
-            os.replace(tmp, baseline)
+        move_into_place(tmp, baseline)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -89,15 +89,14 @@ def explain(
 ) -> None:
     """Print each extracted value with its source lines and the rule that produced it."""
     from .explain import explain as render
-    from .reading import read_text
-    from .record import extract_document
+    from .record import extract_document, source_view
     from .rules import load_rules
     from .run import DEFAULT_MAX_BYTES, InputFile, read_input
 
     rules = load_rules(rules_dir)
     data = read_input(InputFile(str(file), file, None), DEFAULT_MAX_BYTES)
     doc = extract_document(data, str(file), rules)
-    out = render(doc, read_text(data, str(file)).lines, field)
+    out = render(doc, source_view(data, str(file), rules), field)
     if field and not out:
         valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})
         raise GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))

@@ -5,15 +5,17 @@ import json
 
 from .models import DocumentRecord
 from .paths import iter_leaves, resolve, under
-from .reading import Line
 
 _MAX_LINES = 3
 
 
-def explain(doc: DocumentRecord, lines: list[Line], field: str | None = None) -> list[str]:
-    """Render the explanation as text lines (pure; the CLI prints them)."""
+def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None) -> list[str]:
+    """Render the explanation as text lines (pure; the CLI prints them).
+
+    `view` maps a source line number to what it reads as (record.source_view).
+    """
     record = doc.model_dump(mode="json")
-    by_no = {ln.no: ln.text for ln in lines}
+    by_no = view
     out: list[str] = []
     shown = 0
     for path, prov in doc.provenance.items():
@@ -37,7 +39,7 @@ def explain(doc: DocumentRecord, lines: list[Line], field: str | None = None) ->
         for p in missing:
             out.append(f"{p}: no provenance")
         unparsed = [w for w in doc.warnings if w.kind == "unparsed_line"]
-        nonblank = sum(1 for ln in lines if ln.text)
+        nonblank = len(view)
         out.append("")
         out.append(f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
                    f"{len(unparsed)} unparsed; {len(doc.warnings)} warning(s)")

@@ -30,6 +30,7 @@ class Text:
     final_newline: bool
     cut_mid_char: bool
     warnings: list[Warn] = field(default_factory=list)
+    source_lines: dict[int, int] | None = None   # HTML: rendered line -> source line
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")

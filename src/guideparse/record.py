@@ -9,7 +9,8 @@ from .context import Ctx
 from .errors import InputError
 from .models import DocumentRecord, Source
 from .nlp import find_app_name
-from .reading import read_text
+from .html_reader import looks_like_html, read_html
+from .reading import Text, read_text
 from .rules import Rules
 from .sections.config import parse_idp_configurations
 from .sections.decision import parse_recommendations
@@ -25,7 +26,6 @@ from .sections.specs import parse_technical_specs
 from .segment import Page, segment
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
 
 #: Sections every whole guide has; missing ones are reported (GP201).
 CORE_SECTIONS = ("summary", "strategic_alternative", "quick_facts", "identity_providers")
@@ -37,9 +37,33 @@ def slugify(name: str) -> str:
     return _NON_SLUG.sub("-", ascii_name.lower()).strip("-")
 
 
-def looks_like_html(data: bytes) -> bool:
-    head = data[:2048].lstrip(b"\xef\xbb\xbf")
-    return bool(_HTML_START.match(head))
+def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, str | None]:
+    """Bytes -> lines with the reader the content calls for (HTML sniffed, not named)."""
+    if looks_like_html(data):
+        return read_html(data, path, rules), "html"
+    return read_text(data, path), None
+
+
+def source_view(data: bytes, path: str, rules: Rules) -> dict[int, str]:
+    """Source line -> what it reads as (for HTML, the rendered text of that line)."""
+    text, _fmt = read_lines(data, path, rules)
+    if not text.source_lines:
+        return {ln.no: ln.text for ln in text.lines}
+    view: dict[int, list[str]] = {}
+    for ln in text.lines:
+        if ln.text:
+            view.setdefault(text.source_lines[ln.no], []).append(ln.text)
+    return {n: " ⏎ ".join(parts) for n, parts in view.items()}
+
+
+def _to_source(doc: DocumentRecord, mapping: dict[int, int]) -> None:
+    """Rendered line numbers -> source line numbers, for provenance and warnings."""
+    for prov in doc.provenance.values():
+        a, b = prov.lines
+        prov.lines = (mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b)))
+    for w in doc.warnings:
+        if w.line is not None:
+            w.line = mapping.get(w.line, w.line)
 
 
 def mark_structure(page: Page, ctx: Ctx) -> None:
@@ -86,10 +110,8 @@ def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
 def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
     """Extract one guide. Raises InputError when the input cannot give a record."""
     sha = hashlib.sha256(data).hexdigest()
-    if looks_like_html(data):
-        raise InputError("GP906", "HTML guides are not supported yet", path=path)
-    text = read_text(data, path)
-    page = segment(text, rules)
+    text, fmt = read_lines(data, path, rules)
+    page = segment(text, rules, fmt)
     if not page.sections:
         raise InputError("GP903", "not a guide: no guide section heading recognised", path=path)
 
@@ -154,4 +176,6 @@ def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
     trace_empty_lists(doc.model_dump(mode="json"), page, ctx)
     doc.warnings = ctx.warnings
     doc.provenance = dict(sorted(ctx.provenance.items()))
+    if text.source_lines:
+        _to_source(doc, text.source_lines)
     return doc

@@ -128,6 +128,7 @@ class VocabEntry(_Strict):
     id: str = Field(min_length=1)
     value: str | bool | None = None
     columns: list[str] | None = None
+    tables: list[str] | None = Field(default=None, description="ICON only: table kinds where the icon counts")
 
     @field_validator("label")
     @classmethod
@@ -136,6 +137,8 @@ class VocabEntry(_Strict):
 
     def check(self) -> None:
         """Cross-field checks that depend on the label."""
+        if self.tables is not None and self.label != "ICON":
+            raise ValueError("only ICON entries take tables")
         if self.label == "IDP":
             if self.value is not None or self.columns is not None:
                 raise ValueError("IDP entries take only label, pattern and id")
@@ -248,6 +251,26 @@ class HeaderRules(_Strict):
     chrome: list[LinePattern]
 
 
+class HtmlIcon(_Strict):
+    id: str
+    classes: list[str] = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class HtmlIconLabel(_Strict):
+    id: str
+    labels: list[str] = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class HtmlRules(_Strict):
+    chrome_tags: list[str] = Field(default_factory=list)
+    chrome_selectors: list[str] = Field(default_factory=list)
+    icons: list[HtmlIcon] = Field(default_factory=list)
+    icon_labels: list[HtmlIconLabel] = Field(default_factory=list)
+    row_selectors: list[str] = Field(default_factory=list)
+
+
 class PageFile(_Strict):
     header: HeaderRules
     end_markers: list[LinePattern] = Field(min_length=1)
@@ -255,6 +278,7 @@ class PageFile(_Strict):
     lossy: dict[str, list[str]] = Field(default_factory=dict)
     boilerplate: list[LinePattern] = Field(default_factory=list)
     boilerplate_sections: list[str] = Field(default_factory=list)
+    html: HtmlRules = Field(default_factory=HtmlRules)
 
     @field_validator("boilerplate_sections")
     @classmethod
@@ -383,7 +407,8 @@ class Rules:
     headings: list[Heading]
     idps: list[tuple[str, str]]                 # (printed name, rule id), longest first
     cells: dict[str, CellTerm]                  # casefolded text -> term
-    icons: dict[str, tuple[str, str]]           # icon -> (yes|no, rule id)
+    icons: dict[str, tuple[str, str]]           # icon -> (cell value, rule id)
+    icon_tables: dict[str, tuple[str, ...]]     # icon -> table kinds it is limited to
     bools: dict[str, tuple[bool, str]]          # casefolded word -> (value, rule id)
     terms: dict[str, list[tuple[str, str, str]]]  # PROTOCOL/CURRENCY/PERIOD/PRICE_TERM -> [(text, value, id)]
     app_patterns: list[tuple[int, AppNamePattern]]
@@ -484,6 +509,7 @@ def load_rules(directory: str | Path | None = None) -> Rules:
     idps: list[tuple[str, str]] = []
     cells: dict[str, CellTerm] = {}
     icons: dict[str, tuple[str, str]] = {}
+    icon_tables: dict[str, tuple[str, ...]] = {}
     bools: dict[str, tuple[bool, str]] = {}
     terms: dict[str, list[tuple[str, str, str]]] = {k: [] for k in ("PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")}
     for no, v in vocab_raw:
@@ -500,6 +526,8 @@ def load_rules(directory: str | Path | None = None) -> Rules:
             cells[key] = CellTerm(text, str(v.value), tuple(v.columns or ()), v.id)
         elif v.label == "ICON":
             icons[text] = (str(v.value), v.id)
+            if v.tables:
+                icon_tables[text] = tuple(v.tables)
         elif v.label == "BOOL":
             bools[key] = (bool(v.value), v.id)
         else:
@@ -555,6 +583,19 @@ def load_rules(directory: str | Path | None = None) -> Rules:
             if f not in LOSSY_FIELDS:
                 raise RulesError("GP002", f"unknown field {f!r} (valid: {', '.join(LOSSY_FIELDS)})",
                                  path=pname, line=_line_for(("lossy", fmt), plines))
+    for key in ("chrome_selectors", "row_selectors"):
+        for i, sel in enumerate(getattr(page.html, key)):
+            try:
+                import soupsieve
+
+                soupsieve.compile(sel)
+            except Exception as exc:  # soupsieve.SelectorSyntaxError
+                raise RulesError("GP002", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}",
+                                 path=pname, line=_line_for(("html", key, i), plines)) from None
+    for i, icon in enumerate(page.html.icons):
+        unique(icon.id, pname, _line_for(("html", "icons", i), plines))
+    for i, lab in enumerate(page.html.icon_labels):
+        unique(lab.id, pname, _line_for(("html", "icon_labels", i), plines))
     header: dict[str, list[tuple[re.Pattern[str], str]]] = {}
     for kind in HeaderRules.model_fields:
         header[kind] = []
@@ -572,7 +613,7 @@ def load_rules(directory: str | Path | None = None) -> Rules:
 
     return Rules(
         directory=d, digest=_digest(d), headings=headings, idps=idps, cells=cells, icons=icons,
-        bools=bools, terms=terms, app_patterns=apps, tables=dict(tables.tables), starts=starts,
+        icon_tables=icon_tables, bools=bools, terms=terms, app_patterns=apps, tables=dict(tables.tables), starts=starts,
         quick_facts=list(tables.quick_facts), cost=tables.cost,
         technical_specs=list(tables.technical_specs), idp_config=list(tables.idp_config),
         related_apps=list(tables.related_apps), page=page, header=header,

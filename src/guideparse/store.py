@@ -20,7 +20,7 @@ class LoadedRun:
     path: Path
     manifest: dict[str, Any]
     catalog: dict[str, dict]            # slug -> catalog entry
-    _sources: dict[str, list[str] | None] = field(default_factory=dict)
+    _sources: dict[str, dict[int, str] | None] = field(default_factory=dict)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -35,6 +35,8 @@ class LoadedRun:
     def documents_of(self, slug: str) -> list[dict]:
         return [d for d in self.documents if d.get("slug") == slug]
 
+    rules: Any = None   # the rules used to render HTML sources (loaded on first need)
+
     def source_lines(self, slug: str, path: str) -> list[tuple[str, int, str | None]]:
         """(source path, line number, line text or None) behind a value, from the documents'
         provenance; the text when the source file is still there unchanged."""
@@ -45,23 +47,27 @@ class LoadedRun:
             if not spans:
                 continue
             a, b = min(s[0] for s in spans), max(s[1] for s in spans)
-            text = self._source_text(src, doc["source"]["sha256"])
+            view = self._source_view(src, doc["source"]["sha256"])
             for n in range(a, min(b, a + 4) + 1):
-                out.append((src, n, text[n - 1] if text and n <= len(text) else None))
+                if view is None or n in view:
+                    out.append((src, n, view.get(n) if view else None))
         return out
 
-    def _source_text(self, src: str, sha: str) -> list[str] | None:
+    def _source_view(self, src: str, sha: str) -> dict[int, str] | None:
         if src not in self._sources:
-            lines = None
+            view = None
             try:
                 data = Path(src).read_bytes()
                 if hashlib.sha256(data).hexdigest() == sha:
-                    from .reading import read_text
+                    from .record import source_view
+                    from .rules import load_rules
 
-                    lines = [ln.text for ln in read_text(data, src).lines]
+                    if self.rules is None:
+                        self.rules = load_rules()
+                    view = source_view(data, src, self.rules)
             except (OSError, GuideparseError):
-                lines = None
-            self._sources[src] = lines
+                view = None
+            self._sources[src] = view
         return self._sources[src]
 
 

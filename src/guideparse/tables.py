@@ -377,11 +377,15 @@ def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[l
     return rows, rest
 
 
-def icon_value(text: str | None, rules: Rules) -> tuple[str, str] | None:
-    """'✓' -> ('yes', rule id); None when the text is not an icon."""
+def icon_value(text: str | None, rules: Rules, kind: str | None = None) -> tuple[str, str] | None:
+    """'✓' -> ('yes', rule id); None when the text is not an icon (in this kind of table)."""
     if text is None:
         return None
-    return rules.icons.get(text.strip())
+    t = text.strip()
+    hit = rules.icons.get(t)
+    if hit is None or (kind is not None and t in rules.icon_tables and kind not in rules.icon_tables[t]):
+        return None
+    return hit
 
 
 def cell_term(text: str, rules: Rules) -> CellTerm | None:

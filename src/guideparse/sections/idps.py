@@ -12,7 +12,7 @@ def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[s
     text = row.cells.get(role)
     if text is None:
         return "unknown", "cell.empty" if table.pipe else "cell.icon-lost"
-    icon = icon_value(text, ctx.rules)
+    icon = icon_value(text, ctx.rules, table.kind)
     if icon is not None:
         return icon
     term = cell_term(text, ctx.rules)

@@ -18,7 +18,7 @@ _NOTE_LABEL_MAX_WORDS = 4
 def _icon_bool(text: str | None, ctx: Ctx, where: str, line: int) -> tuple[bool | None, str | None]:
     if text is None:
         return None, None
-    icon = icon_value(text, ctx.rules)
+    icon = icon_value(text, ctx.rules, "plans")
     if icon is None:
         ctx.warn("GP101", f"unknown cell value {text!r} in {where} (known: {', '.join(ctx.rules.icons)})", line)
         return None, None

@@ -15,6 +15,7 @@ bytes (the same libxml2 tree, element for element; checked by tag sequence).
 from __future__ import annotations
 
 import re
+import warnings
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
@@ -223,7 +224,9 @@ class _Renderer:
 def read_html(data: bytes, path: str, rules: Rules) -> Text:
     """Render an HTML page to numbered lines; `source_lines` maps each to its HTML source line."""
     raw, enc, cut, warns = decode(data, path)
-    soup = BeautifulSoup(raw, "lxml")
+    with warnings.catch_warnings():  # bs4's advice about XML-looking or URL-looking markup is not for our users
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(raw, "lxml")
     have_lines = _attach_source_lines(soup, raw)
     _replace_icons(soup, rules)
     _drop_chrome(soup, rules)

@@ -24,6 +24,7 @@ from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, pa
 from .sections.related import parse_related_apps
 from .sections.specs import parse_technical_specs
 from .segment import Page, segment
+from .tables import is_separator_row
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -103,6 +104,9 @@ def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
         hit = ctx.rules.match_line("boilerplate", ln.text) or ctx.rules.match_line("end_markers", ln.text)
         if hit:
             ctx.use(ln, None, hit[0])
+            continue
+        if is_separator_row(ln.text):
+            ctx.use(ln, None, "table:separator")
             continue
         ctx.warn("GP204", f"unparsed line: {ln.text[:100]!r}", ln.no)
 

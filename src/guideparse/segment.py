@@ -76,9 +76,14 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     end_seen = bool(end_lines) or any(rules.match_line("end_markers", ln.text) for ln in lines if ln.text)
     last = next((ln for ln in reversed(lines) if ln.text), None)
     incomplete_last = False
-    if last is not None and (text.cut_mid_char or not text.final_newline) and last is lines[-1]:
-        incomplete_last = text.cut_mid_char or rules.match_line("end_markers", last.text) is None
-    truncated = incomplete_last or not end_seen
+    if fmt == "html":
+        # An HTML page is whole when its document ends (</html>); a cut one loses its last block.
+        incomplete_last = last is not None and not text.final_newline
+        truncated = incomplete_last
+    else:
+        if last is not None and (text.cut_mid_char or not text.final_newline) and last is lines[-1]:
+            incomplete_last = text.cut_mid_char or rules.match_line("end_markers", last.text) is None
+        truncated = incomplete_last or not end_seen
     if incomplete_last:
         assert last is not None
         warnings.append(Warn(code="GP303", message=f"incomplete last line dropped: {last.text[:60]!r}", line=last.no))

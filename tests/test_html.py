@@ -95,9 +95,9 @@ def test_provenance_points_into_the_html_source(rules):
     path = FIXTURES / "handwritten.html"
     doc = _extract(path, rules)
     lines = path.read_text(encoding="utf-8").splitlines()
-    a, b = doc.provenance["identity_providers[Okta].notes"].lines
+    a, b = doc.provenance["identity_providers[Okta].notes"]["lines"]
     assert "<td>Okta</td>" in lines[a - 1] and a == b
-    a, _ = doc.provenance["quick_facts.scim_tier_required"].lines
+    a, _ = doc.provenance["quick_facts.scim_tier_required"]["lines"]
     assert "SCIM tier required" in lines[a - 1]
 
 

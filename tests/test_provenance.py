@@ -28,7 +28,7 @@ def test_every_value_has_provenance(corpus):
             checked += 1
         for field, prov in doc.provenance.items():
             resolve(record, field)
-            assert 1 <= prov.lines[0] <= prov.lines[1] and prov.rule
+            assert 1 <= prov["lines"][0] <= prov["lines"][1] and prov["rule"]
     assert checked > 3000
 
 
@@ -42,7 +42,7 @@ def test_provenance_lines_hold_the_value(corpus):
             # cell values and table kinds are names from rules, not printed text
             if not isinstance(value, str) or field.endswith((".sso", ".scim", ".supported", ".kind")):
                 continue
-            a, b = prov.lines
+            a, b = prov["lines"]
             source = " ".join(" ".join(lines[a - 1:b]).split())
             assert value in source, f"{path.name}: {field}={value!r} not in lines {a}-{b}"
 

@@ -146,4 +146,4 @@ def test_new_heading_wording_is_a_rules_change(rules_copy):
     after = extract_document(page, "p.txt", load_rules(rules_copy))
     assert after.summary == ["One."]
     assert after.bottom_line == "Brief."
-    assert after.provenance["bottom_line"].rule == "heading.bottom-line-brief:paragraphs-joined"
+    assert after.provenance["bottom_line"]["rule"] == "heading.bottom-line-brief:paragraphs-joined"

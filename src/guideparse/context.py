@@ -14,7 +14,7 @@ class Ctx:
     rules: Rules
     page: Page
     warnings: list[Warn] = field(default_factory=list)
-    provenance: dict[str, Provenance] = field(default_factory=dict)
+    provenance: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (first, last, rule)
     used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
@@ -24,13 +24,26 @@ class Ctx:
         """Record where a value came from: source lines and the rule that read it."""
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
-        self.provenance[path] = Provenance(lines=(a, b), rule=rule)
+        self.provenance[path] = (a, b, rule)
         self.use(a, b, rule)
+
+    def provenance_out(self, mapping: dict[int, int] | None = None) -> dict[str, Provenance]:
+        """The provenance sorted by path; line numbers through `mapping` (HTML rendered -> source)."""
+        out = {}
+        for path in sorted(self.provenance):
+            a, b, rule = self.provenance[path]
+            if mapping:
+                a, b = mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b))
+            out[path] = {"lines": (a, b), "rule": rule}
+        return out
 
     def use(self, first: int | Line, last: int | Line | None, rule: str) -> None:
         """Mark source lines as read by a rule (for coverage), with or without a value."""
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
+        if a == b:
+            self.used.setdefault(a, rule)
+            return
         for n in range(a, b + 1):
             self.used.setdefault(n, rule)
 

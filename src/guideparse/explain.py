@@ -26,9 +26,9 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
         except KeyError:
             continue
         shown += 1
-        a, b = prov.lines
+        a, b = prov["lines"]
         out.append(f"{path} = {json.dumps(value, ensure_ascii=False)[:160]}")
-        out.append(f"    rule {prov.rule}, line{'s' if b > a else ''} {a}{f'-{b}' if b > a else ''}")
+        out.append(f"    rule {prov['rule']}, line{'s' if b > a else ''} {a}{f'-{b}' if b > a else ''}")
         for n in range(a, min(b, a + _MAX_LINES - 1) + 1):
             if by_no.get(n):
                 out.append(f"    {n:>5} | {by_no[n][:140]}")

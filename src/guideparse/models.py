@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from typing_extensions import TypedDict
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
@@ -213,7 +215,9 @@ class IdpConfiguration(_Model):
     notes: list[str] = Field(default_factory=list)
 
 
-class Provenance(_Model):
+class Provenance(TypedDict):
+    """Where a value came from: its first and last source line, and the rule that read it."""
+
     lines: tuple[int, int]
     rule: str
 

@@ -147,7 +147,9 @@ def find_app_name(ctx: Ctx) -> Candidate | None:
             cands.append(Candidate(section.nonblank[0].text, section.nonblank[0], f"{section.rule}:next-line"))
         if section.label in _SENTENCE_SECTIONS:
             lines.extend(section.nonblank[:2])
-    cands.extend(sentence_candidates(lines, ctx.rules))
+    # Two headings that agree settle it; the sentences (and spaCy) are read only when they don't.
+    if len(cands) < 2 or len({c.name for c in cands}) > 1:
+        cands.extend(sentence_candidates(lines, ctx.rules))
     if not cands:
         return None
     counts = Counter(c.name for c in cands)

@@ -40,8 +40,14 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
+# Anything fold_space would change inside a line; most lines have none of it.
+_NEEDS_FOLDING = re.compile(r"  |[\t\r\n\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]")
+
+
 def fold_space(text: str) -> str:
     """Collapse whitespace runs to one space, drop invisible characters, trim."""
+    if _NEEDS_FOLDING.search(text) is None:
+        return text.strip()
     return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 

@@ -23,6 +23,7 @@ from .sections.prose import parse_joined, parse_last_updated, parse_paragraphs
 from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, parse_practice
 from .sections.related import parse_related_apps
 from .sections.specs import parse_technical_specs
+from .paths import NOT_CONTENT
 from .segment import Page, segment
 from .tables import is_separator_row
 
@@ -57,16 +58,6 @@ def source_view(data: bytes, path: str, rules: Rules) -> dict[int, str]:
     return {n: " ⏎ ".join(parts) for n, parts in view.items()}
 
 
-def _to_source(doc: DocumentRecord, mapping: dict[int, int]) -> None:
-    """Rendered line numbers -> source line numbers, for provenance and warnings."""
-    for prov in doc.provenance.values():
-        a, b = prov.lines
-        prov.lines = (mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b)))
-    for w in doc.warnings:
-        if w.line is not None:
-            w.line = mapping.get(w.line, w.line)
-
-
 def mark_structure(page: Page, ctx: Ctx) -> None:
     """Headings are read by segmentation; boilerplate sections by no value."""
     boiler = set(ctx.rules.page.boilerplate_sections)
@@ -83,13 +74,22 @@ FIELD_SECTIONS = {"practice": "practice", "admins_saying": "admins_saying", "tec
                   "pricing_notes": "pricing", "identity_offer": "identity_offer", "summary": "summary"}
 
 
-def trace_empty_lists(record: dict, page: Page, ctx: Ctx) -> None:
-    """An empty list ("present, no items") points at its section's heading."""
-    from .paths import iter_leaves
+def trace_empty_lists(doc: DocumentRecord, page: Page, ctx: Ctx) -> None:
+    """An empty list ("present, no items") of a record field, or of a field's object,
+    points at its section's heading (paths.iter_leaves counts these as values)."""
+    from pydantic import BaseModel
 
-    for path, value in iter_leaves(record):
-        if value == [] and path not in ctx.provenance:
-            section = page.first(FIELD_SECTIONS.get(path.split(".")[0], path.split(".")[0]))
+    empty: list[str] = []
+    for name in type(doc).model_fields:
+        value = getattr(doc, name)
+        if isinstance(value, list) and not value and name not in NOT_CONTENT:
+            empty.append(name)
+        elif isinstance(value, BaseModel):
+            empty += [f"{name}.{k}" for k in type(value).model_fields if getattr(value, k) == []]
+    for path in empty:
+        if path not in ctx.provenance:
+            top = path.split(".")[0]
+            section = page.first(FIELD_SECTIONS.get(top, top))
             if section is not None:
                 ctx.trace(path, section.heading, None, f"{section.rule}:no-items")
 
@@ -177,9 +177,12 @@ def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
         quick_facts_raw=quick_raw,
     )
     report_unparsed(page, ctx, text.lines)
-    trace_empty_lists(doc.model_dump(mode="json"), page, ctx)
+    trace_empty_lists(doc, page, ctx)
+    mapping = text.source_lines
+    if mapping:
+        for w in ctx.warnings:
+            if w.line is not None:
+                w.line = mapping.get(w.line, w.line)
     doc.warnings = ctx.warnings
-    doc.provenance = dict(sorted(ctx.provenance.items()))
-    if text.source_lines:
-        _to_source(doc, text.source_lines)
+    doc.provenance = ctx.provenance_out(mapping)
     return doc

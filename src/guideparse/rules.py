@@ -440,6 +440,11 @@ class Rules:
                 for col in IDP_CELL_COLUMNS}
 
     @cached_property
+    def header_starts(self) -> tuple[str, ...]:
+        """Every table header name, case-folded: a header row must begin with one."""
+        return tuple(sorted({h.casefold() for spec in self.tables.values() for c in spec.columns for h in c.headers}))
+
+    @cached_property
     def header_index(self) -> dict[str, list[tuple[str, "Column"]]]:
         """Per table kind: (casefolded header name, column), longest name first."""
         out = {}
@@ -448,25 +453,54 @@ class Rules:
             out[kind] = sorted(pairs, key=lambda t: -len(t[0]))
         return out
 
+    @cached_property
+    def _heading_index(self) -> dict[str, list[tuple[re.Pattern[str], Heading]]]:
+        return _first_word_index([(h.regex, h) for h in self.headings])
+
+    @cached_property
+    def _line_indexes(self) -> dict[str, dict[str, list[tuple[re.Pattern[str], str]]]]:
+        lists = {"end_markers": self.end_markers, "boilerplate": self.boilerplate, **self.header}
+        return {k: _first_word_index(v) for k, v in lists.items()}
+
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
             return None
-        for h in self.headings:
-            m = h.regex.fullmatch(text)
+        for rx, h in _candidates(self._heading_index, text):
+            m = rx.fullmatch(text)
             if m:
                 return h, {k: v for k, v in m.groupdict().items() if v is not None}
         return None
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
-        """Match a page rule list (header.<kind> or end_markers); return (rule id, captures)."""
-        pats = {"end_markers": self.end_markers, "boilerplate": self.boilerplate}.get(kind) or self.header[kind]
-        if len(text) > 240:
+        """Match a page rule list (header.<kind>, end_markers, boilerplate); return (rule id, captures)."""
+        if not text or len(text) > 240:
             return None
-        for rx, rid in pats:
+        for rx, rid in _candidates(self._line_indexes[kind], text):
             m = rx.fullmatch(text)
             if m:
                 return rid, {k: v for k, v in m.groupdict().items() if v is not None}
         return None
+
+
+_WILD = ""
+
+
+def _first_word_index(items):
+    """Patterns by their first literal word (case-folded), each list followed by the patterns
+    that open with a placeholder (those are tried for every line, under "")."""
+    index: dict[str, list] = {}
+    for rx, payload in items:
+        prefix = rx.pattern.split("(?P<", 1)[0]
+        literal = re.sub(r"\\(.)", r"\1", prefix)
+        word = literal.split(" ", 1)[0].casefold() if " " in literal else (
+            literal.casefold() if "(?P<" not in rx.pattern else _WILD)
+        index.setdefault(word, []).append((rx, payload))
+    wild = index.get(_WILD, [])
+    return {w: (lst + wild if w != _WILD else lst) for w, lst in index.items()} | {_WILD: wild}
+
+
+def _candidates(index, text: str):
+    return index.get(text.split(" ", 1)[0].casefold()) or index[_WILD]
 
 
 def _digest(directory: Path) -> str:

@@ -69,9 +69,30 @@ def is_separator_row(text: str) -> bool:
 
 # --------------------------------------------------------------------------- headers
 
+_HEADER_CACHE: dict[tuple[str, str, tuple[str, ...] | None], tuple[str, list[Column]] | None] = {}
+_HEADER_CACHE_MAX = 50_000
+
+
 def match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None = None) -> tuple[str, list[Column]] | None:
-    """Recognise a table header row (pipe or glued); return (kind, columns in order)."""
+    """Recognise a table header row (pipe or glued); return (kind, columns in order).
+
+    Several parsers ask about the same lines; answers are kept in a bounded cache."""
+    if len(text) > 200:
+        return None
+    key = (rules.digest, text, kinds)
+    if key in _HEADER_CACHE:
+        return _HEADER_CACHE[key]
+    if len(_HEADER_CACHE) >= _HEADER_CACHE_MAX:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[key] = hit = _match_header(text, rules, kinds)
+    return hit
+
+
+def _match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None) -> tuple[str, list[Column]] | None:
     pipe = is_pipe_row(text)
+    head = (text[1:].lstrip() if pipe else text).casefold()
+    if not head.startswith(rules.header_starts):
+        return None
     for kind, spec in rules.tables.items():
         if kinds is not None and kind not in kinds:
             continue

@@ -97,3 +97,13 @@ def test_offer_blocks_merge_by_heading(rules):
     block = entry.identity_offer.blocks[0]
     assert block.heading == "SAML SSO" and block.paragraphs == ["Acme provides SAML."]
     assert block.lists[0].items == ["No JIT provisioning", "Only admins can enable SSO", "SSO and 2FA are exclusive"]
+
+
+def test_single_entry_equals_merge_of_one(rules):
+    """The fast path for one-document apps gives exactly merge_documents([doc])."""
+    from conftest import RAW
+    from guideparse.catalog import single_entry
+
+    for path in sorted(RAW.glob("*.txt")):
+        doc = extract_document(path.read_bytes(), str(path), rules)
+        assert single_entry(doc).model_dump_json() == merge_documents([doc]).model_dump_json(), path.name

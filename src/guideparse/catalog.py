@@ -127,6 +127,18 @@ def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
     )
 
 
+def single_entry(doc: DocumentRecord) -> CatalogEntry:
+    """The catalog entry of an app with one document: that document with `sources`.
+
+    Equal to merge_documents([doc]) (tests hold them to it) without re-validating
+    what was validated when the document was built."""
+    fields = {k: getattr(doc, k) for k in type(doc).model_fields if k not in _NOT_MERGED}
+    warnings = [SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind,
+                                            source=doc.source.path) for w in doc.warnings]
+    return CatalogEntry.model_construct(schema_version=doc.schema_version, slug=doc.slug, sources=[doc.source],
+                                        conflicts=[], warnings=warnings, provenance={}, **fields)
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -33,7 +33,10 @@ def extract(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: out/runs/<UTC time>, linked from out/latest)."),
     rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/)."),
     max_bytes: int = typer.Option(5 * 1024 * 1024, "--max-bytes", min=1, help="Refuse inputs larger than this."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: number of cores)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Result cache (default: $XDG_CACHE_HOME/guideparse)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress bar, no summary)."),
 ) -> None:
     """Extract guides into a run folder (documents, catalog, records, manifest).
 
@@ -52,8 +55,14 @@ def extract(
     if out is None:
         base = Path("out")
         out = default_run_dir(base)
+    import os
+
     try:
-        result = run_extract(given, rules, out, max_bytes=max_bytes, on_failure=lambda e: _err(e.one_line()))
+        result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or os.cpu_count() or 1,
+                             cache_dir=cache_dir, use_cache=not no_cache,
+                             progress=not quiet and sys.stderr.isatty(),
+                             on_failure=lambda e: _err(e.one_line()),
+                             on_note=None if quiet else lambda m: _err(f"guideparse: {m}"))
     except KeyboardInterrupt:
         raise Interrupted() from None
     if base is not None:
@@ -61,7 +70,8 @@ def extract(
     if not quiet:
         n = len(result.statuses)
         rate = n / result.seconds if result.seconds > 0 else 0.0
-        _err(f"{n - result.failed} ok, {result.failed} failed, {len(set(d.slug for d in result.documents))} apps "
+        cached = f", {result.cached} from cache" if result.cached else ""
+        _err(f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
              f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {out}")
     raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
 

@@ -61,6 +61,14 @@ class GuideparseError(Exception):
         self.line = line
         super().__init__(self.one_line())
 
+    def __reduce__(self):
+        """Survive pickling (errors come back from worker processes)."""
+        return (self.__class__, (self.code, self.message), {"path": self.path, "line": self.line})
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.args = (self.one_line(),)
+
     def one_line(self) -> str:
         where = ""
         if self.path is not None:

@@ -15,9 +15,9 @@ from .errors import InputError
 from .models import Warn
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Line:
-    """One source line: its 1-based number and its whitespace-folded text."""
+    """One source line: its 1-based number and its whitespace-folded text (never mutated)."""
 
     no: int
     text: str
@@ -80,12 +80,18 @@ def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
     return text, enc, False, [Warn(code="GP301", message=f"not valid UTF-8; decoded as {enc}", line=None)]
 
 
+_SPACES_IN_LINE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
+
+
 def read_text(data: bytes, path: str) -> Text:
-    """Decode bytes and split them into numbered, whitespace-folded lines."""
+    """Decode bytes and split them into numbered, whitespace-folded lines.
+
+    The folding runs once over the whole text (line ends kept), not line by line."""
     text, enc, cut, warns = decode(data, path)
+    text = _SPACES_IN_LINE.sub(" ", _INVISIBLE.sub("", text))
     raw_lines = _LINE_END.split(text)
     final_newline = raw_lines[-1] == "" if raw_lines else True
     if final_newline:
         raw_lines.pop()
-    lines = [Line(i, fold_space(s)) for i, s in enumerate(raw_lines, 1)]
+    lines = [Line(i, s.strip()) for i, s in enumerate(raw_lines, 1)]
     return Text(lines=lines, encoding=enc, final_newline=final_newline, cut_mid_char=cut, warnings=warns)

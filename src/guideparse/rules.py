@@ -439,6 +439,10 @@ class Rules:
         return {col: [(t, r) for t, r in self.cell_terms if col in self.cells[t.casefold()].columns]
                 for col in IDP_CELL_COLUMNS}
 
+    def table_starts(self, kind: str) -> tuple[str, ...]:
+        """Header names a row of this table kind can begin with (its first column's), case-folded."""
+        return tuple(h.casefold() for h in self.tables[kind].columns[0].headers)
+
     @cached_property
     def header_starts(self) -> tuple[str, ...]:
         """Every table header name, case-folded: a header row must begin with one."""

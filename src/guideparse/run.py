@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .catalog import build_catalog
+from .batch import Entry, Worker, cache_file, check_cache, work_chunk, worker_init
+from .catalog import build_catalog, merge_documents, merge_order
 from .errors import GuideparseError, InputError
 from .models import DocumentRecord, InputStatus, Manifest
-from .record import extract_document
 from .rules import Rules
 
 INPUT_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -37,10 +37,11 @@ class InputFile:
 @dataclass
 class RunResult:
     out_dir: Path
-    documents: list[DocumentRecord]
     statuses: list[InputStatus]
     seconds: float
     failures: list[GuideparseError] = field(default_factory=list)
+    apps: int = 0
+    cached: int = 0
 
     @property
     def failed(self) -> int:
@@ -92,28 +93,7 @@ def read_input(f: InputFile, max_bytes: int) -> bytes:
         raise InputError("GP905", f"cannot read: {exc.strerror or exc}", path=f.shown) from None
 
 
-def extract_one(f: InputFile, rules: Rules, max_bytes: int) -> tuple[DocumentRecord | None, InputStatus, GuideparseError | None]:
-    """Extract one input; any failure costs this input only."""
-    data: bytes | None = None
-    try:
-        data = read_input(f, max_bytes)
-        doc = extract_document(data, f.shown, rules)
-        return doc, InputStatus(path=f.shown, sha256=doc.source.sha256, bytes=len(data), status="ok"), None
-    except GuideparseError as exc:
-        err = exc
-    except Exception as exc:  # a bug must cost one input, not the batch
-        err = InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=f.shown)
-    sha = hashlib.sha256(data).hexdigest() if data is not None else None
-    status = InputStatus(path=f.shown, sha256=sha, bytes=len(data) if data is not None else None,
-                         status="failed", error=f"{err.code} {err.message}", error_code=err.code)
-    return None, status, err
-
-
 # --------------------------------------------------------------------------- writing
-
-def dumps_line(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
 
 def dumps_pretty(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
@@ -141,7 +121,7 @@ def safe_record_name(slug: str) -> str:
 
 
 def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest) -> None:
-    """Write the run folder into a temporary sibling, then move it into place."""
+    """Write a run folder from documents in memory (the baseline after `review`)."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -149,14 +129,13 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
         docs = sorted(documents, key=lambda d: d.source.path)
         with (tmp / "documents.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
             for d in docs:
-                fh.write(dumps_line(d.model_dump(mode="json")) + "\n")
+                fh.write(d.model_dump_json() + "\n")
         (tmp / "records").mkdir()
         with (tmp / "catalog.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
             for entry in build_catalog(docs):
-                data = entry.model_dump(mode="json", exclude={"provenance"})
-                fh.write(dumps_line(data) + "\n")
+                fh.write(entry.model_dump_json(exclude={"provenance"}) + "\n")
                 (tmp / "records" / f"{safe_record_name(entry.slug)}.json").write_text(
-                    dumps_pretty(data), encoding="utf-8", newline="\n")
+                    entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
         (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
                                            newline="\n")
         move_into_place(tmp, out_dir)
@@ -190,38 +169,216 @@ def point_latest(base: Path, run_dir: Path) -> None:
     os.replace(tmp, link)
 
 
+def _finish(entries: list[Entry], tmp: Path) -> int:
+    """Write documents.jsonl (by source path) and catalog.jsonl (by slug) from the workers'
+    spool files, and the records of apps with several documents; only the small index is
+    held in memory. Returns the app count."""
+    spools: dict[str, object] = {}
+
+    def spool(e: Entry):
+        fh = spools.get(e.spool)
+        if fh is None:
+            fh = spools[e.spool] = (tmp / e.spool).open("rb")
+        return fh
+
+    def copy(e: Entry, i: int, out) -> None:
+        off, length = e.spans[2 * i], e.spans[2 * i + 1]
+        _copy_range(spool(e), out, off, length)
+
+    def read(e: Entry, i: int) -> str:
+        fh = spool(e)
+        fh.seek(e.spans[2 * i])
+        return fh.read(e.spans[2 * i + 1]).decode("utf-8")
+
+    try:
+        entries = sorted(entries, key=lambda e: e.path)
+        with (tmp / "documents.jsonl").open("wb") as out:
+            for e in entries:
+                copy(e, 0, out)
+        by_slug: dict[str, list[Entry]] = {}
+        for e in entries:
+            by_slug.setdefault(e.slug, []).append(e)
+        (tmp / "records").mkdir(exist_ok=True)
+        with (tmp / "catalog.jsonl").open("wb") as out:
+            for slug in sorted(by_slug):
+                group = by_slug[slug]
+                if len(group) == 1:
+                    copy(group[0], 1, out)
+                    continue
+                docs = [DocumentRecord.model_validate_json(read(e, 0)) for e in group]
+                entry = merge_documents(merge_order(docs))
+                out.write((entry.model_dump_json(exclude={"provenance"}) + "\n").encode("utf-8"))
+                (tmp / "records" / f"{safe_record_name(slug)}.json").write_text(
+                    entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
+    finally:
+        for h in spools.values():
+            h.close()  # type: ignore[attr-defined]
+        for f in tmp.glob(".spool-*"):
+            f.unlink()
+    return len(by_slug)
+
+
+def _copy_range(src, dst, offset: int, length: int) -> None:
+    """Copy bytes between files in the kernel where it can (copy_file_range), else through memory."""
+    dst.flush()
+    copy = getattr(os, "copy_file_range", None)
+    if copy is not None:
+        try:
+            while length > 0:
+                n = copy(src.fileno(), dst.fileno(), length, offset)
+                if n <= 0:
+                    break
+                offset += n
+                length -= n
+            if length == 0:
+                dst.seek(0, os.SEEK_END)
+                return
+        except OSError:
+            pass
+    src.seek(offset)
+    dst.write(src.read(length))
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+CHUNK = 32
+
+
 def run_extract(
     inputs: list[str],
     rules: Rules,
     out_dir: Path,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    use_cache: bool = False,
+    progress: bool = False,
     on_failure: Callable[[GuideparseError], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Extract every input and write one run folder."""
+    """Extract every input and write one run folder, atomically.
+
+    Inputs go in chunks to `jobs` worker processes (in-process for one job), a
+    bounded number in flight; each worker spools its results to disk; the run
+    folder is assembled at the end through a small index, in a temporary folder
+    moved into place.
+    """
     started = utc_now()
     t0 = time.perf_counter()
     files = collect_inputs(inputs)
-    documents: list[DocumentRecord] = []
+    out_dir = out_dir.absolute()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    cache_path = None
+    if use_cache:
+        note = check_cache(cache_dir)
+        if note is None:
+            cache_path = cache_file(cache_dir)
+        elif on_note is not None:
+            on_note(note)
+    entries: list[Entry] = []
     statuses: list[InputStatus] = []
     failures: list[GuideparseError] = []
-    for f in files:
-        doc, status, err = extract_one(f, rules, max_bytes)
-        statuses.append(status)
-        if doc is not None:
-            documents.append(doc)
-        if err is not None:
-            failures.append(err)
-            if on_failure is not None:
-                on_failure(err)
-    statuses.sort(key=lambda s: s.path)
-    ok = sum(1 for s in statuses if s.status == "ok")
-    manifest = Manifest(
-        tool_version=__version__, rules_digest=rules.digest, rules_dir=str(rules.directory),
-        started_at=started, finished_at=utc_now(),
-        counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok,
-                "apps": len({d.slug for d in documents})},
-        inputs=statuses,
-    )
-    write_run(out_dir, documents, manifest)
-    return RunResult(out_dir, documents, statuses, time.perf_counter() - t0, failures)
+    try:
+        with _progress(progress, len(files)) as advance:
+
+            def handle(e: Entry) -> None:
+                statuses.append(e.status)
+                if e.error is not None:
+                    failures.append(e.error)
+                    if on_failure is not None:
+                        on_failure(e.error)
+                else:
+                    entries.append(e)
+                advance()
+
+            if jobs <= 1 or len(files) <= CHUNK:
+                worker = Worker(rules, tmp, cache_path, max_bytes)
+                try:
+                    for chunk in _chunks(files, CHUNK):
+                        for e in worker.run(chunk):
+                            handle(e)
+                finally:
+                    worker.close()
+            else:
+                _run_pool(files, jobs, rules, tmp, cache_path, max_bytes, handle)
+        apps = _finish(entries, tmp)
+        statuses.sort(key=lambda s: s.path)
+        ok = sum(1 for s in statuses if s.status == "ok")
+        manifest = Manifest(
+            tool_version=__version__, rules_digest=rules.digest, rules_dir=str(rules.directory),
+            started_at=started, finished_at=utc_now(),
+            counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
+            inputs=statuses,
+        )
+        (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
+                                           newline="\n")
+        move_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    cached = sum(1 for e in entries if e.cached)
+    return RunResult(out_dir, statuses, time.perf_counter() - t0, failures, apps=apps, cached=cached)
+
+
+def _run_pool(files: list[InputFile], jobs: int, rules: Rules, tmp: Path, cache_path: Path | None,
+              max_bytes: int, handle: Callable[[Entry], None]) -> None:
+    """Feed chunks to a process pool, at most 3 per worker in flight, handling entries as they finish."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    init = (str(rules.directory), str(tmp), str(cache_path) if cache_path else None, max_bytes)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=worker_init, initargs=init) as pool:
+        running: set = set()
+        for chunk in _chunks(files, CHUNK):
+            running.add(pool.submit(work_chunk, chunk))
+            if len(running) >= jobs * 3:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    for e in fut.result():
+                        handle(e)
+        for fut in running:
+            for e in fut.result():
+                handle(e)
+
+
+class _progress:
+    """A rich progress bar on a terminal (count, rate, ETA); nothing otherwise."""
+
+    def __init__(self, show: bool, total: int) -> None:
+        self.show, self.total, self.bar = show, total, None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.show:
+            return lambda: None
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                                   TimeRemainingColumn)
+
+        self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=True,
+                            console=None)
+        self.bar.start()
+        task = self.bar.add_task("extract", total=self.total, rate="")
+        start = time.perf_counter()
+        count = [0]
+
+        def advance() -> None:
+            count[0] += 1
+            if count[0] % 16 == 0 or count[0] == self.total:
+                rate = count[0] / max(time.perf_counter() - start, 1e-9)
+                self.bar.update(task, completed=count[0], rate=f"{rate:.0f}/s")
+
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -71,9 +71,21 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     warnings: list[Warn] = []
     fmt = fmt or detect_format(lines)
 
-    end_lines = {ln.text for ln in lines if ln.text and rules.match_line("end_markers", ln.text)
-                 and rules.match_heading(ln.text) is None}
-    end_seen = bool(end_lines) or any(rules.match_line("end_markers", ln.text) for ln in lines if ln.text)
+    # One pass of the line rules: headings, and end-of-page markers (short lines only).
+    headings: dict[int, tuple] = {}
+    end_lines: set[str] = set()
+    end_seen = False
+    for ln in lines:
+        t = ln.text
+        if not t or len(t) > 160:
+            continue
+        hit = rules.match_heading(t)
+        if hit is not None:
+            headings[ln.no] = hit
+        if len(t) <= 80 and rules.match_line("end_markers", t):
+            end_seen = True
+            if hit is None:
+                end_lines.add(t)
     last = next((ln for ln in reversed(lines) if ln.text), None)
     incomplete_last = False
     if fmt == "html":
@@ -99,7 +111,7 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     for ln in lines:
         if ln.text and ln.text in end_lines:
             continue  # end-of-page chrome ("See how it works") belongs to no section
-        hit = rules.match_heading(ln.text) if ln.text else None
+        hit = headings.get(ln.no)
         if hit is not None:
             heading, caps = hit
             current = Section(heading.label, heading.id, ln, caps, [])

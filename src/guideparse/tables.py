@@ -69,7 +69,7 @@ def is_separator_row(text: str) -> bool:
 
 # --------------------------------------------------------------------------- headers
 
-_HEADER_CACHE: dict[tuple[str, str, tuple[str, ...] | None], tuple[str, list[Column]] | None] = {}
+_HEADER_CACHE: dict[tuple[int, str, tuple[str, ...] | None], tuple[str, list[Column]] | None] = {}
 _HEADER_CACHE_MAX = 50_000
 
 
@@ -79,7 +79,7 @@ def match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None = None) 
     Several parsers ask about the same lines; answers are kept in a bounded cache."""
     if len(text) > 200:
         return None
-    key = (rules.digest, text, kinds)
+    key = (id(rules), text, kinds)
     if key in _HEADER_CACHE:
         return _HEADER_CACHE[key]
     if len(_HEADER_CACHE) >= _HEADER_CACHE_MAX:

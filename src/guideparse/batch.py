@@ -25,7 +25,8 @@ from .models import InputStatus
 
 #: The path a cached result holds in place of its source path (JSON-encoded, then replaced).
 PATH_TOKEN = "@@guideparse:source-path@@"
-_TOKEN_JSON = '"' + PATH_TOKEN + '"'
+_TOKEN_JSON = ('"' + PATH_TOKEN + '"').encode()
+_SEP = b"\x00"   # between the texts of a cached row (never inside JSON text)
 
 
 @dataclass
@@ -62,9 +63,10 @@ def cache_file(directory: Path | None) -> Path:
 def open_cache_db(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=60, isolation_level=None)
+    db.execute("PRAGMA page_size=65536")  # a row (~60 KB) in one or two pages, not fifteen
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")  # a cache: losing it costs time, never correctness
-    db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, slug TEXT, doc TEXT, entry TEXT, pretty TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS results2 (key TEXT PRIMARY KEY, slug TEXT, texts BLOB)")
     return db
 
 
@@ -86,6 +88,9 @@ class Worker:
         self.spool = (spool_dir / self.spool_name).open("ab")
         self.records = spool_dir / "records"
         self.records.mkdir(exist_ok=True)
+        from .run import safe_record_name  # run imports this module
+
+        self.record_name = safe_record_name
         self.max_bytes = max_bytes
         self.db = open_cache_db(cache_path) if cache_path is not None else None
         self.salt = f"{rules.digest}:{code_version()}"
@@ -111,7 +116,9 @@ class Worker:
         key = f"{sha}:{self.salt}"
         row = None
         if self.db is not None:
-            row = self.db.execute("SELECT slug, doc, entry, pretty FROM results WHERE key = ?", (key,)).fetchone()
+            hit = self.db.execute("SELECT slug, texts FROM results2 WHERE key = ?", (key,)).fetchone()
+            if hit is not None:
+                row = (hit[0], *hit[1].split(_SEP))
         cached = row is not None
         if row is None:
             try:
@@ -123,25 +130,23 @@ class Worker:
                 return _failed(shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
                                                  path=shown), data, sha)
             if self.db is not None:
-                self.pending.append((key, *row))
+                self.pending.append((key, row[0], _SEP.join(row[1:])))
         slug, doc, entry, pretty = row
-        real = json.dumps(shown, ensure_ascii=False)
+        real = json.dumps(shown, ensure_ascii=False).encode("utf-8")
         spans: list[int] = []
-        for text in (doc, entry):
-            blob = text.replace(_TOKEN_JSON, real).encode("utf-8") + b"\n"
+        for blob in (doc, entry):
+            blob = blob.replace(_TOKEN_JSON, real) + b"\n"
             spans += [self.spool.tell(), len(blob)]
             self.spool.write(blob)
         # The app's record as if it had one document; the main process rewrites merged ones.
-        from .run import safe_record_name
-
-        (self.records / f"{safe_record_name(slug)}.json").write_bytes(pretty.replace(_TOKEN_JSON, real).encode("utf-8"))
+        (self.records / f"{self.record_name(slug)}.json").write_bytes(pretty.replace(_TOKEN_JSON, real))
         return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data), status="ok"),
                      slug=slug, spool=self.spool_name, spans=tuple(spans), cached=cached)  # type: ignore[arg-type]
 
     def flush(self) -> None:
         if self.db is not None and self.pending:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)", self.pending)
+            self.db.executemany("INSERT OR REPLACE INTO results2 VALUES (?, ?, ?)", self.pending)
             self.db.execute("COMMIT")
             self.pending.clear()
 
@@ -152,15 +157,16 @@ class Worker:
             self.db.close()
 
 
-def _extract(data: bytes, rules) -> tuple[str, str, str, str]:
-    """(slug, document line, catalog entry line, pretty record) with the source path as PATH_TOKEN."""
+def _extract(data: bytes, rules) -> tuple[str, bytes, bytes, bytes]:
+    """(slug, document line, catalog entry line, pretty record) as UTF-8, the source path as PATH_TOKEN."""
     from .catalog import single_entry
     from .record import extract_document
 
     doc = extract_document(data, PATH_TOKEN, rules)
     entry = single_entry(doc)
-    return (doc.slug, doc.model_dump_json(), entry.model_dump_json(exclude={"provenance"}),
-            entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n")
+    return (doc.slug, doc.__pydantic_serializer__.to_json(doc),
+            entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}),
+            entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n")
 
 
 def _failed(shown: str, err: GuideparseError, data: bytes | None, sha: str | None) -> Entry:

@@ -131,17 +131,27 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
             for d in docs:
                 fh.write(d.model_dump_json() + "\n")
         (tmp / "records").mkdir()
-        with (tmp / "catalog.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
+        with (tmp / "catalog.jsonl").open("wb") as fh:
             for entry in build_catalog(docs):
-                fh.write(entry.model_dump_json(exclude={"provenance"}) + "\n")
-                (tmp / "records" / f"{safe_record_name(entry.slug)}.json").write_text(
-                    entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
-        (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
-                                           newline="\n")
-        move_into_place(tmp, out_dir)
+                _write_entry(entry, fh, tmp / "records")
+        _seal(tmp, out_dir, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_entry(entry, catalog, records: Path) -> None:
+    """One catalog line and its pretty record."""
+    catalog.write((entry.model_dump_json(exclude={"provenance"}) + "\n").encode("utf-8"))
+    (records / f"{safe_record_name(entry.slug)}.json").write_text(
+        entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
+
+
+def _seal(tmp: Path, out_dir: Path, manifest: Manifest) -> None:
+    """The manifest last, then the finished folder into place."""
+    (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
+                                       newline="\n")
+    move_into_place(tmp, out_dir)
 
 
 def move_into_place(tmp: Path, dest: Path) -> None:
@@ -206,10 +216,7 @@ def _finish(entries: list[Entry], tmp: Path) -> int:
                     copy(group[0], 1, out)
                     continue
                 docs = [DocumentRecord.model_validate_json(read(e, 0)) for e in group]
-                entry = merge_documents(merge_order(docs))
-                out.write((entry.model_dump_json(exclude={"provenance"}) + "\n").encode("utf-8"))
-                (tmp / "records" / f"{safe_record_name(slug)}.json").write_text(
-                    entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
+                _write_entry(merge_documents(merge_order(docs)), out, tmp / "records")
     finally:
         for h in spools.values():
             h.close()  # type: ignore[attr-defined]
@@ -321,9 +328,7 @@ def run_extract(
             counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
             inputs=statuses,
         )
-        (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
-                                           newline="\n")
-        move_into_place(tmp, out_dir)
+        _seal(tmp, out_dir, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -145,9 +145,6 @@ class RelatedApp(_Model):
     manual_cost_usd_per_year: int | None = None
 
 
-TitleDetail = Constraint
-
-
 class Practice(_Model):
     """'What this means in practice': prose, and title/detail items where the scrape keeps them."""
 

@@ -31,8 +31,6 @@ SECTION_LABELS = (
     "idp_config", "unlock", "last_updated", "keep_exploring", "related_apps",
 )
 VOCAB_LABELS = ("IDP", "CELL", "ICON", "BOOL", "PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
-#: Values an IdP cell always may take; CELL rules add the textual ones.
-BASE_CELL_VALUES = ("yes", "no", "unknown")
 IDP_CELL_COLUMNS = ("sso", "scim")
 QUICK_FACT_FIELDS = ("scim_available", "scim_tier_required", "sso_required_first",
                      "sso_available", "sso_protocol", "documentation")
@@ -425,10 +423,6 @@ class Rules:
     boilerplate: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
 
     @cached_property
-    def cell_values(self) -> frozenset[str]:
-        return frozenset(BASE_CELL_VALUES) | {t.value for t in self.cells.values()}
-
-    @cached_property
     def cell_terms(self) -> list[tuple[str, str]]:
         """Every CELL term as (text, rule id), longest first."""
         return sorted(((t.text, t.id) for t in self.cells.values()), key=lambda t: -len(t[0]))
@@ -438,10 +432,6 @@ class Rules:
         """CELL terms allowed in each IdP column, longest first."""
         return {col: [(t, r) for t, r in self.cell_terms if col in self.cells[t.casefold()].columns]
                 for col in IDP_CELL_COLUMNS}
-
-    def table_starts(self, kind: str) -> tuple[str, ...]:
-        """Header names a row of this table kind can begin with (its first column's), case-folded."""
-        return tuple(h.casefold() for h in self.tables[kind].columns[0].headers)
 
     @cached_property
     def header_starts(self) -> tuple[str, ...]:

@@ -73,7 +73,10 @@ def tree_rss_kb(pid: int) -> int:
 
 
 def timed_run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of the command's process tree."""
+    """Wall seconds and peak RSS (KiB) of the command's process tree.
+
+    Dirty pages of earlier runs are flushed first, so no run pays for another's writeback."""
+    os.sync()
     peak = [0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

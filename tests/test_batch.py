@@ -93,3 +93,13 @@ def test_progress_is_silent_when_not_a_terminal(tmp_path):
     proc = subprocess.run([gp, "extract", str(RAW), "-o", str(tmp_path / "r2"), "--no-cache", "-q"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_corrupt_cache_costs_time_not_results(tmp_path, capsys):
+    """A cache file that is not a database: a note, and every input still extracted."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "results.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "-j", "2", "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert "cache not used" in err and f"{len(list(RAW.glob('*.txt')))} ok, 0 failed" in err

@@ -92,7 +92,12 @@ class Worker:
 
         self.record_name = safe_record_name
         self.max_bytes = max_bytes
-        self.db = open_cache_db(cache_path) if cache_path is not None else None
+        self.db = None
+        if cache_path is not None:
+            try:
+                self.db = open_cache_db(cache_path)
+            except (OSError, sqlite3.Error):
+                self.db = None  # extract without the cache
         self.salt = f"{rules.digest}:{code_version()}"
         self.pending: list[tuple] = []
 
@@ -116,7 +121,10 @@ class Worker:
         key = f"{sha}:{self.salt}"
         row = None
         if self.db is not None:
-            hit = self.db.execute("SELECT slug, texts FROM results2 WHERE key = ?", (key,)).fetchone()
+            try:
+                hit = self.db.execute("SELECT slug, texts FROM results2 WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                hit = None  # a cache problem costs time, never the input
             if hit is not None:
                 row = (hit[0], *hit[1].split(_SEP))
         cached = row is not None
@@ -145,9 +153,15 @@ class Worker:
 
     def flush(self) -> None:
         if self.db is not None and self.pending:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO results2 VALUES (?, ?, ?)", self.pending)
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR REPLACE INTO results2 VALUES (?, ?, ?)", self.pending)
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the results are simply not cached this time
             self.pending.clear()
 
     def close(self) -> None:

@@ -72,11 +72,16 @@ def _imports_spacy(args: list[str], cwd: Path) -> tuple[bool, subprocess.Complet
 
 
 def test_help_and_diff_do_not_import_spacy(tmp_path):
-    """`guideparse --help` and `guideparse diff` start without spaCy; extract needs it."""
+    """`guideparse --help` and `guideparse diff` start without spaCy; extract loads it only for
+    spans that need it (a titled guide with a one-term protocol cell does not; a pipe scrape,
+    whose app name is in its sentences, does)."""
     assert _imports_spacy(["--help"], tmp_path)[0] is False
     run = tmp_path / "run"
     used, _ = _imports_spacy(["extract", str(RAW / "001_cc1dd07e63208682.txt"), "-o", str(run), "-q", "--no-cache"],
                              tmp_path)
+    assert used is False
+    used, _ = _imports_spacy(["extract", str(RAW / "airtable.pipe.txt"), "-o", str(tmp_path / "pipe"), "-q",
+                              "--no-cache"], tmp_path)
     assert used is True
     used, proc = _imports_spacy(["diff", str(run), str(run), "--format", "json"], tmp_path)
     assert used is False and json.loads(proc.stdout)["summary"]["unchanged"] == 1
@@ -99,7 +104,76 @@ def test_corrupt_cache_costs_time_not_results(tmp_path, capsys):
     """A cache file that is not a database: a note, and every input still extracted."""
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / "results.sqlite3").write_bytes(b"this is not a database" * 100)
+    (cache / "index.sqlite3").write_bytes(b"this is not a database" * 100)
     assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "-j", "2", "--cache-dir", str(cache)]) == 0
     err = capsys.readouterr().err
     assert "cache not used" in err and f"{len(list(RAW.glob('*.txt')))} ok, 0 failed" in err
+
+
+def test_unchanged_inputs_are_not_read_again(tmp_path, capsys, monkeypatch):
+    """A re-run over unchanged files takes every result from the cache without reading a file;
+    a touched file is read again (and found by its sha256)."""
+    import guideparse.batch as batch
+
+    cache = tmp_path / "cache"
+    inp = tmp_path / "in"
+    shutil.copytree(RAW, inp)
+    assert main(["extract", str(inp), "-o", str(tmp_path / "a"), "-j", "1", "--cache-dir", str(cache), "-q"]) == 0
+    read: list[str] = []
+    real_run = batch.Worker.run
+    monkeypatch.setattr(batch.Worker, "run", lambda self, files: read.extend(f.shown for f in files)
+                        or real_run(self, files))
+    assert main(["extract", str(inp), "-o", str(tmp_path / "b"), "-j", "1", "--cache-dir", str(cache)]) == 0
+    assert read == [] and f"{len(list(RAW.glob('*.txt')))} from cache" in capsys.readouterr().err
+    touched = inp / "brex.flat.txt"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 1_000_000))
+    assert main(["extract", str(inp), "-o", str(tmp_path / "c"), "-j", "1", "--cache-dir", str(cache)]) == 0
+    assert read == [str(touched)] and f"{len(list(RAW.glob('*.txt')))} from cache" in capsys.readouterr().err
+    assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c")
+
+
+def test_lost_or_cut_packs_are_extracted_again(tmp_path, capsys):
+    """Pack files cut short or deleted behind the index: those results are extracted again, output unchanged."""
+    cache = tmp_path / "cache"
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "a"), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
+    packs = sorted(cache.rglob("*.pack"))
+    assert packs
+    with packs[0].open("r+b") as fh:
+        fh.truncate(packs[0].stat().st_size // 2)
+    for p in packs[1:]:
+        p.unlink()
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "b"), "-j", "2", "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert f"{len(list(RAW.glob('*.txt')))} ok, 0 failed" in err
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_records_are_links_the_runs_cannot_write_through(tmp_path):
+    """A warm run links records/<slug>.json to the cache's read-only copies; merging an app's
+    documents writes a new file instead of writing into such a link."""
+    cache = tmp_path / "cache"
+    for run in ("a", "b"):
+        assert main(["extract", str(RAW), "-o", str(tmp_path / run), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
+    cached = list(cache.glob("*/records/*.json"))
+    assert len(cached) == len(list(RAW.glob("*.txt")))
+    for p in cached:
+        assert p.stat().st_mode & 0o222 == 0
+        assert len(json.loads(p.read_text(encoding="utf-8"))["sources"]) == 1
+    merged = [p for p in (tmp_path / "b" / "records").iterdir()
+              if len(json.loads(p.read_text(encoding="utf-8"))["sources"]) > 1]
+    linked = [p for p in (tmp_path / "b" / "records").iterdir() if p.stat().st_nlink > 1]
+    assert merged and linked and not set(merged) & set(linked)
+
+
+def test_cache_keeps_few_rules_versions(tmp_path):
+    """Packs and records of rules/code versions not used lately are removed, with their index rows."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for i in range(6):
+        old = cache / f"{i:016x}"
+        (old / "packs").mkdir(parents=True)
+        (old / "packs" / "x.pack").write_bytes(b"old")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(cache), "-q"]) == 0
+    homes = sorted(p.name for p in cache.iterdir() if p.is_dir() and p.name != "checked")
+    assert len(homes) == 4 and {f"{i:016x}" for i in (3, 4, 5)} < set(homes)

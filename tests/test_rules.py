@@ -147,3 +147,34 @@ def test_new_heading_wording_is_a_rules_change(rules_copy):
     assert after.summary == ["One."]
     assert after.bottom_line == "Brief."
     assert after.provenance["bottom_line"]["rule"] == "heading.bottom-line-brief:paragraphs-joined"
+
+
+def test_whole_term_lookup_agrees_with_the_phrase_matcher():
+    """A cell that is one vocabulary term is answered without spaCy, exactly as the matcher would."""
+    from guideparse.nlp import match_phrases, match_terms
+
+    rules = load_rules()
+    for label, terms in rules.terms.items():
+        for text, _value, _rid in terms:
+            for shown in (text, text.upper(), f"  {text} "):
+                assert match_terms(shown, rules, label) == match_phrases(shown, rules, label), (label, shown)
+    assert match_terms("SAML 2.0, OIDC", rules, "PROTOCOL") == match_phrases("SAML 2.0, OIDC", rules, "PROTOCOL")
+    assert [v for v, _ in match_terms("SAML 2.0, OIDC", rules, "PROTOCOL")] == ["SAML 2.0", "OIDC"]
+
+
+@pytest.mark.parametrize("memo", [False, True])
+def test_bad_css_selector_names_file_and_line(rules_copy, tmp_path, memo):
+    """A selector that does not compile is refused with page.yaml's line, even when a memo
+    folder remembers the valid selectors of an earlier load."""
+    memo_dir = tmp_path / "memo" if memo else None
+    load_rules(rules_copy, memo=memo_dir)
+    if memo:
+        assert list((tmp_path / "memo" / "checked").iterdir())
+        load_rules(rules_copy, memo=memo_dir)  # remembered: still loads
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8").replace('- "[hidden]"', '- "[hidden"', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy, memo=memo_dir)
+    assert info.value.path == str(path) and "bad CSS selector '[hidden'" in info.value.message
+    assert info.value.line == next(i for i, l in enumerate(text.splitlines(), 1) if '"[hidden"' in l)

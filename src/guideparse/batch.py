@@ -1,45 +1,68 @@
-"""Batch extraction: worker processes, per-worker spool files, a content-addressed cache.
+"""Batch extraction: worker processes, pack files, a content-addressed cache.
 
 A worker builds the rules and the spaCy pipeline once, then for each input of a
-chunk: reads and hashes it, takes the result from the cache or extracts it, and
-appends the finished JSON text (document line, single-document catalog entry,
-its pretty record) to its own spool file. Only a small index entry goes back to
-the main process, which merges and writes the run folder at the end. The same
-code runs in-process for one job.
+chunk: reads and hashes it, extracts it, and appends the three finished JSON
+texts (document line, single-document catalog entry, pretty record) to a pack
+file, one write. Only a small index entry (which pack, which offsets) goes back
+to the main process, which assembles the run folder from the packs at the end.
+The same code runs in-process for one job.
 
-The cache key is the input's sha256, the rules digest and the tool version with
-a digest of the code, so a result never outlives an edit of either.
+The cache is those packs kept under $XDG_CACHE_HOME/guideparse, with an SQLite
+index: result key (input sha256, rules digest, tool version with a digest of
+the code) -> pack and offsets. A result never outlives an edit of the rules or
+of the code. A second table maps a file's identity as `stat` sees it (path,
+device, inode, size, mtime, ctime) to the sha256 read last time, so an
+unchanged input is neither read nor hashed again; its texts are copied straight
+from the pack into the new run.
+
+Texts hold the source path as a fixed-length token whose offset is kept with
+them; the real path is spliced in when they are copied, so one cached result
+serves a file under any name.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
-import json
 import os
+import secrets
+import shutil
 import sqlite3
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 
 from . import __version__
 from .errors import GuideparseError, InputError
 from .models import InputStatus
 
-#: The path a cached result holds in place of its source path (JSON-encoded, then replaced).
-PATH_TOKEN = "@@guideparse:source-path@@"
-_TOKEN_JSON = ('"' + PATH_TOKEN + '"').encode()
-_SEP = b"\x00"   # between the texts of a cached row (never inside JSON text)
+#: The source path in extracted texts: the same length in every process, unique to this one.
+PATH_TOKEN = f"@@guideparse-path-{secrets.token_hex(8)}@@"
+_TOKEN_JSON_LEN = len(PATH_TOKEN) + 2        # with its quotes; JSON escapes none of its characters
+_PACK_LIMIT = 256 * 1024 * 1024              # a writer starts a new pack file past this size
+_KEEP_SALTS = 4                              # pack folders of this many rules/code versions are kept
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Where one result's texts are: document line, catalog entry line, pretty record, in a row."""
+
+    pack: str                          # absolute path of the pack file
+    offset: int
+    lengths: tuple[int, int, int]
+    path_at: tuple[int, int, int]      # offset of the source path's JSON string inside each text
 
 
 @dataclass
 class Entry:
-    """One input's outcome as the main process sees it: status and where its texts are."""
+    """One input's outcome as the main process sees it."""
 
     path: str
     status: InputStatus
     slug: str | None = None
-    spool: str | None = None
-    spans: tuple[int, int, int, int] | None = None   # document line, catalog entry line: (offset, length) each
+    texts: Texts | None = None
     error: GuideparseError | None = None
     cached: bool = False
+    seen: tuple | None = None          # stat identity taken before the read, for the cache's stat table
 
 
 def code_version() -> str:
@@ -56,50 +79,270 @@ def default_cache_dir() -> Path:
     return Path(base) / "guideparse"
 
 
-def cache_file(directory: Path | None) -> Path:
-    return (directory or default_cache_dir()) / "results.sqlite3"
+def stat_identity(path: str, st: os.stat_result) -> tuple:
+    """What says a file is unchanged without reading it (as git's index does)."""
+    return (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def open_cache_db(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=60, isolation_level=None)
-    db.execute("PRAGMA page_size=65536")  # a row (~60 KB) in one or two pages, not fifteen
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=OFF")  # a cache: losing it costs time, never correctness
-    db.execute("CREATE TABLE IF NOT EXISTS results2 (key TEXT PRIMARY KEY, slug TEXT, texts BLOB)")
-    return db
+def path_json(path: str) -> bytes:
+    """A source path as the JSON string the serialiser writes (UTF-8, not ASCII-escaped)."""
+    return encode_basestring(path).encode("utf-8")
 
 
-def check_cache(directory: Path | None) -> str | None:
-    """None when the cache can be used, else a one-line reason (the run goes on without it)."""
+# --------------------------------------------------------------------------- packs
+
+class PackWriter:
+    """Appends results to a pack file of its own, created on the first result.
+
+    A pack is written by one process and never reopened for writing, so an index
+    row, once its bytes are there, keeps pointing at them: a pack cut short (disk
+    full, a crash, a hand) only loses the rows past its end (see Cache.results)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.fd = -1
+        self.path = ""
+        self.size = 0
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        p = self.directory / f"{os.getpid()}-{secrets.token_hex(6)}.pack"
+        self.fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        self.path, self.size = str(p), 0
+
+    def append(self, texts: tuple[bytes, bytes, bytes], path_at: tuple[int, int, int]) -> Texts:
+        if self.fd < 0 or self.size >= _PACK_LIMIT:
+            self.close()
+            self._open()
+        offset = self.size
+        view = memoryview(b"".join(texts))
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+            self.size += n
+        return Texts(self.path, offset, (len(texts[0]), len(texts[1]), len(texts[2])), path_at)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class PackReader:
+    """Reads texts back with the real source path spliced in (a few packs open at once)."""
+
+    def __init__(self) -> None:
+        self.fds: dict[str, int] = {}
+
+    def read(self, texts: Texts, which: int, shown: str) -> bytes:
+        fd = self.fds.get(texts.pack)
+        if fd is None:
+            if len(self.fds) >= 64:
+                os.close(self.fds.pop(next(iter(self.fds))))
+            fd = self.fds[texts.pack] = os.open(texts.pack, os.O_RDONLY)
+        start = texts.offset + sum(texts.lengths[:which])
+        length = texts.lengths[which]
+        data = os.pread(fd, length, start)
+        if len(data) != length:
+            raise OSError(errno.EIO, f"pack {texts.pack} is shorter than its index says")
+        at = texts.path_at[which]
+        return b"".join((data[:at], path_json(shown), data[at + _TOKEN_JSON_LEN:]))
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+
+# --------------------------------------------------------------------------- the cache index
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY, slug TEXT NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,
+    len_doc INTEGER NOT NULL, len_entry INTEGER NOT NULL, len_pretty INTEGER NOT NULL,
+    at_doc INTEGER NOT NULL, at_entry INTEGER NOT NULL, at_pretty INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (
+    path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
+    sha256 TEXT NOT NULL);
+"""
+_BATCH = 500  # parameters per IN (...) lookup
+
+
+class Cache:
+    """The result cache: the SQLite index over the pack folder of the current rules and code."""
+
+    def __init__(self, directory: Path, salt: str) -> None:
+        self.directory = directory
+        self.salt = salt
+        self.salt_dir = hashlib.sha256(salt.encode()).hexdigest()[:16]
+        self.home = directory / self.salt_dir          # this rules/code version's packs and records
+        self.packs = self.home / "packs"
+        self.records = self.home / "records"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(directory / "index.sqlite3", timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=OFF")  # a cache: losing it costs time, never correctness
+        self.db.executescript(_SCHEMA)
+
+    @staticmethod
+    def key(sha: str, salt: str) -> str:
+        return f"{sha}:{salt}"
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ----------------------------------------------------------------- lookups (main process)
+
+    def known_shas(self, identities: list[tuple]) -> dict[str, str]:
+        """Absolute path -> sha256 for the files whose stat identity is as last seen."""
+        out: dict[str, str] = {}
+        by_path = {ident[0]: ident for ident in identities}
+        paths = list(by_path)
+        for i in range(0, len(paths), _BATCH):
+            part = paths[i:i + _BATCH]
+            rows = self.db.execute(
+                f"SELECT path, dev, ino, size, mtime_ns, ctime_ns, sha256 FROM seen WHERE path IN "
+                f"({','.join('?' * len(part))})", part).fetchall()
+            for path, *ident, sha in rows:
+                if tuple(ident) == by_path[path][1:]:
+                    out[path] = sha
+        return out
+
+    def results(self, shas: list[str]) -> dict[str, tuple[str, Texts]]:
+        """sha256 -> (slug, texts) for the results held, checked against their packs' sizes."""
+        keys = {self.key(s, self.salt): s for s in shas}
+        klist = list(keys)
+        out: dict[str, tuple[str, Texts]] = {}
+        packs: dict[str, tuple[str, int]] = {}   # as indexed -> (full path, size)
+        root = str(self.directory)
+        for i in range(0, len(klist), _BATCH):
+            part = klist[i:i + _BATCH]
+            rows = self.db.execute(
+                f"SELECT key, slug, pack, offset, len_doc, len_entry, len_pretty, at_doc, at_entry, at_pretty "
+                f"FROM results WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+            for key, slug, pack, offset, l1, l2, l3, a1, a2, a3 in rows:
+                known = packs.get(pack)
+                if known is None:
+                    full = os.path.join(root, pack)
+                    try:
+                        known = packs[pack] = (full, os.stat(full).st_size)
+                    except OSError:
+                        known = packs[pack] = (full, -1)
+                if known[1] < offset + l1 + l2 + l3:
+                    continue  # a pack lost or cut short: extract again
+                out[keys[key]] = (slug, Texts(known[0], offset, (l1, l2, l3), (a1, a2, a3)))
+        return out
+
+    # ----------------------------------------------------------------- writes
+
+    def put_results(self, rows: list[tuple[str, str, Texts]]) -> None:
+        """(key, slug, texts) of results just appended to packs under this cache."""
+        base = str(self.directory) + os.sep
+        values = [(key, slug, t.pack.removeprefix(base), t.offset, *t.lengths, *t.path_at)
+                  for key, slug, t in rows if t.pack.startswith(base)]
+        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+
+    def put_seen(self, rows: list[tuple[tuple, str]]) -> None:
+        """(stat identity, sha256) of inputs read in this run."""
+        self._write("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?, ?)", [(*i, sha) for i, sha in rows])
+
+    def _write(self, sql: str, values: list[tuple]) -> None:
+        if not values:
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(sql, values)
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the results are simply not cached this time
+
+    def prune(self) -> None:
+        """Keep the packs and records of the few most recently used rules/code versions;
+        drop the rest with their index rows."""
+        self.records.mkdir(parents=True, exist_ok=True)
+        self.packs.mkdir(parents=True, exist_ok=True)
+        os.utime(self.home)
+        homes = [p for p in self.directory.iterdir() if p.is_dir() and _is_salt_dir(p.name)]
+        homes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in homes[_KEEP_SALTS:]:
+            if old.name != self.salt_dir:
+                self._write("DELETE FROM results WHERE pack LIKE ?", [(f"{old.name}/%",)])
+                shutil.rmtree(old, ignore_errors=True)
+
+    def record_copy(self, key: str, shown: str) -> str:
+        """The cache's copy of a result's record as printed for this source path."""
+        name = hashlib.sha256(f"{key}\0{shown}".encode("utf-8")).hexdigest()[:32] + ".json"
+        return os.path.join(self.records, name)
+
+    def keep_record(self, key: str, shown: str, written: str) -> None:
+        """Keep a record just written into a run (read-only) as the cache's copy: a link, no copy."""
+        try:
+            os.link(written, self.record_copy(key, shown))
+        except OSError:
+            pass  # already kept (another run), or a cache on another file system
+
+    def link_record(self, key: str, shown: str, dest: str, pretty) -> None:
+        """Put a result's record in the run as a hard link to the cache's copy (written from
+        `pretty()` and kept when there is none): a warm run creates no record file at all.
+
+        Records are read-only, and every writer of records replaces a file rather than
+        writing into it, so a link never carries an edit back into the cache."""
+        try:
+            _link(self.record_copy(key, shown), dest)
+        except OSError:  # not kept yet, another file system, too many links
+            write_file(dest, pretty(), mode=0o444)
+            self.keep_record(key, shown, dest)
+
+
+def _is_salt_dir(name: str) -> bool:
+    return len(name) == 16 and all(c in "0123456789abcdef" for c in name)
+
+
+def _link(src: str, dest: str) -> None:
     try:
-        open_cache_db(cache_file(directory)).close()
-        return None
-    except (OSError, sqlite3.Error) as exc:
-        return f"cache not used ({exc})"
+        os.link(src, dest)
+    except FileExistsError:
+        os.unlink(dest)
+        os.link(src, dest)
 
+
+def open_cache(directory: Path | None, salt: str) -> tuple[Cache | None, str | None]:
+    """The cache, or None and a one-line reason (the run goes on without it)."""
+    try:
+        cache = Cache(directory or default_cache_dir(), salt)
+        cache.prune()
+        return cache, None
+    except (OSError, sqlite3.Error) as exc:
+        return None, f"cache not used ({exc})"
+
+
+# --------------------------------------------------------------------------- workers
 
 class Worker:
-    """Per-process state: rules, spool file, cache connection."""
+    """Per-process state: rules, pack writer, cache connection, record folder."""
 
-    def __init__(self, rules, spool_dir: Path, cache_path: Path | None, max_bytes: int) -> None:
+    def __init__(self, rules, out_dir: Path, pack_dir: Path, cache_dir: Path | None, salt: str,
+                 max_bytes: int) -> None:
         self.rules = rules
-        self.spool_name = f".spool-{os.getpid()}"
-        self.spool = (spool_dir / self.spool_name).open("ab")
-        self.records = spool_dir / "records"
+        self.records = out_dir / "records"
         self.records.mkdir(exist_ok=True)
         from .run import safe_record_name  # run imports this module
 
         self.record_name = safe_record_name
         self.max_bytes = max_bytes
-        self.db = None
-        if cache_path is not None:
+        self.salt = salt
+        self.cache = None
+        if cache_dir is not None:
             try:
-                self.db = open_cache_db(cache_path)
+                self.cache = Cache(cache_dir, salt)
+                pack_dir = self.cache.packs
             except (OSError, sqlite3.Error):
-                self.db = None  # extract without the cache
-        self.salt = f"{rules.digest}:{code_version()}"
-        self.pending: list[tuple] = []
+                self.cache = None  # extract without the cache
+        self.packs = PackWriter(pack_dir)
+        self.pending: list[tuple[str, str, Texts]] = []
 
     def run(self, files) -> list[Entry]:
         from .run import read_input
@@ -107,83 +350,104 @@ class Worker:
         out = []
         for f in files:
             try:
-                data = read_input(f, self.max_bytes)
+                data, st = read_input(f, self.max_bytes)
             except InputError as exc:
-                out.append(_failed(f.shown, exc, None, None))
+                out.append(failed_entry(f.shown, exc, None, None))
                 continue
             sha = hashlib.sha256(data).hexdigest()
-            out.append(self.one(f.shown, data, sha))
+            entry = self.one(f.shown, data, sha)
+            entry.seen = stat_identity(f.shown, st)
+            out.append(entry)
         self.flush()
-        self.spool.flush()
         return out
 
     def one(self, shown: str, data: bytes, sha: str) -> Entry:
-        key = f"{sha}:{self.salt}"
-        row = None
-        if self.db is not None:
+        if self.cache is not None:
             try:
-                hit = self.db.execute("SELECT slug, texts FROM results2 WHERE key = ?", (key,)).fetchone()
+                hit = self.cache.results([sha]).get(sha)
             except sqlite3.Error:
                 hit = None  # a cache problem costs time, never the input
-            if hit is not None:
-                row = (hit[0], *hit[1].split(_SEP))
-        cached = row is not None
-        if row is None:
-            try:
-                row = _extract(data, self.rules)
-            except InputError as exc:
-                exc.path = shown
-                return _failed(shown, exc, data, sha)
-            except Exception as exc:  # a bug must cost one input, not the batch
-                return _failed(shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
-                                                 path=shown), data, sha)
-            if self.db is not None:
-                self.pending.append((key, row[0], _SEP.join(row[1:])))
-        slug, doc, entry, pretty = row
-        real = json.dumps(shown, ensure_ascii=False).encode("utf-8")
-        spans: list[int] = []
-        for blob in (doc, entry):
-            blob = blob.replace(_TOKEN_JSON, real) + b"\n"
-            spans += [self.spool.tell(), len(blob)]
-            self.spool.write(blob)
+            if hit is not None:  # known content under a new name or a new stat
+                return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data), status="ok"),
+                             slug=hit[0], texts=hit[1], cached=True)
+        try:
+            slug, texts, path_at = extract_texts(data, self.rules)
+        except InputError as exc:
+            exc.path = shown
+            return failed_entry(shown, exc, data, sha)
+        except Exception as exc:  # a bug must cost one input, not the batch
+            return failed_entry(shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
+                                                  path=shown), data, sha)
+        where = self.packs.append(texts, path_at)
         # The app's record as if it had one document; the main process rewrites merged ones.
-        (self.records / f"{self.record_name(slug)}.json").write_bytes(pretty.replace(_TOKEN_JSON, real))
+        dest = os.path.join(self.records, f"{self.record_name(slug)}.json")
+
+        def pretty() -> bytes:
+            at = path_at[2]
+            return b"".join((texts[2][:at], path_json(shown), texts[2][at + _TOKEN_JSON_LEN:]))
+
+        if self.cache is not None:
+            key = Cache.key(sha, self.salt)
+            self.pending.append((key, slug, where))
+            write_file(dest, pretty(), mode=0o444)
+            self.cache.keep_record(key, shown, dest)
+        else:
+            write_file(dest, pretty(), mode=0o444)
         return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data), status="ok"),
-                     slug=slug, spool=self.spool_name, spans=tuple(spans), cached=cached)  # type: ignore[arg-type]
+                     slug=slug, texts=where)
 
     def flush(self) -> None:
-        if self.db is not None and self.pending:
+        if self.cache is not None and self.pending:
             try:
-                self.db.execute("BEGIN IMMEDIATE")
-                self.db.executemany("INSERT OR REPLACE INTO results2 VALUES (?, ?, ?)", self.pending)
-                self.db.execute("COMMIT")
-            except sqlite3.Error:
-                try:
-                    self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the results are simply not cached this time
-            self.pending.clear()
+                self.cache.put_results(self.pending)
+            except (OSError, sqlite3.Error):
+                pass  # not cached this time
+        self.pending.clear()
 
     def close(self) -> None:
         self.flush()
-        self.spool.close()
-        if self.db is not None:
-            self.db.close()
+        self.packs.close()
+        if self.cache is not None:
+            self.cache.close()
 
 
-def _extract(data: bytes, rules) -> tuple[str, bytes, bytes, bytes]:
-    """(slug, document line, catalog entry line, pretty record) as UTF-8, the source path as PATH_TOKEN."""
+def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Create or replace a file with these bytes (the records: thousands per run, so no layers).
+
+    An existing file is unlinked first, never written into: it may be a link to the cache."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes], tuple[int, int, int]]:
+    """(slug, (document line, catalog entry line, pretty record), offsets of the source path in each).
+
+    The texts are UTF-8 and hold PATH_TOKEN as the source path. The source object is
+    written last, so its path is the token's last occurrence even if the page itself
+    were to print the token."""
     from .catalog import single_entry
     from .record import extract_document
 
     doc = extract_document(data, PATH_TOKEN, rules)
     entry = single_entry(doc)
-    return (doc.slug, doc.__pydantic_serializer__.to_json(doc),
-            entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}),
-            entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n")
+    ser = doc.__pydantic_serializer__
+    texts = (ser.to_json(doc) + b"\n",
+             entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}) + b"\n",
+             entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n")
+    token = ('"' + PATH_TOKEN + '"').encode()
+    return doc.slug, texts, tuple(t.rindex(token) for t in texts)  # type: ignore[return-value]
 
 
-def _failed(shown: str, err: GuideparseError, data: bytes | None, sha: str | None) -> Entry:
+def failed_entry(shown: str, err: GuideparseError, data: bytes | None, sha: str | None) -> Entry:
     return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data) if data is not None else None,
                                                 status="failed", error=f"{err.code} {err.message}",
                                                 error_code=err.code), error=err)
@@ -194,14 +458,18 @@ def _failed(shown: str, err: GuideparseError, data: bytes | None, sha: str | Non
 _WORKER: Worker | None = None
 
 
-def worker_init(rules_dir: str, spool_dir: str, cache_path: str | None, max_bytes: int) -> None:
-    """Per worker process: load the rules once, open its spool and the cache."""
+def worker_init(rules, out_dir: str, pack_dir: str, cache_dir: str | None, salt: str, max_bytes: int) -> None:
+    """Per worker process: its rules (inherited when forked, else loaded once from their
+    folder), its pack file and the cache."""
     global _WORKER
     from .rules import load_rules
 
-    _WORKER = Worker(load_rules(rules_dir), Path(spool_dir), Path(cache_path) if cache_path else None, max_bytes)
+    if isinstance(rules, str):
+        rules = load_rules(rules)
+    _WORKER = Worker(rules, Path(out_dir), Path(pack_dir), Path(cache_dir) if cache_dir else None, salt, max_bytes)
 
 
 def work_chunk(files) -> list[Entry]:
     assert _WORKER is not None
     return _WORKER.run(files)
+

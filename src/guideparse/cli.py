@@ -46,7 +46,9 @@ def extract(
     from .rules import load_rules
     from .run import default_run_dir, point_latest, run_extract
 
-    rules = load_rules(rules_dir)
+    from .batch import default_cache_dir
+
+    rules = load_rules(rules_dir, memo=None if no_cache else (cache_dir or default_cache_dir()))
     given = inputs or ["raw"]
     for g in given:
         if not Path(g).exists() and not Path(g).is_symlink():
@@ -104,7 +106,7 @@ def explain(
     from .run import DEFAULT_MAX_BYTES, InputFile, read_input
 
     rules = load_rules(rules_dir)
-    data = read_input(InputFile(str(file), file, None), DEFAULT_MAX_BYTES)
+    data, _ = read_input(InputFile(str(file), None), DEFAULT_MAX_BYTES)
     doc = extract_document(data, str(file), rules)
     out = render(doc, source_view(data, str(file), rules), field)
     if field and not out:

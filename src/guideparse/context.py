@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
 
 from .models import Provenance, Warn
 from .reading import Line
@@ -16,6 +18,14 @@ class Ctx:
     warnings: list[Warn] = field(default_factory=list)
     provenance: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (first, last, rule)
     used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
+
+    @cached_property
+    def table_heads(self) -> frozenset[int]:
+        """Lines of the page that can be table headers (see tables.header_candidates)."""
+        from .tables import header_candidates  # tables imports this module's siblings
+
+        page = self.page
+        return header_candidates(chain(page.header, *(s.body for s in page.sections)), self.rules)
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.warnings.append(Warn(code=code, message=message, line=line))

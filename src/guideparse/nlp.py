@@ -69,7 +69,18 @@ def _phrase_matcher(rules: Rules, label: str) -> tuple[Any, Any, dict[str, str]]
 
 
 def match_terms(text: str, rules: Rules, label: str) -> list[tuple[str, str]]:
-    """Vocabulary terms of `label` in text, longest non-overlapping, in order: [(value, rule id)]."""
+    """Vocabulary terms of `label` in text, longest non-overlapping, in order: [(value, rule id)].
+
+    A text that is one whole term ("SAML 2.0", the usual cell) is answered by lookup:
+    the PhraseMatcher would find that same single span, and spaCy is not loaded for it."""
+    whole = rules.whole_terms.get(label, {}).get(" ".join(text.split()).lower())
+    if whole is not None:
+        return [whole]
+    return match_phrases(text, rules, label)
+
+
+def match_phrases(text: str, rules: Rules, label: str) -> list[tuple[str, str]]:
+    """match_terms by the PhraseMatcher alone."""
     from spacy.util import filter_spans
 
     nlp, matcher, values = _phrase_matcher(rules, label)

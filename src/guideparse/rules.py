@@ -288,7 +288,7 @@ class PageFile(_Strict):
 
 def _yaml_with_lines(text: str, name: str) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML safely and map each node path to its 1-based line."""
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it: 8x faster
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -434,6 +434,16 @@ class Rules:
                 for col in IDP_CELL_COLUMNS}
 
     @cached_property
+    def whole_terms(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Per vocabulary label: lower-cased term text -> (value, rule id), the first defined kept."""
+        out: dict[str, dict[str, tuple[str, str]]] = {}
+        for label, lst in self.terms.items():
+            index = out[label] = {}
+            for text, value, rid in lst:
+                index.setdefault(" ".join(text.split()).lower(), (value, rid))
+        return out
+
+    @cached_property
     def header_starts(self) -> tuple[str, ...]:
         """Every table header name, case-folded: a header row must begin with one."""
         return tuple(sorted({h.casefold() for spec in self.tables.values() for c in spec.columns for h in c.headers}))
@@ -455,6 +465,12 @@ class Rules:
     def _line_indexes(self) -> dict[str, dict[str, list[tuple[re.Pattern[str], str]]]]:
         lists = {"end_markers": self.end_markers, "boilerplate": self.boilerplate, **self.header}
         return {k: _first_word_index(v) for k, v in lists.items()}
+
+    def first_words(self, kind: str) -> frozenset[str] | None:
+        """The case-folded first words that can open a line matching a rule list ("headings",
+        or a match_line kind); None when some rule opens with a placeholder (any line can)."""
+        index = self._heading_index if kind == "headings" else self._line_indexes[kind]
+        return None if index[_WILD] else frozenset(w for w in index if w != _WILD)
 
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
@@ -507,8 +523,43 @@ def _digest(directory: Path) -> str:
     return h.hexdigest()
 
 
-def load_rules(directory: str | Path | None = None) -> Rules:
-    """Read and validate every rules file; raise RulesError naming file and line."""
+def _check_selectors(page: PageFile, pname: str, plines: dict[tuple, int], memo: Path | None) -> None:
+    """Every CSS selector of page.yaml compiles (once per selector set and soupsieve version)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    selectors = [(key, i, sel) for key in ("chrome_selectors", "row_selectors")
+                 for i, sel in enumerate(getattr(page.html, key))]
+    marker = None
+    if memo is not None:
+        try:
+            engine = version("soupsieve")
+        except PackageNotFoundError:
+            engine = "?"
+        stamp = hashlib.sha256(json.dumps([engine, [s for _, _, s in selectors]]).encode()).hexdigest()[:24]
+        marker = memo / "checked" / f"selectors-{stamp}"
+        if marker.exists():
+            return
+    for key, i, sel in selectors:
+        try:
+            import soupsieve
+
+            soupsieve.compile(sel)
+        except Exception as exc:  # soupsieve.SelectorSyntaxError
+            raise RulesError("GP002", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}",
+                             path=pname, line=_line_for(("html", key, i), plines)) from None
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # checked again next time
+
+
+def load_rules(directory: str | Path | None = None, *, memo: Path | None = None) -> Rules:
+    """Read and validate every rules file; raise RulesError naming file and line.
+
+    `memo`, a folder, remembers CSS selectors found valid, so the next load need not
+    start the selector engine (a third of a second) to check them again."""
     d = Path(directory) if directory is not None else default_rules_dir()
     if not d.is_dir():
         raise RulesError("GP001", "rules folder not found", path=str(d))
@@ -611,15 +662,7 @@ def load_rules(directory: str | Path | None = None) -> Rules:
             if f not in LOSSY_FIELDS:
                 raise RulesError("GP002", f"unknown field {f!r} (valid: {', '.join(LOSSY_FIELDS)})",
                                  path=pname, line=_line_for(("lossy", fmt), plines))
-    for key in ("chrome_selectors", "row_selectors"):
-        for i, sel in enumerate(getattr(page.html, key)):
-            try:
-                import soupsieve
-
-                soupsieve.compile(sel)
-            except Exception as exc:  # soupsieve.SelectorSyntaxError
-                raise RulesError("GP002", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}",
-                                 path=pname, line=_line_for(("html", key, i), plines)) from None
+    _check_selectors(page, pname, plines, memo)
     for i, icon in enumerate(page.html.icons):
         unique(icon.id, pname, _line_for(("html", "icons", i), plines))
     for i, lab in enumerate(page.html.icon_labels):

@@ -9,15 +9,19 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .batch import Entry, Worker, cache_file, check_cache, work_chunk, worker_init
+from .batch import (Cache, Entry, PackReader, Worker, code_version, failed_entry, open_cache, stat_identity,
+                    work_chunk, worker_init, write_file)
 from .catalog import build_catalog, merge_documents, merge_order
 from .errors import GuideparseError, InputError
 from .models import DocumentRecord, InputStatus, Manifest
@@ -29,9 +33,13 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 @dataclass(frozen=True)
 class InputFile:
-    shown: str            # the path as given (joined under a given folder)
-    path: Path
-    root: Path | None     # the folder it was found in, for the symlink check
+    shown: str              # the path as given (joined under a given folder); printable UTF-8
+    root: str | None        # the folder it was found in, for the symlink check
+    name_error: str | None = None   # why its name cannot be shown as it is (then it is not read)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.shown)
 
 
 @dataclass
@@ -52,45 +60,71 @@ def collect_inputs(inputs: Iterable[str]) -> list[InputFile]:
     """Files as given, and guide files found by recursing into given folders."""
     found: dict[str, InputFile] = {}
     for given in inputs:
-        p = Path(given)
-        if p.is_dir():
-            for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+        if os.path.isdir(given):
+            for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
                 dirnames.sort()
                 for name in sorted(filenames):
                     if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
-                        shown = os.path.join(dirpath, name)
-                        found[shown] = InputFile(shown, Path(shown), p)
+                        f = _input_file(os.path.join(dirpath, name), given)
+                        found[f.shown] = f
         else:
-            found[given] = InputFile(given, p, None)
+            f = _input_file(given, None)
+            found[f.shown] = f
     return [found[k] for k in sorted(found)]
 
 
-def read_input(f: InputFile, max_bytes: int) -> bytes:
-    """Read one input's bytes, refusing what must not be read."""
+def _input_file(path: str, root: str | None) -> InputFile:
     try:
-        if f.root is not None and f.path.is_symlink():
-            target = f.path.resolve()
-            root = f.root.resolve()
-            if root not in target.parents:
-                raise InputError("GP907", f"symlink leads outside the input folder (to {target})", path=f.shown)
-        st = f.path.stat()
-        if not f.path.is_file():
+        path.encode("utf-8")
+        return InputFile(path, root)
+    except UnicodeEncodeError:  # bytes that are not UTF-8 in a name (Python keeps them as surrogates)
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return InputFile(shown, root, "file name is not valid UTF-8; rename the file")
+
+
+def check_input(f: InputFile, max_bytes: int) -> os.stat_result:
+    """Refuse what must not be read (a name that is not text, a symlink out of its folder,
+    not a regular file, too big) by one or two stat calls."""
+    if f.name_error is not None:
+        raise InputError("GP905", f.name_error, path=f.shown)
+    try:
+        st = os.lstat(f.shown)
+        if stat.S_ISLNK(st.st_mode):
+            if f.root is not None:
+                target = Path(f.shown).resolve()
+                if Path(f.root).resolve() not in target.parents:
+                    raise InputError("GP907", f"symlink leads outside the input folder (to {target})", path=f.shown)
+            st = os.stat(f.shown)
+        if not stat.S_ISREG(st.st_mode):
             raise InputError("GP905", "not a regular file", path=f.shown)
         if st.st_size > max_bytes:
             raise InputError("GP904", f"file is {st.st_size} bytes, over --max-bytes {max_bytes}", path=f.shown)
-        with f.path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise InputError("GP904", f"file grew over --max-bytes {max_bytes} while read", path=f.shown)
-        return data
-    except FileNotFoundError:
-        raise InputError("GP905", "file not found", path=f.shown) from None
-    except PermissionError:
-        raise InputError("GP905", "permission denied", path=f.shown) from None
-    except IsADirectoryError:
-        raise InputError("GP905", "is a directory", path=f.shown) from None
+        return st
     except OSError as exc:
-        raise InputError("GP905", f"cannot read: {exc.strerror or exc}", path=f.shown) from None
+        raise _os_error(exc, f) from None
+
+
+def read_input(f: InputFile, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """Read one input's bytes (and its stat, taken before the read), refusing what must not be read."""
+    st = check_input(f, max_bytes)
+    try:
+        with open(f.shown, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise _os_error(exc, f) from None
+    if len(data) > max_bytes:
+        raise InputError("GP904", f"file grew over --max-bytes {max_bytes} while read", path=f.shown)
+    return data, st
+
+
+def _os_error(exc: OSError, f: InputFile) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError("GP905", "file not found", path=f.shown)
+    if isinstance(exc, PermissionError):
+        return InputError("GP905", "permission denied", path=f.shown)
+    if isinstance(exc, IsADirectoryError):
+        return InputError("GP905", "is a directory", path=f.shown)
+    return InputError("GP905", f"cannot read: {exc.strerror or exc}", path=f.shown)
 
 
 # --------------------------------------------------------------------------- writing
@@ -143,8 +177,8 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
 def _write_entry(entry, catalog, records: Path) -> None:
     """One catalog line and its pretty record."""
     catalog.write((entry.model_dump_json(exclude={"provenance"}) + "\n").encode("utf-8"))
-    (records / f"{safe_record_name(entry.slug)}.json").write_text(
-        entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n", encoding="utf-8", newline="\n")
+    write_file(os.path.join(records, f"{safe_record_name(entry.slug)}.json"),
+               (entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n").encode("utf-8"), mode=0o444)
 
 
 def _seal(tmp: Path, out_dir: Path, manifest: Manifest) -> None:
@@ -179,71 +213,40 @@ def point_latest(base: Path, run_dir: Path) -> None:
     os.replace(tmp, link)
 
 
-def _finish(entries: list[Entry], tmp: Path) -> int:
-    """Write documents.jsonl (by source path) and catalog.jsonl (by slug) from the workers'
-    spool files, and the records of apps with several documents; only the small index is
+def _finish(entries: list[Entry], tmp: Path, cache: Cache | None = None) -> int:
+    """Write documents.jsonl (by source path) and catalog.jsonl (by slug) from the packs, the
+    records of cached results and of apps with several documents; only the small index is
     held in memory. Returns the app count."""
-    spools: dict[str, object] = {}
-
-    def spool(e: Entry):
-        fh = spools.get(e.spool)
-        if fh is None:
-            fh = spools[e.spool] = (tmp / e.spool).open("rb")
-        return fh
-
-    def copy(e: Entry, i: int, out) -> None:
-        off, length = e.spans[2 * i], e.spans[2 * i + 1]
-        _copy_range(spool(e), out, off, length)
-
-    def read(e: Entry, i: int) -> str:
-        fh = spool(e)
-        fh.seek(e.spans[2 * i])
-        return fh.read(e.spans[2 * i + 1]).decode("utf-8")
-
+    packs = PackReader()
+    records = tmp / "records"
+    records.mkdir(exist_ok=True)
     try:
         entries = sorted(entries, key=lambda e: e.path)
-        with (tmp / "documents.jsonl").open("wb") as out:
+        with (tmp / "documents.jsonl").open("wb", buffering=1 << 20) as out:
             for e in entries:
-                copy(e, 0, out)
+                out.write(packs.read(e.texts, 0, e.path))
         by_slug: dict[str, list[Entry]] = {}
         for e in entries:
             by_slug.setdefault(e.slug, []).append(e)
-        (tmp / "records").mkdir(exist_ok=True)
-        with (tmp / "catalog.jsonl").open("wb") as out:
+        with (tmp / "catalog.jsonl").open("wb", buffering=1 << 20) as out:
             for slug in sorted(by_slug):
                 group = by_slug[slug]
                 if len(group) == 1:
-                    copy(group[0], 1, out)
+                    e = group[0]
+                    out.write(packs.read(e.texts, 1, e.path))
+                    if e.cached:  # a worker wrote the record of each result it extracted
+                        dest = os.path.join(records, f"{safe_record_name(slug)}.json")
+                        pretty = partial(packs.read, e.texts, 2, e.path)
+                        if cache is not None:
+                            cache.link_record(Cache.key(e.status.sha256, cache.salt), e.path, dest, pretty)
+                        else:
+                            write_file(dest, pretty(), mode=0o444)
                     continue
-                docs = [DocumentRecord.model_validate_json(read(e, 0)) for e in group]
-                _write_entry(merge_documents(merge_order(docs)), out, tmp / "records")
+                docs = [DocumentRecord.model_validate_json(packs.read(e.texts, 0, e.path)) for e in group]
+                _write_entry(merge_documents(merge_order(docs)), out, records)
     finally:
-        for h in spools.values():
-            h.close()  # type: ignore[attr-defined]
-        for f in tmp.glob(".spool-*"):
-            f.unlink()
+        packs.close()
     return len(by_slug)
-
-
-def _copy_range(src, dst, offset: int, length: int) -> None:
-    """Copy bytes between files in the kernel where it can (copy_file_range), else through memory."""
-    dst.flush()
-    copy = getattr(os, "copy_file_range", None)
-    if copy is not None:
-        try:
-            while length > 0:
-                n = copy(src.fileno(), dst.fileno(), length, offset)
-                if n <= 0:
-                    break
-                offset += n
-                length -= n
-            if length == 0:
-                dst.seek(0, os.SEEK_END)
-                return
-        except OSError:
-            pass
-    src.seek(offset)
-    dst.write(src.read(length))
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -275,10 +278,11 @@ def run_extract(
 ) -> RunResult:
     """Extract every input and write one run folder, atomically.
 
-    Inputs go in chunks to `jobs` worker processes (in-process for one job), a
-    bounded number in flight; each worker spools its results to disk; the run
-    folder is assembled at the end through a small index, in a temporary folder
-    moved into place.
+    Inputs the cache knows unchanged (by stat, then by sha256) are not read again;
+    the rest go in chunks to `jobs` worker processes (in-process for one job), a
+    bounded number in flight, each appending its results to a pack file; the run
+    folder is assembled from the packs at the end through a small index, in a
+    temporary folder moved into place.
     """
     started = utc_now()
     t0 = time.perf_counter()
@@ -286,12 +290,11 @@ def run_extract(
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    cache_path = None
+    salt = f"{rules.digest}:{code_version()}"
+    cache = None
     if use_cache:
-        note = check_cache(cache_dir)
-        if note is None:
-            cache_path = cache_file(cache_dir)
-        elif on_note is not None:
+        cache, note = open_cache(cache_dir, salt)
+        if note is not None and on_note is not None:
             on_note(note)
     entries: list[Entry] = []
     statuses: list[InputStatus] = []
@@ -309,17 +312,24 @@ def run_extract(
                     entries.append(e)
                 advance()
 
-            if jobs <= 1 or len(files) <= CHUNK:
-                worker = Worker(rules, tmp, cache_path, max_bytes)
+            todo = _reuse_cached(files, cache, max_bytes, handle) if cache is not None else files
+            pack_dir = tmp / ".packs"
+            cache_path = cache.directory if cache is not None else None
+            if jobs <= 1 or len(todo) <= CHUNK:
+                worker = Worker(rules, tmp, pack_dir, cache_path, salt, max_bytes)
                 try:
-                    for chunk in _chunks(files, CHUNK):
+                    for chunk in _chunks(todo, CHUNK):
                         for e in worker.run(chunk):
                             handle(e)
                 finally:
                     worker.close()
             else:
-                _run_pool(files, jobs, rules, tmp, cache_path, max_bytes, handle)
-        apps = _finish(entries, tmp)
+                _run_pool(todo, jobs, rules, (str(tmp), str(pack_dir), str(cache_path) if cache_path else None,
+                                              salt, max_bytes), handle)
+        apps = _finish(entries, tmp, cache)
+        shutil.rmtree(tmp / ".packs", ignore_errors=True)
+        if cache is not None:
+            cache.put_seen([(e.seen, e.status.sha256) for e in entries if e.seen is not None])
         statuses.sort(key=lambda s: s.path)
         ok = sum(1 for s in statuses if s.status == "ok")
         manifest = Manifest(
@@ -332,17 +342,58 @@ def run_extract(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if cache is not None:
+            cache.close()
     cached = sum(1 for e in entries if e.cached)
     return RunResult(out_dir, statuses, time.perf_counter() - t0, failures, apps=apps, cached=cached)
 
 
-def _run_pool(files: list[InputFile], jobs: int, rules: Rules, tmp: Path, cache_path: Path | None,
-              max_bytes: int, handle: Callable[[Entry], None]) -> None:
+def _reuse_cached(files: list[InputFile], cache: Cache, max_bytes: int,
+                  handle: Callable[[Entry], None]) -> list[InputFile]:
+    """Hand over the inputs whose results the cache holds (known unchanged by stat: not read
+    again); return the others, to extract."""
+    checked: list[tuple[InputFile, os.stat_result]] = []
+    for f in files:
+        try:
+            checked.append((f, check_input(f, max_bytes)))
+        except InputError as exc:
+            handle(failed_entry(f.shown, exc, None, None))
+    idents = [stat_identity(f.shown, st) for f, st in checked]
+    try:
+        shas = cache.known_shas(idents)
+        held = cache.results(sorted(set(shas.values())))
+    except sqlite3.Error:
+        return [f for f, _ in checked]
+    todo = []
+    for (f, st), ident in zip(checked, idents):
+        sha = shas.get(ident[0])
+        hit = held.get(sha) if sha is not None else None
+        if hit is None:
+            todo.append(f)
+            continue
+        slug, texts = hit
+        handle(Entry(path=f.shown, status=InputStatus(path=f.shown, sha256=sha, bytes=st.st_size, status="ok"),
+                     slug=slug, texts=texts, cached=True))
+    return todo
+
+
+def _run_pool(files: list[InputFile], jobs: int, rules: Rules, args: tuple,
+              handle: Callable[[Entry], None]) -> None:
     """Feed chunks to a process pool, at most 3 per worker in flight, handling entries as they finish."""
+    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    init = (str(rules.directory), str(tmp), str(cache_path) if cache_path else None, max_bytes)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=worker_init, initargs=init) as pool:
+    context = multiprocessing.get_context()
+    if context.get_start_method() == "fork":
+        # Forked workers inherit the loaded rules and the imported extractor: no start-up of their own.
+        from . import record  # noqa: F401
+
+        shared = rules
+    else:
+        shared = str(rules.directory)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=worker_init,
+                             initargs=(shared, *args)) as pool:
         running: set = set()
         for chunk in _chunks(files, CHUNK):
             running.add(pool.submit(work_chunk, chunk))

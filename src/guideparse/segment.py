@@ -75,14 +75,18 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     headings: dict[int, tuple] = {}
     end_lines: set[str] = set()
     end_seen = False
+    # Only lines opening with a word some rule opens with are matched (most lines are prose).
+    heading_words = rules.first_words("headings")
+    end_words = rules.first_words("end_markers")
     for ln in lines:
         t = ln.text
         if not t or len(t) > 160:
             continue
-        hit = rules.match_heading(t)
+        word = t.split(" ", 1)[0].casefold()
+        hit = rules.match_heading(t) if heading_words is None or word in heading_words else None
         if hit is not None:
             headings[ln.no] = hit
-        if len(t) <= 80 and rules.match_line("end_markers", t):
+        if len(t) <= 80 and (end_words is None or word in end_words) and rules.match_line("end_markers", t):
             end_seen = True
             if hit is None:
                 end_lines.add(t)

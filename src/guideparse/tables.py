@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Collection, Iterable
 
 from .models import Warn
 from .reading import Line
@@ -324,16 +325,38 @@ def _title_before(lines: list[Line], idx: int) -> Line | None:
     return lines[j]
 
 
-def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None) -> list[Table]:
-    """Find every table of the given kinds in a block of lines, with their rows."""
+def header_candidates(lines: Iterable[Line], rules: Rules) -> frozenset[int]:
+    """Numbers of the lines that open with a table header name (after a pipe or not): the
+    only lines match_header can accept. One pass per page spares every table search the rest."""
+    starts = rules.header_starts
+    out = []
+    for ln in lines:
+        low = ln.text[:60].casefold()
+        if low.startswith(starts) or (low[:1] == "|" and low[1:].lstrip().startswith(starts)):
+            out.append(ln.no)
+    return frozenset(out)
+
+
+def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None,
+                heads: Collection[int] | None = None) -> list[Table]:
+    """Find every table of the given kinds in a block of lines, with their rows.
+
+    `heads`, when given, holds (at least) the numbers of the lines that can be headers
+    (header_candidates); other lines are not asked."""
     tables: list[Table] = []
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        hit = match_header(ln.text, rules, kinds) if ln.text else None
-        if hit is None:
-            i += 1
+    i = 0  # lines before i belong to tables already read
+    if heads is None:
+        starts = [n for n, ln in enumerate(lines) if ln.text]
+    else:
+        starts = [n for n, ln in enumerate(lines) if ln.no in heads]
+    for h in starts:
+        if h < i:
             continue
+        ln = lines[h]
+        hit = match_header(ln.text, rules, kinds)
+        if hit is None:
+            continue
+        i = h
         kind, cols = hit
         pipe = is_pipe_row(ln.text)
         table = Table(kind, cols, ln, _title_before(lines, i), [], pipe)

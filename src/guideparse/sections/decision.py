@@ -10,7 +10,7 @@ from ..tables import read_tables
 def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendation] | None:
     if section is None:
         return None
-    tables = read_tables(section.body, ctx.rules, kinds=("decision",))
+    tables = read_tables(section.body, ctx.rules, kinds=("decision",), heads=ctx.table_heads)
     if not tables:
         return ctx.empty_section(section, "recommendations")
     out: list[Recommendation] = []

@@ -27,7 +27,7 @@ def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[s
 def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[IdentityProvider] | None:
     if section is None:
         return None
-    tables = read_tables(section.body, ctx.rules, kinds=("identity_providers",))
+    tables = read_tables(section.body, ctx.rules, kinds=("identity_providers",), heads=ctx.table_heads)
     if not tables:
         if section.nonblank:
             ctx.warn("GP106", "no identity-provider table header found", section.nonblank[0].no)

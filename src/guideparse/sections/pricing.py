@@ -30,7 +30,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
     out: list[PlanTable] = []
     last_section = None
     for section in page.sections:
-        for table in read_tables(section.body, ctx.rules, kinds=("plans",)):
+        for table in read_tables(section.body, ctx.rules, kinds=("plans",), heads=ctx.table_heads):
             last_section = section
             title = table.title.text if table.title else None
             if title is None:

@@ -94,7 +94,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
     for i, lines in enumerate(blocks):
         first = lines[0].text
         if match_header(first, ctx.rules, _OFFER_TABLES):
-            for table in read_tables(lines, ctx.rules, _OFFER_TABLES):
+            for table in read_tables(lines, ctx.rules, _OFFER_TABLES, heads=ctx.table_heads):
                 current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
             list_title = None
             continue

@@ -35,15 +35,19 @@ class Ctx:
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
         self.provenance[path] = (a, b, rule)
-        self.use(a, b, rule)
+        if a == b:
+            self.used.setdefault(a, rule)
+        else:
+            self.use(a, b, rule)
 
     def provenance_out(self, mapping: dict[int, int] | None = None) -> dict[str, Provenance]:
         """The provenance sorted by path; line numbers through `mapping` (HTML rendered -> source)."""
+        items = sorted(self.provenance.items())
+        if not mapping:
+            return {path: {"lines": (a, b), "rule": rule} for path, (a, b, rule) in items}
         out = {}
-        for path in sorted(self.provenance):
-            a, b, rule = self.provenance[path]
-            if mapping:
-                a, b = mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b))
+        for path, (a, b, rule) in items:
+            a, b = mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b))
             out[path] = {"lines": (a, b), "rule": rule}
         return out
 

@@ -45,11 +45,7 @@ def _number(text: str, suffix: str | None) -> float:
 
 
 def _lookup(text: str, rules: Rules, label: str) -> tuple[str, str] | None:
-    t = text.strip().casefold()
-    for term, value, rid in rules.terms.get(label, []):
-        if t == term.casefold():
-            return value, rid
-    return None
+    return rules.term_lookup.get(label, {}).get(text.strip().casefold())
 
 
 def parse_price(text: str | None, rules: Rules) -> tuple[ParsedPrice | None, str | None]:
@@ -78,25 +74,25 @@ def parse_price(text: str | None, rules: Rules) -> tuple[ParsedPrice | None, str
 def _from_match(m: re.Match[str], currency: tuple[str, str] | None, starting: bool, rules: Rules) -> ParsedPrice:
     low = _number(m.group("low"), m.group("low_k"))
     high = _number(m.group("high"), m.group("high_k") or m.group("low_k")) if m.group("high") else None
-    out = ParsedPrice(currency=currency[0] if currency else None)
+    fields: dict = {"currency": currency[0] if currency else None}
     if high is not None:
-        out.amount_min, out.amount_max = low, high
+        fields["amount_min"], fields["amount_max"] = low, high
     elif m.group("plus") or starting:
-        out.amount_min, out.open_ended = low, True
+        fields["amount_min"], fields["open_ended"] = low, True
     else:
-        out.amount = low
+        fields["amount"] = low
     units = []
     for part in _PER_SPLIT.split(m.group("per") or ""):
         part = part.strip()
         if not part:
             continue
         period = _lookup(part, rules, "PERIOD")
-        if period is not None and out.period is None:
-            out.period = period[0]
+        if period is not None and "period" not in fields:
+            fields["period"] = period[0]
         else:
             units.append(part)
     if units:
-        out.unit = " / ".join(units)
+        fields["unit"] = " / ".join(units)
     if m.group("qualifier"):
-        out.qualifier = m.group("qualifier").strip()
-    return out
+        fields["qualifier"] = m.group("qualifier").strip()
+    return ParsedPrice(**fields)

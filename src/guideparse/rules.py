@@ -434,6 +434,16 @@ class Rules:
                 for col in IDP_CELL_COLUMNS}
 
     @cached_property
+    def term_lookup(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Per vocabulary label: case-folded term text -> (value, rule id), the first defined kept."""
+        out: dict[str, dict[str, tuple[str, str]]] = {}
+        for label, lst in self.terms.items():
+            index = out[label] = {}
+            for text, value, rid in lst:
+                index.setdefault(text.casefold(), (value, rid))
+        return out
+
+    @cached_property
     def whole_terms(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Per vocabulary label: lower-cased term text -> (value, rule id), the first defined kept."""
         out: dict[str, dict[str, tuple[str, str]]] = {}

@@ -163,11 +163,13 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
     fallback: str | None = None
     for col in later:
         if col.kind == "cell":
-            for q in range(max(frm, 1), len(text)):
+            terms = _cell_terms(rules, col.role)
+            # Only where some term occurs can one start: found with str.find, not char by char.
+            for q in sorted({i for t, _ in terms for i in _find_all(text, t, max(frm, 1))}):
                 if best is not None and q >= best[0]:
                     break
                 if _is_glue(text, q):
-                    hit = _glued_term(text, q, _cell_terms(rules, col.role))
+                    hit = _glued_term(text, q, terms)
                     if hit:
                         best = (q, hit[1])
                         break
@@ -329,10 +331,15 @@ def header_candidates(lines: Iterable[Line], rules: Rules) -> frozenset[int]:
     """Numbers of the lines that open with a table header name (after a pipe or not): the
     only lines match_header can accept. One pass per page spares every table search the rest."""
     starts = rules.header_starts
+    k = min(map(len, starts), default=0)
+    heads = {s[:k] for s in starts}   # a set lookup turns most lines away before startswith
     out = []
     for ln in lines:
-        low = ln.text[:60].casefold()
-        if low.startswith(starts) or (low[:1] == "|" and low[1:].lstrip().startswith(starts)):
+        t = ln.text
+        if t[:1] == "|":
+            t = t[1:].lstrip()
+        low = t[:60].casefold()
+        if low[:k] in heads and low.startswith(starts):
             out.append(ln.no)
     return frozenset(out)
 

@@ -89,7 +89,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
     def base() -> str:
         """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
         block = current()
-        return f"identity_offer.blocks[{item_key('blocks', block.model_dump(), len(offer.blocks) - 1)}]"
+        return f"identity_offer.blocks[{item_key('blocks', {'heading': block.heading}, len(offer.blocks) - 1)}]"
 
     for i, lines in enumerate(blocks):
         first = lines[0].text

@@ -56,13 +56,8 @@ def is_pipe_row(text: str) -> bool:
 
 def detect_format(lines: list[Line]) -> str:
     """text/pipe when markdown table rows are present, else text/flat."""
-    rows = 0
-    for ln in lines:
-        if ln.text.startswith("|") and ln.text.count("|") >= 2:
-            rows += 1
-            if rows >= 2:
-                return "text/pipe"
-    return "text/flat"
+    rows = (ln for ln in lines if ln.text[:1] == "|" and ln.text.count("|") >= 2)
+    return "text/pipe" if next(rows, None) is not None and next(rows, None) is not None else "text/flat"
 
 
 def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
@@ -109,20 +104,15 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
         warnings.append(Warn(code="GP302", message="page stops mid-way; sections after the cut are null",
                              line=kept.no if kept else None))
 
-    header: list[Line] = []
+    if end_lines:  # end-of-page chrome ("See how it works") belongs to no section
+        lines = [ln for ln in lines if not (ln.text and ln.text in end_lines)]
+    # Each section runs from its heading to the next: cut by slicing, not line by line.
+    at = [i for i, ln in enumerate(lines) if ln.no in headings]
+    header: list[Line] = lines[:at[0]] if at else list(lines)
     sections: list[Section] = []
-    current: Section | None = None
-    for ln in lines:
-        if ln.text and ln.text in end_lines:
-            continue  # end-of-page chrome ("See how it works") belongs to no section
-        hit = headings.get(ln.no)
-        if hit is not None:
-            heading, caps = hit
-            current = Section(heading.label, heading.id, ln, caps, [])
-            sections.append(current)
-        elif current is None:
-            header.append(ln)
-        else:
-            current.body.append(ln)
+    for k, i in enumerate(at):
+        heading, caps = headings[lines[i].no]
+        end = at[k + 1] if k + 1 < len(at) else len(lines)
+        sections.append(Section(heading.label, heading.id, lines[i], caps, lines[i + 1:end]))
     last_kept = next((ln.no for ln in reversed(lines) if ln.text), None)
     return Page(fmt, header, sections, truncated, last_kept if truncated else None, warnings)

@@ -48,27 +48,25 @@ def generate(n: int, folder: Path) -> int:
     return total
 
 
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
-                status = fh.read()
-        except OSError:
-            continue
-        ppid = int(re.search(r"PPid:\s+(\d+)", status).group(1))
-        m = re.search(r"VmRSS:\s+(\d+)", status)
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = int(m.group(1)) if m else 0
+    """Resident memory of a process and all its descendants, in KiB.
+
+    Walks /proc/<pid>/task/*/children and reads statm: cheap, so sampling it does
+    not take CPU from the run it measures."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/statm", encoding="ascii") as fh:
+                total += int(fh.read().split()[1]) * _PAGE_KB
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue  # the process ended meanwhile
     return total
 
 
@@ -85,7 +83,7 @@ def timed_run(cmd: list[str]) -> tuple[float, int]:
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], tree_rss_kb(proc.pid))
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     t = threading.Thread(target=sample, daemon=True)
     t.start()
@@ -135,10 +133,13 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args()
     gp = str(Path(sys.executable).with_name("guideparse"))
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="guideparse-bench-"))
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="guideparse-bench-"))
     n, jobs = args.guides, args.jobs
+    # Every run writes into new folders and nothing is deleted until the timings are done:
+    # on ext4 without a journal, creating files soon after deleting thousands is many times slower.
+    work = base / time.strftime("run-%Y%m%dT%H%M%S")
     try:
-        inputs = work / "guides"
+        inputs = base / f"guides-{n}"
         size = generate(n, inputs)
         cache = work / "cache"
         runs = {}
@@ -148,7 +149,9 @@ def main() -> None:
         runs[f"{jobs} jobs, cached re-run"] = timed_run([gp, "extract", str(inputs), "-o", str(work / "outC"), "-j",
                                                          str(jobs), "--cache-dir", str(cache), "-q"])
         same = all((work / "outN" / f).read_bytes() == (work / "outC" / f).read_bytes()
-                   for f in ("documents.jsonl", "catalog.jsonl"))
+                   for f in ("documents.jsonl", "catalog.jsonl")) and all(
+            p.read_bytes() == (work / "outC" / "records" / p.name).read_bytes()
+            for p in (work / "outN" / "records").iterdir())
         naive1, naiveN = naive(inputs, 1), naive(inputs, jobs)
         t_help = min(timed_run([gp, "--help"])[0] for _ in range(5))
         first = runs[f"{jobs} jobs"][0]
@@ -166,8 +169,9 @@ def main() -> None:
               f"identical output: {same}")
         print(f"- `guideparse --help`: {t_help:.2f} s")
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if args.workdir is None:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -321,11 +321,23 @@ def open_cache(directory: Path | None, salt: str) -> tuple[Cache | None, str | N
 
 # --------------------------------------------------------------------------- workers
 
+def quiet_gc() -> None:
+    """Extraction makes many short-lived objects and few cycles: the cyclic collector, left to
+    its defaults, spends a sixth of the time re-scanning the rules and modules loaded once.
+    Freeze those, and collect young objects a hundred times less often (refcounting frees
+    everything else as usual)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(70_000, 20, 20)
+
+
 class Worker:
     """Per-process state: rules, pack writer, cache connection, record folder."""
 
     def __init__(self, rules, out_dir: Path, pack_dir: Path, cache_dir: Path | None, salt: str,
                  max_bytes: int) -> None:
+        quiet_gc()
         self.rules = rules
         self.records = out_dir / "records"
         self.records.mkdir(exist_ok=True)

@@ -162,3 +162,14 @@ def test_split_glued_list_keeps_every_character(text):
     """Splitting a glued list only cuts: the items put back together give the text (spaces aside)."""
     items = split_glued_list(text, ["OneLogin"])
     assert "".join("".join(items).split()) == "".join(text.split())
+
+
+def test_fuzz_target_runs():
+    """The long fuzz target (tests/fuzz.py, 10,000 cases) in miniature, so it cannot rot."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gp_fuzz", ROOT / "tests" / "fuzz.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    outcomes = fuzz.run(200, seed=1)
+    assert sum(outcomes.values()) >= 200 and "ok" in outcomes

@@ -476,9 +476,31 @@ def worker_init(rules, out_dir: str, pack_dir: str, cache_dir: str | None, salt:
     global _WORKER
     from .rules import load_rules
 
+    _die_with_parent()
     if isinstance(rules, str):
         rules = load_rules(rules)
     _WORKER = Worker(rules, Path(out_dir), Path(pack_dir), Path(cache_dir) if cache_dir else None, salt, max_bytes)
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to end this worker when the main process ends, however it
+    ends (kill -9 included): no orphan keeps writing into a run nobody will finish."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import multiprocessing
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        parent = multiprocessing.parent_process()
+        if parent is not None and os.getppid() != parent.pid:  # it died before the request took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
 
 
 def work_chunk(files) -> list[Entry]:

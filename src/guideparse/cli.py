@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs a tenth of a second of imports
     help="Turn scraped SaaS identity guides into a clean, versioned catalog.",
 )
 

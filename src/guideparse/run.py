@@ -158,7 +158,7 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
     """Write a run folder from documents in memory (the baseline after `review`)."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = work_folder(out_dir, "tmp")
     try:
         docs = sorted(documents, key=lambda d: d.source.path)
         with (tmp / "documents.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
@@ -188,10 +188,33 @@ def _seal(tmp: Path, out_dir: Path, manifest: Manifest) -> None:
     move_into_place(tmp, out_dir)
 
 
+def work_folder(dest: Path, kind: str) -> Path:
+    """A new hidden folder beside `dest` for this process (".<name>.<kind>-<pid>-<random>").
+
+    Folders of this kind left by processes that no longer run (killed, crashed) are
+    removed first: an interrupted run costs its own work, never disk space for good."""
+    prefix = f".{dest.name}.{kind}-"
+    for stale in dest.parent.glob(prefix + "*"):
+        pid = stale.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=dest.parent))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def move_into_place(tmp: Path, dest: Path) -> None:
     """Replace `dest` with the finished folder `tmp` (same parent): rename, never copy."""
     if dest.exists() or dest.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        old = work_folder(dest, "old")
         old.rmdir()
         os.replace(dest, old)
         os.replace(tmp, dest)
@@ -289,7 +312,7 @@ def run_extract(
     files = collect_inputs(inputs)
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = work_folder(out_dir, "tmp")
     salt = f"{rules.digest}:{code_version()}"
     cache = None
     if use_cache:

@@ -104,14 +104,13 @@ def load_run(path: str | Path) -> LoadedRun:
 def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
     """Make a run the accepted baseline: a copy, moved into place at once."""
     import shutil
-    import tempfile
 
-    from .run import move_into_place
+    from .run import move_into_place, work_folder
 
     src = load_run(run)  # refuse what is not a run folder
     baseline = baseline.absolute()
     baseline.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{baseline.name}.tmp-", dir=baseline.parent))
+    tmp = work_folder(baseline, "tmp")
     try:
         shutil.copytree(src.path.resolve(), tmp, dirs_exist_ok=True)
         move_into_place(tmp, baseline)

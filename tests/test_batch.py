@@ -27,6 +27,7 @@ def test_jobs_and_cache_give_identical_runs(tmp_path, capsys):
     assert f"{len(list(RAW.glob('*.txt')))} from cache" in capsys.readouterr().err
     a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
     assert a == b == c
+    assert not [name for name, data in a.items() if b"@@guideparse" in data]  # every source path spliced in
     assert not list((tmp_path / "b").glob(".spool*")) and not list(tmp_path.glob(".*tmp*"))
 
 
@@ -177,3 +178,17 @@ def test_cache_keeps_few_rules_versions(tmp_path):
     assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(cache), "-q"]) == 0
     homes = sorted(p.name for p in cache.iterdir() if p.is_dir() and p.name != "checked")
     assert len(homes) == 4 and {f"{i:016x}" for i in (3, 4, 5)} < set(homes)
+
+
+def test_concurrent_runs_share_one_cache(tmp_path):
+    """Two runs at once over one cache: both succeed and write the same bytes as a run without it."""
+    gp = str(Path(sys.executable).with_name("guideparse"))
+    cache = tmp_path / "cache"
+    procs = [subprocess.Popen([gp, "extract", str(RAW), "-o", str(tmp_path / name), "-j", "2", "--cache-dir",
+                               str(cache), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for name in ("a", "b")]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "c"), "--no-cache", "-q"]) == 0
+    assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c")

@@ -15,9 +15,9 @@ device, inode, size, mtime, ctime) to the sha256 read last time, so an
 unchanged input is neither read nor hashed again; its texts are copied straight
 from the pack into the new run.
 
-Texts hold the source path as a fixed-length token whose offset is kept with
-them; the real path is spliced in when they are copied, so one cached result
-serves a file under any name.
+Texts hold the source path as a token random to the writing process (kept in
+the index with them); the real path is spliced in when they are copied, so one
+cached result serves a file under any name.
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ from .errors import GuideparseError, InputError
 from .models import InputStatus
 
 #: The source path in extracted texts: the same length in every process, unique to this one.
-PATH_TOKEN = f"@@guideparse-path-{secrets.token_hex(8)}@@"
-_TOKEN_JSON_LEN = len(PATH_TOKEN) + 2        # with its quotes; JSON escapes none of its characters
+_TOKEN_ID = secrets.token_hex(8)
+PATH_TOKEN = f"@@guideparse-path-{_TOKEN_ID}@@"
 _PACK_LIMIT = 256 * 1024 * 1024              # a writer starts a new pack file past this size
 _KEEP_SALTS = 4                              # pack folders of this many rules/code versions are kept
 
@@ -49,7 +49,7 @@ class Texts:
     pack: str                          # absolute path of the pack file
     offset: int
     lengths: tuple[int, int, int]
-    path_at: tuple[int, int, int]      # offset of the source path's JSON string inside each text
+    token: str                         # the path token of the process that wrote them
 
 
 @dataclass
@@ -89,6 +89,12 @@ def path_json(path: str) -> bytes:
     return encode_basestring(path).encode("utf-8")
 
 
+def splice_path(text: bytes, token: str, shown: str) -> bytes:
+    """Put the real source path wherever the writer's path token stands. The token is random
+    per writing process, so no page can print it; it needs no JSON escaping."""
+    return text.replace(f'"@@guideparse-path-{token}@@"'.encode("ascii"), path_json(shown))
+
+
 # --------------------------------------------------------------------------- packs
 
 class PackWriter:
@@ -110,7 +116,7 @@ class PackWriter:
         self.fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self.path, self.size = str(p), 0
 
-    def append(self, texts: tuple[bytes, bytes, bytes], path_at: tuple[int, int, int]) -> Texts:
+    def append(self, texts: tuple[bytes, bytes, bytes]) -> Texts:
         if self.fd < 0 or self.size >= _PACK_LIMIT:
             self.close()
             self._open()
@@ -120,7 +126,7 @@ class PackWriter:
             n = os.write(self.fd, view)
             view = view[n:]
             self.size += n
-        return Texts(self.path, offset, (len(texts[0]), len(texts[1]), len(texts[2])), path_at)
+        return Texts(self.path, offset, (len(texts[0]), len(texts[1]), len(texts[2])), _TOKEN_ID)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -145,8 +151,7 @@ class PackReader:
         data = os.pread(fd, length, start)
         if len(data) != length:
             raise OSError(errno.EIO, f"pack {texts.pack} is shorter than its index says")
-        at = texts.path_at[which]
-        return b"".join((data[:at], path_json(shown), data[at + _TOKEN_JSON_LEN:]))
+        return splice_path(data, texts.token, shown)
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -157,10 +162,10 @@ class PackReader:
 # --------------------------------------------------------------------------- the cache index
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (
+CREATE TABLE IF NOT EXISTS results3 (
     key TEXT PRIMARY KEY, slug TEXT NOT NULL, pack TEXT NOT NULL, offset INTEGER NOT NULL,
     len_doc INTEGER NOT NULL, len_entry INTEGER NOT NULL, len_pretty INTEGER NOT NULL,
-    at_doc INTEGER NOT NULL, at_entry INTEGER NOT NULL, at_pretty INTEGER NOT NULL);
+    token TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (
     path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,
     sha256 TEXT NOT NULL);
@@ -218,9 +223,9 @@ class Cache:
         for i in range(0, len(klist), _BATCH):
             part = klist[i:i + _BATCH]
             rows = self.db.execute(
-                f"SELECT key, slug, pack, offset, len_doc, len_entry, len_pretty, at_doc, at_entry, at_pretty "
-                f"FROM results WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
-            for key, slug, pack, offset, l1, l2, l3, a1, a2, a3 in rows:
+                f"SELECT key, slug, pack, offset, len_doc, len_entry, len_pretty, token "
+                f"FROM results3 WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+            for key, slug, pack, offset, l1, l2, l3, token in rows:
                 known = packs.get(pack)
                 if known is None:
                     full = os.path.join(root, pack)
@@ -230,7 +235,7 @@ class Cache:
                         known = packs[pack] = (full, -1)
                 if known[1] < offset + l1 + l2 + l3:
                     continue  # a pack lost or cut short: extract again
-                out[keys[key]] = (slug, Texts(known[0], offset, (l1, l2, l3), (a1, a2, a3)))
+                out[keys[key]] = (slug, Texts(known[0], offset, (l1, l2, l3), token))
         return out
 
     # ----------------------------------------------------------------- writes
@@ -238,9 +243,9 @@ class Cache:
     def put_results(self, rows: list[tuple[str, str, Texts]]) -> None:
         """(key, slug, texts) of results just appended to packs under this cache."""
         base = str(self.directory) + os.sep
-        values = [(key, slug, t.pack.removeprefix(base), t.offset, *t.lengths, *t.path_at)
+        values = [(key, slug, t.pack.removeprefix(base), t.offset, *t.lengths, t.token)
                   for key, slug, t in rows if t.pack.startswith(base)]
-        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        self._write("INSERT OR REPLACE INTO results3 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
 
     def put_seen(self, rows: list[tuple[tuple, str]]) -> None:
         """(stat identity, sha256) of inputs read in this run."""
@@ -269,7 +274,7 @@ class Cache:
         homes.sort(key=lambda p: p.stat().st_mtime, reverse=True)
         for old in homes[_KEEP_SALTS:]:
             if old.name != self.salt_dir:
-                self._write("DELETE FROM results WHERE pack LIKE ?", [(f"{old.name}/%",)])
+                self._write("DELETE FROM results3 WHERE pack LIKE ?", [(f"{old.name}/%",)])
                 shutil.rmtree(old, ignore_errors=True)
 
     def record_copy(self, key: str, shown: str) -> str:
@@ -383,20 +388,19 @@ class Worker:
                 return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data), status="ok"),
                              slug=hit[0], texts=hit[1], cached=True)
         try:
-            slug, texts, path_at = extract_texts(data, self.rules)
+            slug, texts = extract_texts(data, self.rules)
         except InputError as exc:
             exc.path = shown
             return failed_entry(shown, exc, data, sha)
         except Exception as exc:  # a bug must cost one input, not the batch
             return failed_entry(shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
                                                   path=shown), data, sha)
-        where = self.packs.append(texts, path_at)
+        where = self.packs.append(texts)
         # The app's record as if it had one document; the main process rewrites merged ones.
         dest = os.path.join(self.records, f"{self.record_name(slug)}.json")
 
         def pretty() -> bytes:
-            at = path_at[2]
-            return b"".join((texts[2][:at], path_json(shown), texts[2][at + _TOKEN_JSON_LEN:]))
+            return splice_path(texts[2], _TOKEN_ID, shown)
 
         if self.cache is not None:
             key = Cache.key(sha, self.salt)
@@ -440,12 +444,9 @@ def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
         os.close(fd)
 
 
-def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes], tuple[int, int, int]]:
-    """(slug, (document line, catalog entry line, pretty record), offsets of the source path in each).
-
-    The texts are UTF-8 and hold PATH_TOKEN as the source path. The source object is
-    written last, so its path is the token's last occurrence even if the page itself
-    were to print the token."""
+def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes]]:
+    """(slug, (document line, catalog entry line, pretty record)) as UTF-8, each holding
+    PATH_TOKEN wherever the source path goes (the source, and each warning's source)."""
     from .catalog import single_entry
     from .record import extract_document
 
@@ -455,8 +456,7 @@ def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes], 
     texts = (ser.to_json(doc) + b"\n",
              entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}) + b"\n",
              entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n")
-    token = ('"' + PATH_TOKEN + '"').encode()
-    return doc.slug, texts, tuple(t.rindex(token) for t in texts)  # type: ignore[return-value]
+    return doc.slug, texts
 
 
 def failed_entry(shown: str, err: GuideparseError, data: bytes | None, sha: str | None) -> Entry:

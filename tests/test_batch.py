@@ -192,3 +192,17 @@ def test_concurrent_runs_share_one_cache(tmp_path):
         assert p.returncode == 0, err.decode()
     assert main(["extract", str(RAW), "-o", str(tmp_path / "c"), "--no-cache", "-q"]) == 0
     assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c")
+
+
+def test_workers_writing_one_app_do_not_collide(tmp_path):
+    """Many scrapes of one app spread over both workers: each writes the app's record as it
+    goes; none fails, and the run keeps the merged record."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for i in range(400):
+        shutil.copy(RAW / "brex.flat.txt", inp / f"brex-{i:03d}.txt")
+    for cache in (["--no-cache"], ["--cache-dir", str(tmp_path / "cache")]):
+        out = tmp_path / f"out{len(cache)}"
+        assert main(["extract", str(inp), "-o", str(out), "-j", "2", "-q", *cache]) == 0
+        assert [p.name for p in (out / "records").iterdir()] == ["brex.json"]
+        assert len(json.loads((out / "records" / "brex.json").read_text(encoding="utf-8"))["sources"]) == 400

@@ -307,11 +307,14 @@ def _is_salt_dir(name: str) -> bool:
 
 
 def _link(src: str, dest: str) -> None:
+    """Make dest a hard link to src, replacing dest atomically (workers may race on one slug)."""
+    tmp = f"{dest}.{os.getpid()}.tmp"
     try:
-        os.link(src, dest)
-    except FileExistsError:
-        os.unlink(dest)
-        os.link(src, dest)
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    os.link(src, tmp)
+    os.replace(tmp, dest)
 
 
 def open_cache(directory: Path | None, salt: str) -> tuple[Cache | None, str | None]:
@@ -430,18 +433,22 @@ class Worker:
 def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
     """Create or replace a file with these bytes (the records: thousands per run, so no layers).
 
-    An existing file is unlinked first, never written into: it may be a link to the cache."""
+    Written under a temporary name and renamed over `path`: an existing file is replaced,
+    never written into (it may be a link to the cache), and two workers writing the same
+    record cannot collide."""
+    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        os.unlink(path)
+        os.unlink(tmp)  # left by a killed process of the same pid, maybe read-only
     except FileNotFoundError:
         pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+    os.replace(tmp, path)
 
 
 def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes]]:

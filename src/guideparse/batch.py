@@ -307,7 +307,13 @@ def _is_salt_dir(name: str) -> bool:
 
 
 def _link(src: str, dest: str) -> None:
-    """Make dest a hard link to src, replacing dest atomically (workers may race on one slug)."""
+    """Make dest a hard link to src; an existing dest is replaced atomically (workers may race
+    on one slug)."""
+    try:
+        os.link(src, dest)
+        return
+    except FileExistsError:
+        pass
     tmp = f"{dest}.{os.getpid()}.tmp"
     try:
         os.unlink(tmp)
@@ -433,22 +439,26 @@ class Worker:
 def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
     """Create or replace a file with these bytes (the records: thousands per run, so no layers).
 
-    Written under a temporary name and renamed over `path`: an existing file is replaced,
-    never written into (it may be a link to the cache), and two workers writing the same
-    record cannot collide."""
-    tmp = f"{path}.{os.getpid()}.tmp"
+    An existing file is replaced (written under a temporary name, renamed over it), never
+    written into: it may be a link to the cache, or another worker's record of the same app."""
     try:
-        os.unlink(tmp)  # left by a killed process of the same pid, maybe read-only
-    except FileNotFoundError:
-        pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        target = None
+    except FileExistsError:
+        target, path = path, f"{path}.{os.getpid()}.tmp"
+        try:
+            os.unlink(path)  # left by a killed process of the same pid, maybe read-only
+        except FileNotFoundError:
+            pass
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+    if target is not None:
+        os.replace(path, target)
 
 
 def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes]]:

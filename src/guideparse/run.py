@@ -239,36 +239,65 @@ def point_latest(base: Path, run_dir: Path) -> None:
 def _finish(entries: list[Entry], tmp: Path, cache: Cache | None = None) -> int:
     """Write documents.jsonl (by source path) and catalog.jsonl (by slug) from the packs, the
     records of cached results and of apps with several documents; only the small index is
-    held in memory. Returns the app count."""
-    packs = PackReader()
+    held in memory. Returns the app count.
+
+    The three are written by three threads: their work is mostly system calls (reads,
+    writes, links), which run side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
     records = tmp / "records"
     records.mkdir(exist_ok=True)
-    try:
-        entries = sorted(entries, key=lambda e: e.path)
-        with (tmp / "documents.jsonl").open("wb", buffering=1 << 20) as out:
-            for e in entries:
-                out.write(packs.read(e.texts, 0, e.path))
-        by_slug: dict[str, list[Entry]] = {}
-        for e in entries:
-            by_slug.setdefault(e.slug, []).append(e)
-        with (tmp / "catalog.jsonl").open("wb", buffering=1 << 20) as out:
-            for slug in sorted(by_slug):
-                group = by_slug[slug]
-                if len(group) == 1:
-                    e = group[0]
-                    out.write(packs.read(e.texts, 1, e.path))
-                    if e.cached:  # a worker wrote the record of each result it extracted
-                        dest = os.path.join(records, f"{safe_record_name(slug)}.json")
-                        pretty = partial(packs.read, e.texts, 2, e.path)
-                        if cache is not None:
-                            cache.link_record(Cache.key(e.status.sha256, cache.salt), e.path, dest, pretty)
-                        else:
-                            write_file(dest, pretty(), mode=0o444)
+    entries = sorted(entries, key=lambda e: e.path)
+    by_slug: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_slug.setdefault(e.slug, []).append(e)
+
+    def documents() -> None:
+        packs = PackReader()
+        try:
+            with (tmp / "documents.jsonl").open("wb", buffering=1 << 20) as out:
+                for e in entries:
+                    out.write(packs.read(e.texts, 0, e.path))
+        finally:
+            packs.close()
+
+    def cached_records() -> None:
+        """Records of apps with one document whose result came from the cache (a worker
+        wrote the record of each result it extracted)."""
+        packs = PackReader()
+        try:
+            for slug, group in by_slug.items():
+                e = group[0]
+                if len(group) != 1 or not e.cached:
                     continue
-                docs = [DocumentRecord.model_validate_json(packs.read(e.texts, 0, e.path)) for e in group]
-                _write_entry(merge_documents(merge_order(docs)), out, records)
-    finally:
-        packs.close()
+                dest = os.path.join(records, f"{safe_record_name(slug)}.json")
+                pretty = partial(packs.read, e.texts, 2, e.path)
+                if cache is not None:
+                    cache.link_record(Cache.key(e.status.sha256, cache.salt), e.path, dest, pretty)
+                else:
+                    write_file(dest, pretty(), mode=0o444)
+        finally:
+            packs.close()
+
+    def catalog() -> None:
+        packs = PackReader()
+        try:
+            with (tmp / "catalog.jsonl").open("wb", buffering=1 << 20) as out:
+                for slug in sorted(by_slug):
+                    group = by_slug[slug]
+                    if len(group) == 1:
+                        out.write(packs.read(group[0].texts, 1, group[0].path))
+                        continue
+                    docs = [DocumentRecord.model_validate_json(packs.read(e.texts, 0, e.path)) for e in group]
+                    _write_entry(merge_documents(merge_order(docs)), out, records)
+        finally:
+            packs.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        side = [pool.submit(documents), pool.submit(cached_records)]
+        catalog()
+        for f in side:
+            f.result()
     return len(by_slug)
 
 

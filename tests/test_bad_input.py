@@ -236,3 +236,49 @@ def test_ctrl_c_is_one_line_and_keeps_previous_run(tmp_path):
     assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err.decode()
     assert _tree(out) == previous
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_permission_denied_is_one_failure(tmp_path, capsys, monkeypatch):
+    """A file the process may not read (simulated: tests may run as root) fails alone with GP905."""
+    import builtins
+
+    import guideparse.run as run
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    shutil.copy(SEED, inp / "a.txt")
+    shutil.copy(SEED, inp / "locked.txt")
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        if str(file).endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(run, "open", guarded, raising=False)
+    assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache", "-j", "1", "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{inp / 'locked.txt'}: GP905 permission denied"]
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
+    assert [s["status"] for s in manifest["inputs"]] == ["ok", "failed"]
+
+
+def test_crash_while_writing_leaves_previous_run(tmp_path, capsys, monkeypatch):
+    """An unexpected error while the run folder is assembled: --out keeps the previous run and
+    no temporary folder is left beside it."""
+    import guideparse.run as run
+
+    out = tmp_path / "out"
+    assert main(["extract", str(RAW), "-o", str(out), "--no-cache", "-q"]) == 0
+    previous = _tree(out)
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(run, "_finish", broken)
+    capsys.readouterr()
+    assert main(["extract", str(RAW), "-o", str(out), "--no-cache", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GP909" in err[0] and "No space left on device" in err[0]
+    assert _tree(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

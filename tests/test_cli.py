@@ -125,3 +125,12 @@ def test_help(argv, capsys):
     """Every command documents itself."""
     assert main(argv) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_readme_lists_every_code():
+    """Every warning and error code is documented in the README's table, with its kind."""
+    from guideparse.errors import CODES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [code for code, (kind, _) in CODES.items() if f"| `{code}` | `{kind}` |" not in readme]
+    assert not missing

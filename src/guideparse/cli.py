@@ -236,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, Interrupted):
         _err("guideparse: interrupted; the previous output is unchanged")
         return 130
+    except OSError as exc:  # the disk, not an input: inputs fail one by one inside the run
+        where = f" ({exc.filename})" if exc.filename else ""
+        _err(f"guideparse: GP909 the run folder could not be written: {exc.strerror or exc}{where}; "
+             "the previous output is unchanged")
+        return EXIT_TROUBLE
     return EXIT_OK
 
 

@@ -42,6 +42,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP906": ("unsupported", "unsupported format or request"),
     "GP907": ("outside_input", "path leads outside the input folder"),
     "GP908": ("bad_run_folder", "not a readable run folder"),
+    "GP909": ("output_failed", "the run folder could not be written"),
     "GP999": ("internal_error", "internal error"),
 }
 

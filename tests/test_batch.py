@@ -206,3 +206,18 @@ def test_workers_writing_one_app_do_not_collide(tmp_path):
         assert main(["extract", str(inp), "-o", str(out), "-j", "2", "-q", *cache]) == 0
         assert [p.name for p in (out / "records").iterdir()] == ["brex.json"]
         assert len(json.loads((out / "records" / "brex.json").read_text(encoding="utf-8"))["sources"]) == 400
+
+
+def test_stat_table_stays_bounded(tmp_path, monkeypatch):
+    """The table of files known by stat keeps at most SEEN_LIMIT rows, the latest written."""
+    import sqlite3
+
+    import guideparse.batch as batch
+
+    monkeypatch.setattr(batch.Cache, "SEEN_LIMIT", 10)
+    cache = tmp_path / "cache"
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(cache), "-q"]) == 0
+    db = sqlite3.connect(cache / "index.sqlite3")
+    paths = [p for (p,) in db.execute("SELECT path FROM seen")]
+    db.close()
+    assert len(paths) == 10

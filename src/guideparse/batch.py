@@ -247,9 +247,19 @@ class Cache:
                   for key, slug, t in rows if t.pack.startswith(base)]
         self._write("INSERT OR REPLACE INTO results3 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
 
+    #: Files remembered by stat; past this, those written longest ago are forgotten (read again).
+    SEEN_LIMIT = 1_000_000
+
     def put_seen(self, rows: list[tuple[tuple, str]]) -> None:
         """(stat identity, sha256) of inputs read in this run."""
         self._write("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?, ?)", [(*i, sha) for i, sha in rows])
+        try:
+            (count,) = self.db.execute("SELECT count(*) FROM seen").fetchone()
+        except sqlite3.Error:
+            return
+        if count > self.SEEN_LIMIT:  # REPLACE gives a rewritten row a new rowid: oldest first
+            self._write("DELETE FROM seen WHERE rowid IN (SELECT rowid FROM seen ORDER BY rowid LIMIT ?)",
+                        [(count - self.SEEN_LIMIT,)])
 
     def _write(self, sql: str, values: list[tuple]) -> None:
         if not values:

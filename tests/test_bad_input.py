@@ -178,9 +178,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path):
-    """SIGKILL in the middle of a large batch: --out keeps the previous run byte for byte, the
-    worker processes go with their parent, and the next run clears the dead run's temporary folder."""
+@pytest.fixture
+def big_batch(tmp_path) -> tuple[Path, Path, dict[str, bytes]]:
+    """1,500 whole guides, and an --out that already holds a run: (inputs, out, its files)."""
     inp = tmp_path / "in"
     inp.mkdir()
     seed = SEED.read_text(encoding="utf-8")
@@ -188,7 +188,13 @@ def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path):
         (inp / f"g{i:05d}.txt").write_text(seed.replace("Mailjet", f"App {i}"), encoding="utf-8")
     out = tmp_path / "out"
     assert main(["extract", str(RAW), "-o", str(out), "--no-cache", "-q"]) == 0
-    previous = _tree(out)
+    return inp, out, _tree(out)
+
+
+def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path, big_batch):
+    """SIGKILL in the middle of a large batch: --out keeps the previous run byte for byte, the
+    worker processes go with their parent, and the next run clears the dead run's temporary folder."""
+    inp, out, previous = big_batch
     proc = _spawn(["extract", str(inp), "-o", str(out), "--no-cache", "-q", "-j", "2"], capture=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until it is writing its run
@@ -215,16 +221,9 @@ def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
 
-def test_ctrl_c_is_one_line_and_keeps_previous_run(tmp_path):
+def test_ctrl_c_is_one_line_and_keeps_previous_run(tmp_path, big_batch):
     """SIGINT mid-run: one line on stderr, exit 130, --out as it was, no temporary folder left."""
-    inp = tmp_path / "in"
-    inp.mkdir()
-    seed = SEED.read_text(encoding="utf-8")
-    for i in range(1500):
-        (inp / f"g{i:05d}.txt").write_text(seed.replace("Mailjet", f"App {i}"), encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["extract", str(RAW), "-o", str(out), "--no-cache", "-q"]) == 0
-    previous = _tree(out)
+    inp, out, previous = big_batch
     proc = _spawn(["extract", str(inp), "-o", str(out), "--no-cache", "-j", "2"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]:

@@ -435,22 +435,22 @@ class Rules:
 
     @cached_property
     def term_lookup(self) -> dict[str, dict[str, tuple[str, str]]]:
-        """Per vocabulary label: case-folded term text -> (value, rule id), the first defined kept."""
-        out: dict[str, dict[str, tuple[str, str]]] = {}
-        for label, lst in self.terms.items():
-            index = out[label] = {}
-            for text, value, rid in lst:
-                index.setdefault(text.casefold(), (value, rid))
-        return out
+        """Per vocabulary label: case-folded term text -> (value, rule id) (prices' words)."""
+        return self._term_index(str.casefold)
 
     @cached_property
     def whole_terms(self) -> dict[str, dict[str, tuple[str, str]]]:
-        """Per vocabulary label: lower-cased term text -> (value, rule id), the first defined kept."""
+        """Per vocabulary label: lower-cased, space-folded term text -> (value, rule id), as the
+        PhraseMatcher compares tokens (its LOWER attribute)."""
+        return self._term_index(lambda t: " ".join(t.split()).lower())
+
+    def _term_index(self, key) -> dict[str, dict[str, tuple[str, str]]]:
+        """Per vocabulary label: key(term text) -> (value, rule id), the first defined kept."""
         out: dict[str, dict[str, tuple[str, str]]] = {}
         for label, lst in self.terms.items():
             index = out[label] = {}
             for text, value, rid in lst:
-                index.setdefault(" ".join(text.split()).lower(), (value, rid))
+                index.setdefault(key(text), (value, rid))
         return out
 
     @cached_property

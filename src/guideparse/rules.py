@@ -434,6 +434,12 @@ class Rules:
                 for col in IDP_CELL_COLUMNS}
 
     @cached_property
+    def start_terms(self) -> dict[str, list[str]]:
+        """The words a `starts` rule with a vocabulary looks for, per vocabulary."""
+        return {"ICON": list(self.icons), "CELL": [t for t, _ in self.cell_terms],
+                "CURRENCY": [t for t, _, _ in self.terms.get("CURRENCY", [])]}
+
+    @cached_property
     def term_lookup(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Per vocabulary label: case-folded term text -> (value, rule id) (prices' words)."""
         return self._term_index(str.casefold)

@@ -53,6 +53,9 @@ class Table:
 
 # --------------------------------------------------------------------------- pipe rows
 
+_UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
+
+
 def split_pipe_row(text: str) -> list[str]:
     """`| a | b | |` -> ['a', 'b', '']; `\\|` is a literal bar inside a cell."""
     body = text.strip()
@@ -60,7 +63,9 @@ def split_pipe_row(text: str) -> list[str]:
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    cells = re.split(r"(?<!\\)\|", body)
+    if "\\|" not in body:  # the usual row: no escaped bar, a plain split
+        return [" ".join(c.split()) for c in body.split("|")]
+    cells = _UNESCAPED_BAR.split(body)
     return [" ".join(c.replace("\\|", "|").split()) for c in cells]
 
 
@@ -197,9 +202,7 @@ def _start_positions(text: str, frm: int, st, rules: Rules):
     """Positions where a start pattern (regex or vocabulary) matches, in order."""
     if st.regex is not None:
         return (m.start() for m in st.regex.finditer(text, frm))
-    terms = {"ICON": list(rules.icons), "CELL": [t for t, _ in rules.cell_terms],
-             "CURRENCY": [t for t, _, _ in rules.terms.get("CURRENCY", [])]}[st.vocabulary]
-    found = sorted({i for t in terms for i in _find_all(text, t, frm)})
+    found = sorted({i for t in rules.start_terms[st.vocabulary] for i in _find_all(text, t, frm)})
     return iter(found)
 
 

@@ -49,7 +49,8 @@ def extract(
 
     from .batch import default_cache_dir
 
-    rules = load_rules(rules_dir, memo=None if no_cache else (cache_dir or default_cache_dir()))
+    # The memo of checked CSS selectors is not the result cache: --no-cache keeps it.
+    rules = load_rules(rules_dir, memo=cache_dir or default_cache_dir())
     given = inputs or ["raw"]
     for g in given:
         if not Path(g).exists() and not Path(g).is_symlink():

@@ -178,3 +178,14 @@ def test_bad_css_selector_names_file_and_line(rules_copy, tmp_path, memo):
         load_rules(rules_copy, memo=memo_dir)
     assert info.value.path == str(path) and "bad CSS selector '[hidden'" in info.value.message
     assert info.value.line == next(i for i, l in enumerate(text.splitlines(), 1) if '"[hidden"' in l)
+
+
+def test_new_price_lead_in_is_a_rules_change(rules_copy):
+    """A new lead-in wording ("Beginning at $X") makes an open-ended price by a vocabulary line alone."""
+    from guideparse.prices import parse_price
+
+    assert parse_price("Beginning at $40/month", load_rules(rules_copy))[0] is None
+    _append(rules_copy / "vocabulary.jsonl",
+            '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}')
+    parsed, _rule = parse_price("Beginning at $40/month", load_rules(rules_copy))
+    assert parsed is not None and parsed.amount_min == 40 and parsed.open_ended and parsed.period == "month"

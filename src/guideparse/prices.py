@@ -5,8 +5,9 @@
     "$145+/month"                            from 145, open-ended, month
     "$9/user/month", "$30/doc maker/month"   unit user / doc maker
     "Custom (contact sales)", "Quote required" custom, no amount
+    "Starting at $280/month"                 from 280, open-ended (a PRICE_TERM "from" lead-in)
 
-Currencies, periods and price words are vocabularies in rules/vocabulary.jsonl.
+Currencies, periods, price words and lead-ins are vocabularies in rules/vocabulary.jsonl.
 """
 from __future__ import annotations
 
@@ -48,12 +49,23 @@ def _lookup(text: str, rules: Rules, label: str) -> tuple[str, str] | None:
     return rules.term_lookup.get(label, {}).get(text.strip().casefold())
 
 
+def _lead_in(text: str, rules: Rules) -> int:
+    """Length of a lead-in such as "Starting at " (PRICE_TERM "from") and the spaces after it; 0 if none."""
+    low = text.casefold()
+    for term, value, _rid in rules.terms.get("PRICE_TERM", []):
+        n = len(term)
+        if value == "from" and low.startswith(term.casefold()) and text[n:n + 1].isspace():
+            return len(text) - len(text[n:].lstrip())
+    return 0
+
+
 def parse_price(text: str | None, rules: Rules) -> tuple[ParsedPrice | None, str | None]:
     """Parse one printed price; (None, None) when nothing in it can be read."""
     if not text:
         return None, None
-    starting = re.match(r"(?i)(?:starting at|from|starts at)\s+", text)
-    body = text[starting.end():] if starting else text
+    lead = _lead_in(text, rules)
+    starting = lead > 0
+    body = text[lead:]
     m = _PRICE.search(body)
     if m is not None and m.start() <= 4:
         sign = m.group("currency") or m.group("code")
@@ -63,7 +75,7 @@ def parse_price(text: str | None, rules: Rules) -> tuple[ParsedPrice | None, str
         else:
             return _from_match(m, currency, bool(starting), rules), "price.amount"
     for term, value, rid in rules.terms.get("PRICE_TERM", []):
-        if body.casefold().startswith(term.casefold()):
+        if value != "from" and body.casefold().startswith(term.casefold()):
             q = _PARENS.search(body)
             if value == "free":
                 return ParsedPrice(amount=0.0, qualifier=q.group(1).strip() if q else None), rid

@@ -152,8 +152,8 @@ class VocabEntry(_Strict):
             if not isinstance(self.value, bool):
                 raise ValueError("BOOL value must be true or false")
         elif self.label == "PRICE_TERM":
-            if self.value not in ("custom", "free"):
-                raise ValueError("PRICE_TERM value must be 'custom' or 'free'")
+            if self.value not in ("custom", "free", "from"):
+                raise ValueError("PRICE_TERM value must be 'custom', 'free' or 'from' (a lead-in: 'Starting at')")
         elif not isinstance(self.value, str) or not self.value.strip():
             raise ValueError(f"{self.label} value must be a non-empty string")
 

@@ -1,4 +1,5 @@
-"""Stage 6: inputs -> run folder. The only module besides cli.py that touches files.
+"""Stage 6: inputs -> run folder. With batch.py (workers, packs, cache), the only
+modules besides cli.py that touch files.
 
 A run is written to a temporary folder beside its destination and moved into
 place at the end, so an interrupted run never leaves a half-written folder.

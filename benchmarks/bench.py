@@ -1,6 +1,6 @@
 """Batch ingestion benchmark.
 
-    .venv/bin/python benchmarks/bench.py [--guides 10000] [--jobs 2] [--workdir DIR]
+    .venv/bin/python benchmarks/bench.py [--guides 10000] [--jobs 2] [--workdir DIR] [--repeat N]
 
 Generates N distinct whole guides from the five seeds in raw/ (each app renamed,
 so every guide is its own app), then measures in one run:
@@ -131,6 +131,8 @@ def main() -> None:
     ap.add_argument("--guides", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each measurement this many times and keep the fastest (this machine is noisy)")
     args = ap.parse_args()
     gp = str(Path(sys.executable).with_name("guideparse"))
     base = args.workdir or Path(tempfile.mkdtemp(prefix="guideparse-bench-"))
@@ -141,21 +143,31 @@ def main() -> None:
     try:
         inputs = base / f"guides-{n}"
         size = generate(n, inputs)
-        cache = work / "cache"
-        runs = {}
-        runs["1 job"] = timed_run([gp, "extract", str(inputs), "-o", str(work / "out1"), "-j", "1", "--no-cache", "-q"])
-        runs[f"{jobs} jobs"] = timed_run([gp, "extract", str(inputs), "-o", str(work / "outN"), "-j", str(jobs),
-                                          "--cache-dir", str(cache), "-q"])
-        runs[f"{jobs} jobs, cached re-run"] = timed_run([gp, "extract", str(inputs), "-o", str(work / "outC"), "-j",
-                                                         str(jobs), "--cache-dir", str(cache), "-q"])
-        same = all((work / "outN" / f).read_bytes() == (work / "outC" / f).read_bytes()
-                   for f in ("documents.jsonl", "catalog.jsonl")) and all(
-            p.read_bytes() == (work / "outC" / "records" / p.name).read_bytes()
-            for p in (work / "outN" / "records").iterdir())
-        naive1, naiveN = naive(inputs, 1), naive(inputs, jobs)
+        best: dict[str, tuple[float, int]] = {}
+
+        def keep(name: str, result: tuple[float, int]) -> None:
+            if name not in best or result[0] < best[name][0]:
+                best[name] = result
+
+        same = True
+        for r in range(args.repeat):
+            cache = work / f"cache{r}"
+            out1, outN, outC = (work / f"{k}{r}" for k in ("out1-", "outN-", "outC-"))
+            keep("1 job", timed_run([gp, "extract", str(inputs), "-o", str(out1), "-j", "1", "--no-cache", "-q"]))
+            keep(f"{jobs} jobs", timed_run([gp, "extract", str(inputs), "-o", str(outN), "-j", str(jobs),
+                                            "--cache-dir", str(cache), "-q"]))
+            keep(f"{jobs} jobs, cached re-run", timed_run([gp, "extract", str(inputs), "-o", str(outC), "-j",
+                                                           str(jobs), "--cache-dir", str(cache), "-q"]))
+            same = same and all((outN / f).read_bytes() == (outC / f).read_bytes()
+                                for f in ("documents.jsonl", "catalog.jsonl")) and all(
+                p.read_bytes() == (outC / "records" / p.name).read_bytes() for p in (outN / "records").iterdir())
+        runs = {k: best[k] for k in ("1 job", f"{jobs} jobs", f"{jobs} jobs, cached re-run")}
+        naive1 = min(naive(inputs, 1) for _ in range(args.repeat))
+        naiveN = min(naive(inputs, jobs) for _ in range(args.repeat))
         t_help = min(timed_run([gp, "--help"])[0] for _ in range(5))
         first = runs[f"{jobs} jobs"][0]
-        print(f"\n{n} whole guides ({size / 1e6:.0f} MB), {os.cpu_count()} cores, {jobs} jobs\n")
+        print(f"\n{n} whole guides ({size / 1e6:.0f} MB), {os.cpu_count()} cores, {jobs} jobs, "
+              f"fastest of {args.repeat}\n")
         print("| run | seconds | guides/s | peak RSS (process tree) |")
         print("|---|---:|---:|---:|")
         for name, (sec, rss) in runs.items():

@@ -346,7 +346,9 @@ def open_cache(directory: Path | None, salt: str) -> tuple[Cache | None, str | N
 # --------------------------------------------------------------------------- workers
 
 def quiet_gc() -> None:
-    """Extraction makes many short-lived objects and few cycles: the cyclic collector, left to
+    """For processes guideparse owns (its workers, the CLI), never a library caller's.
+
+    Extraction makes many short-lived objects and few cycles: the cyclic collector, left to
     its defaults, spends a sixth of the time re-scanning the rules and modules loaded once.
     Freeze those, and collect young objects a hundred times less often (refcounting frees
     everything else as usual)."""
@@ -361,7 +363,6 @@ class Worker:
 
     def __init__(self, rules, out_dir: Path, pack_dir: Path, cache_dir: Path | None, salt: str,
                  max_bytes: int) -> None:
-        quiet_gc()
         self.rules = rules
         self.records = out_dir / "records"
         self.records.mkdir(exist_ok=True)
@@ -504,6 +505,7 @@ def worker_init(rules, out_dir: str, pack_dir: str, cache_dir: str | None, salt:
     from .rules import load_rules
 
     _die_with_parent()
+    quiet_gc()  # this process is ours; a library caller's in-process run keeps its own settings
     if isinstance(rules, str):
         rules = load_rules(rules)
     _WORKER = Worker(rules, Path(out_dir), Path(pack_dir), Path(cache_dir) if cache_dir else None, salt, max_bytes)

@@ -47,7 +47,7 @@ def extract(
     from .rules import load_rules
     from .run import default_run_dir, point_latest, run_extract
 
-    from .batch import default_cache_dir
+    from .batch import default_cache_dir, quiet_gc
 
     # The memo of checked CSS selectors is not the result cache: --no-cache keeps it.
     rules = load_rules(rules_dir, memo=cache_dir or default_cache_dir())
@@ -61,6 +61,7 @@ def extract(
         out = default_run_dir(base)
     import os
 
+    quiet_gc()  # after the rules are loaded: they are frozen out of every collection
     try:
         result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or os.cpu_count() or 1,
                              cache_dir=cache_dir, use_cache=not no_cache,

@@ -408,7 +408,7 @@ class Worker:
                 return Entry(path=shown, status=InputStatus(path=shown, sha256=sha, bytes=len(data), status="ok"),
                              slug=hit[0], texts=hit[1], cached=True)
         try:
-            slug, texts = extract_texts(data, self.rules)
+            slug, texts = extract_texts(data, self.rules, sha)
         except InputError as exc:
             exc.path = shown
             return failed_entry(shown, exc, data, sha)
@@ -472,13 +472,13 @@ def write_file(path: str, data: bytes, mode: int = 0o644) -> None:
         os.replace(path, target)
 
 
-def extract_texts(data: bytes, rules) -> tuple[str, tuple[bytes, bytes, bytes]]:
+def extract_texts(data: bytes, rules, sha: str | None = None) -> tuple[str, tuple[bytes, bytes, bytes]]:
     """(slug, (document line, catalog entry line, pretty record)) as UTF-8, each holding
     PATH_TOKEN wherever the source path goes (the source, and each warning's source)."""
     from .catalog import single_entry
     from .record import extract_document
 
-    doc = extract_document(data, PATH_TOKEN, rules)
+    doc = extract_document(data, PATH_TOKEN, rules, sha)
     entry = single_entry(doc)
     ser = doc.__pydantic_serializer__
     texts = (ser.to_json(doc) + b"\n",

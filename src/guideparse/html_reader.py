@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
 
 from .models import Warn
-from .reading import Line, Text, decode, fold_space
+from .reading import Line, Text, decode, fold_space, looks_like_html  # noqa: F401 (sniffing lives in reading)
 from .rules import Rules
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -49,15 +49,6 @@ class _Lines:
     def blank(self) -> None:
         if self.items and self.items[-1][0] != "":
             self.items.append(("", None))
-
-
-def looks_like_html(data: bytes) -> bool:
-    """Sniff the content, not the file name: a doctype, an html/body element, or markup-dense text."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head or b"<html" in head:
-        return True
-    tags = len(re.findall(rb"<(?:div|p|h[1-6]|table|tr|td|span|section|ul|li|a)\b[^>]*>", head))
-    return tags >= 5
 
 
 def _line_of(node) -> int | None:

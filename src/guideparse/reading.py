@@ -10,14 +10,17 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import NamedTuple
 
 from .errors import InputError
 from .models import Warn
 
 
-@dataclass(slots=True, eq=True)
-class Line:
-    """One source line: its 1-based number and its whitespace-folded text (never mutated)."""
+class Line(NamedTuple):
+    """One source line: its 1-based number and its whitespace-folded text (never mutated).
+
+    A named tuple: a page makes hundreds, and tuple.__new__ makes them without a Python call."""
 
     no: int
     text: str
@@ -112,5 +115,17 @@ def read_text(data: bytes, path: str) -> Text:
     final_newline = raw_lines[-1] == "" if raw_lines else True
     if final_newline:
         raw_lines.pop()
-    lines = list(map(Line, range(1, len(raw_lines) + 1), map(str.strip, raw_lines)))
+    lines = list(map(tuple.__new__, repeat(Line), zip(range(1, len(raw_lines) + 1), map(str.strip, raw_lines))))
     return Text(lines=lines, encoding=enc, final_newline=final_newline, cut_mid_char=cut, warnings=warns)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """Sniff the content, not the file name: a doctype, an html/body element, or markup-dense text."""
+    head = data[:4096]
+    if b"<" not in head:  # every sign below is markup: plain text is told in one scan
+        return False
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head or b"<html" in head:
+        return True
+    tags = len(re.findall(rb"<(?:div|p|h[1-6]|table|tr|td|span|section|ul|li|a)\b[^>]*>", head))
+    return tags >= 5

@@ -9,8 +9,7 @@ from .context import Ctx
 from .errors import InputError
 from .models import DocumentRecord, Source
 from .nlp import find_app_name
-from .html_reader import looks_like_html, read_html
-from .reading import Text, read_text
+from .reading import Text, looks_like_html, read_text
 from .rules import Rules
 from .sections.config import parse_idp_configurations
 from .sections.decision import parse_recommendations
@@ -42,6 +41,8 @@ def slugify(name: str) -> str:
 def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, str | None]:
     """Bytes -> lines with the reader the content calls for (HTML sniffed, not named)."""
     if looks_like_html(data):
+        from .html_reader import read_html  # bs4 and lxml load on the first HTML page only
+
         return read_html(data, path, rules), "html"
     return read_text(data, path), None
 
@@ -111,9 +112,12 @@ def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
         ctx.warn("GP204", f"unparsed line: {ln.text[:100]!r}", ln.no)
 
 
-def extract_document(data: bytes, path: str, rules: Rules) -> DocumentRecord:
-    """Extract one guide. Raises InputError when the input cannot give a record."""
-    sha = hashlib.sha256(data).hexdigest()
+def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = None) -> DocumentRecord:
+    """Extract one guide. Raises InputError when the input cannot give a record.
+
+    `sha`: the data's sha256 hex digest when the caller has it already."""
+    if sha is None:
+        sha = hashlib.sha256(data).hexdigest()
     text, fmt = read_lines(data, path, rules)
     page = segment(text, rules, fmt)
     if not page.sections:

@@ -423,6 +423,26 @@ class Rules:
     boilerplate: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
 
     @cached_property
+    def icons_longest_first(self) -> list[tuple[str, tuple[str, str]]]:
+        """The icons as (icon, (cell value, rule id)), longest first: a prefix test takes the first."""
+        return sorted(self.icons.items(), key=lambda t: -len(t[0]))
+
+    @cached_property
+    def bullet_prefixes(self) -> tuple[str, ...]:
+        """Each bullet marker followed by its space: a bullet line starts with one of these."""
+        return tuple(f"{m} " for m in self.page.bullets)
+
+    @cached_property
+    def spec_labels(self) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str, str]]]:
+        """Technical-specs labels: (case-folded label -> (label, field), the first of the
+        longest first kept; [(label, case-folded label, field)] longest first)."""
+        labels = sorted(((lab, f.field) for f in self.technical_specs for lab in f.labels), key=lambda t: -len(t[0]))
+        exact: dict[str, tuple[str, str]] = {}
+        for lab, fld in labels:
+            exact.setdefault(lab.casefold(), (lab, fld))
+        return exact, [(lab, lab.casefold(), fld) for lab, fld in labels]
+
+    @cached_property
     def cell_terms(self) -> list[tuple[str, str]]:
         """Every CELL term as (text, rule id), longest first."""
         return sorted(((t.text, t.id) for t in self.cells.values()), key=lambda t: -len(t[0]))

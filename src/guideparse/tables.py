@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Collection, Iterable
+from typing import AbstractSet, Iterable
 
 from .models import Warn
 from .reading import Line
@@ -339,16 +339,18 @@ def header_candidates(lines: Iterable[Line], rules: Rules) -> frozenset[int]:
     out = []
     for ln in lines:
         t = ln.text
-        if t[:1] == "|":
+        if not t:
+            continue
+        if t[0] == "|":
             t = t[1:].lstrip()
-        low = t[:60].casefold()
-        if low[:k] in heads and low.startswith(starts):
+        # casefold(t[:k]) is a prefix of casefold(t) at least k long: a safe first test
+        if t[:k].casefold()[:k] in heads and t[:60].casefold().startswith(starts):
             out.append(ln.no)
     return frozenset(out)
 
 
 def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None,
-                heads: Collection[int] | None = None) -> list[Table]:
+                heads: AbstractSet[int] | None = None) -> list[Table]:
     """Find every table of the given kinds in a block of lines, with their rows.
 
     `heads`, when given, holds (at least) the numbers of the lines that can be headers
@@ -357,6 +359,8 @@ def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None =
     i = 0  # lines before i belong to tables already read
     if heads is None:
         starts = [n for n, ln in enumerate(lines) if ln.text]
+    elif not lines or heads.isdisjoint(range(lines[0].no, lines[-1].no + 1)):
+        return tables  # lines are in page order: no candidate header among them
     else:
         starts = [n for n, ln in enumerate(lines) if ln.no in heads]
     for h in starts:
@@ -406,7 +410,10 @@ def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[l
     `labels` is [(printed label, field)]; returns matched rows and the lines no
     label matched (for the caller to report or use).
     """
-    ordered = sorted(labels, key=lambda t: -len(t[0]))
+    ordered = sorted(((lab, lab.casefold(), f) for lab, f in labels), key=lambda t: -len(t[0]))
+    exact: dict[str, tuple[str, str]] = {}
+    for lab, folded, f in ordered:
+        exact.setdefault(folded, (lab, f))
     rows: list[LabelRow] = []
     rest: list[Line] = []
     for ln in lines:
@@ -417,13 +424,13 @@ def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[l
             if is_separator_row(t):
                 continue
             cells = split_pipe_row(t)
-            found = next(((lab, f) for lab, f in ordered if cells and cells[0].casefold() == lab.casefold()), None)
+            found = exact.get(cells[0].casefold()) if cells else None
             if found:
                 rows.append(LabelRow(found[1], cells[0], " ".join(c for c in cells[1:] if c), ln, "pipe:label"))
                 continue
         else:
             low = t.casefold()
-            found = next(((lab, f) for lab, f in ordered if low.startswith(lab.casefold())), None)
+            found = next(((lab, f) for lab, folded, f in ordered if low.startswith(folded)), None)
             if found:
                 rows.append(LabelRow(found[1], t[:len(found[0])], t[len(found[0]):].strip(), ln, "glued:label"))
                 continue

@@ -13,7 +13,7 @@ from ..reading import Line
 _TERMINAL = (".", "!", "?", ":", '"', "”", "’")
 
 
-def split_blocks(lines: list[Line], fmt: str, bullets: list[str]) -> list[list[Line]]:
+def split_blocks(lines: list[Line], fmt: str, bullets: tuple[str, ...]) -> list[list[Line]]:
     """Blank-line blocks in flat scrapes; in pipe scrapes runs of table rows or
     bullets, and every other line alone."""
     if fmt != "text/pipe":
@@ -43,8 +43,9 @@ def split_blocks(lines: list[Line], fmt: str, bullets: list[str]) -> list[list[L
     return out
 
 
-def is_bullet(text: str, markers: list[str]) -> bool:
-    return any(text.startswith(m) and len(text) > len(m) and text[len(m)] == " " for m in markers)
+def is_bullet(text: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether a line opens with a bullet marker and its space (`prefixes`: Rules.bullet_prefixes)."""
+    return text.startswith(prefixes)
 
 
 def words(text: str) -> int:

@@ -8,11 +8,15 @@ from ..reading import Line
 from ..segment import Section
 
 
-def strip_bullet(text: str, markers: list[str]) -> str | None:
-    """'• item' / '- item' -> 'item'; None when the line is not a bullet."""
-    for m in markers:
-        if text.startswith(m) and len(text) > len(m) and text[len(m)] == " ":
-            return text[len(m):].strip()
+def strip_bullet(text: str, prefixes: tuple[str, ...]) -> str | None:
+    """'• item' / '- item' -> 'item'; None when the line is not a bullet.
+
+    `prefixes` are the bullet markers with their space (Rules.bullet_prefixes)."""
+    if not text.startswith(prefixes):
+        return None
+    for p in prefixes:
+        if text.startswith(p):
+            return text[len(p):].strip()
     return None
 
 
@@ -21,7 +25,7 @@ def read_bullets(lines: list[Line], ctx: Ctx, path: str, rule: str) -> tuple[lis
     items: list[str] = []
     nonblank = [ln for ln in lines if ln.text]
     for i, ln in enumerate(nonblank):
-        item = strip_bullet(ln.text, ctx.rules.page.bullets)
+        item = strip_bullet(ln.text, ctx.rules.bullet_prefixes)
         if item is None:
             return items, nonblank[i:]
         ctx.trace(f"{path}[{len(items)}]", ln, None, rule)

@@ -16,7 +16,7 @@ _SENTENCE_END = (".", "!", "?", '"', "”", ")")
 
 
 def _blocks(section: Section, ctx: Ctx) -> list[list[Line]]:
-    return split_blocks(section.body, ctx.page.format, ctx.rules.page.bullets)
+    return split_blocks(section.body, ctx.page.format, ctx.rules.bullet_prefixes)
 
 
 def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
@@ -62,7 +62,7 @@ def _supported(text: str | None, ctx: Ctx) -> tuple[str | None, str | None]:
     """'❌ No' -> ('no', 'No'); 'Yes (enabled by default)' -> ('yes', …); else (None, text)."""
     if not text:
         return None, text
-    for icon, (value, _rid) in sorted(ctx.rules.icons.items(), key=lambda t: -len(t[0])):
+    for icon, (value, _rid) in ctx.rules.icons_longest_first:
         if text.startswith(icon):
             return value, text[len(icon):].strip() or None
     first = text.split(" ", 1)[0].rstrip(",.;:").casefold()
@@ -79,7 +79,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
     ctx.trace("identity_offer.title", section.heading, None, section.rule)
     list_title: Line | None = None
     blocks = _blocks(section, ctx)
-    bullets = ctx.rules.page.bullets
+    bullets = ctx.rules.bullet_prefixes
 
     def current() -> OfferBlock:
         if not offer.blocks:
@@ -134,7 +134,7 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
     if section is None:
         return None
     out = AdminVoices()
-    bullets = ctx.rules.page.bullets
+    bullets = ctx.rules.bullet_prefixes
     stage = "intro"
     for ln in section.nonblank:
         item = strip_bullet(ln.text, bullets)

@@ -28,23 +28,25 @@ class Block:
 
 
 def split_spec_blocks(section: Section, ctx: Ctx) -> list[Block]:
-    labels = sorted(((lab, f.field) for f in ctx.rules.technical_specs for lab in f.labels), key=lambda t: -len(t[0]))
+    exact, labels = ctx.rules.spec_labels
     blocks: list[Block] = []
     for ln in section.body:
         t = ln.text
-        hit = next(((lab, f) for lab, f in labels if t.casefold() == lab.casefold()), None)
+        low = t.casefold()
+        hit = exact.get(low)
         if hit:
             blocks.append(Block(hit[1], ln))
             ctx.use(ln, None, "technical_specs.label")
             continue
-        glued = next(((lab, f) for lab, f in labels
-                      if t.casefold().endswith(lab.casefold()) and len(t) > len(lab) and not t[-len(lab) - 1].isspace()), None)
-        if glued and blocks:
+        if not blocks:
+            continue
+        glued = next(((lab, f) for lab, folded, f in labels
+                      if low.endswith(folded) and len(t) > len(lab) and not t[-len(lab) - 1].isspace()), None)
+        if glued:
             blocks[-1].lines.append(Line(ln.no, t[:-len(glued[0])]))
             blocks.append(Block(glued[1], ln))
             continue
-        if blocks:
-            blocks[-1].lines.append(ln)
+        blocks[-1].lines.append(ln)
     return blocks
 
 

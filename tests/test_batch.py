@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import RAW, ROOT
 from guideparse.cli import main
 
@@ -221,3 +223,57 @@ def test_stat_table_stays_bounded(tmp_path, monkeypatch):
     paths = [p for (p,) in db.execute("SELECT path FROM seen")]
     db.close()
     assert len(paths) == 10
+
+
+def _pinned_child(counter, queue) -> None:
+    from guideparse.batch import pin_to_cpu
+
+    pin_to_cpu(counter)
+    queue.put(sorted(os.sched_getaffinity(0)))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is a Linux call")
+def test_pinned_workers_take_one_cpu_each():
+    """The k-th process pinned with one shared counter runs on the k-th usable CPU only; the parent stays free."""
+    import multiprocessing
+
+    from guideparse.batch import usable_cpus
+
+    ctx = multiprocessing.get_context("fork")
+    counter, queue = ctx.Value("i", 0), ctx.SimpleQueue()
+    cpus = usable_cpus()
+    got = []
+    for _ in range(3):
+        p = ctx.Process(target=_pinned_child, args=(counter, queue))
+        p.start()
+        got.append(queue.get())
+        p.join()
+    assert got == [[cpus[k % len(cpus)]] for k in range(3)]
+    assert sorted(os.sched_getaffinity(0)) == cpus
+
+
+def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
+    """Pool workers are pinned by default when there are no more of them than usable CPUs;
+    not with --no-pin, nor when the workers outnumber the CPUs."""
+    import guideparse.batch as batch
+    import guideparse.run as run
+
+    log = tmp_path / "pinned"
+
+    def record(counter) -> None:
+        with open(log, "a", encoding="ascii") as fh:
+            fh.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(batch, "pin_to_cpu", record)  # forked workers inherit the patch
+
+    def pinned(*flags: str, cpus: list[int]) -> set[str]:
+        monkeypatch.setattr(run, "usable_cpus", lambda: cpus)
+        log.unlink(missing_ok=True)
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        assert main(["extract", str(RAW), "-o", str(out), "-j", "2", "--no-cache", "-q", *flags]) == 0
+        return set(log.read_text().split()) if log.exists() else set()
+
+    workers = pinned(cpus=[0, 1])
+    assert len(workers) == 2 and str(os.getpid()) not in workers
+    assert pinned("--no-pin", cpus=[0, 1]) == set()
+    assert pinned(cpus=[0]) == set()

@@ -34,7 +34,8 @@ def extract(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: out/runs/<UTC time>, linked from out/latest)."),
     rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/)."),
     max_bytes: int = typer.Option(5 * 1024 * 1024, "--max-bytes", min=1, help="Refuse inputs larger than this."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: number of cores)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use)."),
+    pin: bool = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own (when there are no more workers than CPUs)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Result cache (default: $XDG_CACHE_HOME/guideparse)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress bar, no summary)."),
@@ -59,11 +60,11 @@ def extract(
     if out is None:
         base = Path("out")
         out = default_run_dir(base)
-    import os
+    from .batch import usable_cpus
 
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
     try:
-        result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or os.cpu_count() or 1,
+        result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or len(usable_cpus()), pin=pin,
                              cache_dir=cache_dir, use_cache=not no_cache,
                              progress=not quiet and sys.stderr.isatty(),
                              on_failure=lambda e: _err(e.one_line()),

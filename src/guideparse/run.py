@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import __version__
-from .batch import (Cache, Entry, PackReader, Worker, code_version, failed_entry, open_cache, stat_identity,
+from .batch import (Cache, Entry, PackReader, Worker, code_version, failed_entry, open_cache, stat_identity, usable_cpus,
                     work_chunk, worker_init, write_file)
 from .catalog import build_catalog, merge_documents, merge_order
 from .errors import GuideparseError, InputError
@@ -328,6 +328,7 @@ def run_extract(
     progress: bool = False,
     on_failure: Callable[[GuideparseError], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    pin: bool = True,
 ) -> RunResult:
     """Extract every input and write one run folder, atomically.
 
@@ -378,7 +379,7 @@ def run_extract(
                     worker.close()
             else:
                 _run_pool(todo, jobs, rules, (str(tmp), str(pack_dir), str(cache_path) if cache_path else None,
-                                              salt, max_bytes), handle)
+                                              salt, max_bytes), handle, pin)
         apps = _finish(entries, tmp, cache)
         shutil.rmtree(tmp / ".packs", ignore_errors=True)
         if cache is not None:
@@ -432,12 +433,16 @@ def _reuse_cached(files: list[InputFile], cache: Cache, max_bytes: int,
 
 
 def _run_pool(files: list[InputFile], jobs: int, rules: Rules, args: tuple,
-              handle: Callable[[Entry], None]) -> None:
-    """Feed chunks to a process pool, at most 3 per worker in flight, handling entries as they finish."""
+              handle: Callable[[Entry], None], pin: bool = True) -> None:
+    """Feed chunks to a process pool, at most 3 per worker in flight, handling entries as they finish.
+
+    With `pin`, and no more workers than CPUs this process may use, each worker keeps a CPU
+    of its own (batch.pin_to_cpu)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context()
+    counter = context.Value("i", 0) if pin and jobs <= len(usable_cpus()) else None
     if context.get_start_method() == "fork":
         # Forked workers inherit the loaded rules and the imported extractor: no start-up of their own.
         from . import record  # noqa: F401
@@ -446,7 +451,7 @@ def _run_pool(files: list[InputFile], jobs: int, rules: Rules, args: tuple,
     else:
         shared = str(rules.directory)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=worker_init,
-                             initargs=(shared, *args)) as pool:
+                             initargs=(shared, *args, counter)) as pool:
         running: set = set()
         for chunk in _chunks(files, CHUNK):
             running.add(pool.submit(work_chunk, chunk))

@@ -16,7 +16,7 @@ class Ctx:
     rules: Rules
     page: Page
     warnings: list[Warn] = field(default_factory=list)
-    provenance: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (first, last, rule)
+    provenance: dict[str, Provenance] = field(default_factory=dict)  # path -> {"lines": (first, last), "rule"}
     used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
 
     @cached_property
@@ -34,7 +34,7 @@ class Ctx:
         """Record where a value came from: source lines and the rule that read it."""
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
-        self.provenance[path] = (a, b, rule)
+        self.provenance[path] = {"lines": (a, b), "rule": rule}
         if a == b:
             self.used.setdefault(a, rule)
         else:
@@ -44,11 +44,12 @@ class Ctx:
         """The provenance sorted by path; line numbers through `mapping` (HTML rendered -> source)."""
         items = sorted(self.provenance.items())
         if not mapping:
-            return {path: {"lines": (a, b), "rule": rule} for path, (a, b, rule) in items}
-        out = {}
-        for path, (a, b, rule) in items:
+            return dict(items)
+        out: dict[str, Provenance] = {}
+        for path, p in items:
+            a, b = p["lines"]
             a, b = mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b))
-            out[path] = {"lines": (a, b), "rule": rule}
+            out[path] = {"lines": (a, b), "rule": p["rule"]}
         return out
 
     def use(self, first: int | Line, last: int | Line | None, rule: str) -> None:

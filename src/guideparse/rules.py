@@ -460,6 +460,17 @@ class Rules:
                 "CURRENCY": [t for t, _, _ in self.terms.get("CURRENCY", [])]}
 
     @cached_property
+    def term_finders(self) -> dict[str, re.Pattern[str] | None]:
+        """A zero-width pattern matching wherever one of a word list begins, for the CELL terms
+        ("CELL"), those of each IdP column ("CELL:<column>") and each start vocabulary
+        ("START:<label>"): one scan of a row finds every place a term can start."""
+        lists = {"CELL": [t for t, _ in self.cell_terms],
+                 **{f"CELL:{col}": [t for t, _ in terms] for col, terms in self.cell_terms_by_column.items()},
+                 **{f"START:{label}": terms for label, terms in self.start_terms.items()}}
+        return {key: re.compile("(?=" + "|".join(map(re.escape, sorted(set(words), key=len, reverse=True))) + ")")
+                if words else None for key, words in lists.items()}
+
+    @cached_property
     def term_lookup(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Per vocabulary label: case-folded term text -> (value, rule id) (prices' words)."""
         return self._term_index(str.casefold)

@@ -169,8 +169,8 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
     for col in later:
         if col.kind == "cell":
             terms = _cell_terms(rules, col.role)
-            # Only where some term occurs can one start: found with str.find, not char by char.
-            for q in sorted({i for t, _ in terms for i in _find_all(text, t, max(frm, 1))}):
+            # Only where some term occurs can one start: one regex scan finds those places.
+            for q in _term_positions(text, max(frm, 1), rules, f"CELL:{col.role}" if col.role else "CELL"):
                 if best is not None and q >= best[0]:
                     break
                 if _is_glue(text, q):
@@ -202,15 +202,13 @@ def _start_positions(text: str, frm: int, st, rules: Rules):
     """Positions where a start pattern (regex or vocabulary) matches, in order."""
     if st.regex is not None:
         return (m.start() for m in st.regex.finditer(text, frm))
-    found = sorted({i for t in rules.start_terms[st.vocabulary] for i in _find_all(text, t, frm)})
-    return iter(found)
+    return _term_positions(text, frm, rules, f"START:{st.vocabulary}")
 
 
-def _find_all(text: str, term: str, frm: int):
-    i = text.find(term, frm)
-    while i != -1:
-        yield i
-        i = text.find(term, i + 1)
+def _term_positions(text: str, frm: int, rules: Rules, key: str):
+    """Positions >= frm where a term of the list `key` (Rules.term_finders) begins, in order."""
+    finder = rules.term_finders.get(key)
+    return iter(()) if finder is None else (m.start() for m in finder.finditer(text, frm))
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9)])(?=[A-Z])")

@@ -156,6 +156,8 @@ def test_records_are_links_the_runs_cannot_write_through(tmp_path):
     documents writes a new file instead of writing into such a link."""
     cache = tmp_path / "cache"
     for run in ("a", "b"):
+        for kept in cache.glob("*/runs"):
+            shutil.rmtree(kept)  # no assembled run to link: run b assembles from the packs
         assert main(["extract", str(RAW), "-o", str(tmp_path / run), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
     cached = list(cache.glob("*/records/*.json"))
     assert len(cached) == len(list(RAW.glob("*.txt")))
@@ -164,7 +166,8 @@ def test_records_are_links_the_runs_cannot_write_through(tmp_path):
         assert len(json.loads(p.read_text(encoding="utf-8"))["sources"]) == 1
     merged = [p for p in (tmp_path / "b" / "records").iterdir()
               if len(json.loads(p.read_text(encoding="utf-8"))["sources"]) > 1]
-    linked = [p for p in (tmp_path / "b" / "records").iterdir() if p.stat().st_nlink > 1]
+    copies = {p.stat().st_ino for p in cached}
+    linked = [p for p in (tmp_path / "b" / "records").iterdir() if p.stat().st_ino in copies]
     assert merged and linked and not set(merged) & set(linked)
 
 
@@ -277,3 +280,44 @@ def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
     assert len(workers) == 2 and str(os.getpid()) not in workers
     assert pinned("--no-pin", cpus=[0, 1]) == set()
     assert pinned(cpus=[0]) == set()
+
+
+def test_unchanged_rerun_links_the_assembled_files(tmp_path, capsys):
+    """An unchanged re-run links documents.jsonl, catalog.jsonl and merged records kept read-only
+    in the cache; a changed input assembles afresh; a kept file that is not as written is not
+    used, and nothing is ever written through a link into the cache."""
+    cache = tmp_path / "cache"
+    inp = tmp_path / "in"
+    shutil.copytree(RAW, inp)
+
+    def run(name: str) -> Path:
+        assert main(["extract", str(inp), "-o", str(tmp_path / name), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
+        return tmp_path / name
+
+    a, b = run("a"), run("b")
+    assert _files(a) == _files(b)
+    for name in ("documents.jsonl", "catalog.jsonl"):
+        assert (a / name).stat().st_ino == (b / name).stat().st_ino
+        assert (b / name).stat().st_mode & 0o222 == 0
+    merged = [p.name for p in (a / "records").iterdir()
+              if len(json.loads(p.read_text(encoding="utf-8"))["sources"]) > 1]
+    assert merged and all((b / "records" / m).stat().st_ino == (a / "records" / m).stat().st_ino for m in merged)
+
+    (inp / "brex.flat.txt").write_bytes((inp / "brex.flat.txt").read_bytes().replace(b"Brex", b"Brexx"))
+    c = run("c")
+    assert (c / "documents.jsonl").stat().st_ino != (a / "documents.jsonl").stat().st_ino
+    assert b"Brexx" in (c / "documents.jsonl").read_bytes() and b"Brexx" not in (a / "documents.jsonl").read_bytes()
+
+    # A kept file cut short (by hand: they are read-only): the next run assembles its own.
+    (kept,) = [p for p in cache.glob("*/runs/*/documents.jsonl")
+               if p.stat().st_ino == (c / "documents.jsonl").stat().st_ino]
+    before = (c / "documents.jsonl").read_bytes()
+    os.chmod(kept, 0o644)
+    with open(kept, "r+b") as fh:
+        fh.truncate(100)
+    d = run("d")
+    assert (d / "documents.jsonl").read_bytes() == before
+    assert (c / "documents.jsonl").stat().st_size == 100  # d wrote a file of its own, not into c's
+    assert [p.stat().st_ino for p in cache.glob("*/runs/*/documents.jsonl")
+            if p.stat().st_size == len(before)] == [(d / "documents.jsonl").stat().st_ino]
+    assert len(list(cache.glob("*/runs/*"))) <= 2

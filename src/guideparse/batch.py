@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -310,6 +311,67 @@ class Cache:
         except OSError:  # not kept yet, another file system, too many links
             write_file(dest, pretty(), mode=0o444)
             self.keep_record(key, shown, dest)
+
+
+    # ----------------------------------------------------------------- assembled runs
+
+    #: Assembled runs kept per rules/code version (links: they share their bytes with the runs).
+    KEEP_RUNS = 2
+
+    def run_key(self, entries: list[Entry]) -> str:
+        """What a run folder's assembled files depend on: each source path with its content,
+        under these rules and this code (entries sorted by path)."""
+        h = hashlib.sha256(self.salt.encode("utf-8"))
+        for e in entries:
+            h.update(f"\0{e.path}\0{e.status.sha256}".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()[:32]
+
+    def reuse_run(self, key: str, dest: Path) -> bool:
+        """Link the assembled files of an identical earlier run into `dest`; False (and nothing
+        left in `dest`) when none is kept or a kept file is not as it was written."""
+        home = self.home / "runs" / key
+        linked: list[Path] = []
+        try:
+            meta = json.loads((home / "files.json").read_text(encoding="utf-8"))
+            files = meta["files"]
+            if any(os.stat(home / name).st_size != size for name, size in files.items()):
+                shutil.rmtree(home, ignore_errors=True)  # changed by hand: this run keeps its own instead
+                return False
+            for name in files:
+                target = dest / name
+                _link(str(home / name), str(target))
+                linked.append(target)
+            os.utime(home)
+            return True
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            for target in linked:  # the caller assembles afresh: no file may stay a link
+                target.unlink(missing_ok=True)
+            return False
+
+    def keep_run(self, key: str, src: Path, names: list[str]) -> None:
+        """Keep a just-assembled run's files (read-only links, no copy) under its run key."""
+        runs = self.home / "runs"
+        home = runs / key
+        if home.exists():
+            return
+        tmp = runs / f".{key}.{os.getpid()}.tmp"
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            sizes = {}
+            for name in names:
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(src / name, 0o444)  # shared with the run from now on: nobody writes into it
+                os.link(src / name, tmp / name)
+                sizes[name] = os.stat(tmp / name).st_size
+            (tmp / "files.json").write_text(json.dumps({"files": sizes}), encoding="utf-8")
+            os.rename(tmp, home)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # not kept this time (or another run kept it)
+            return
+        kept = sorted((p for p in runs.iterdir() if not p.name.startswith(".")),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[self.KEEP_RUNS:]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _is_salt_dir(name: str) -> bool:

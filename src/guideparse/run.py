@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -130,10 +131,6 @@ def _os_error(exc: OSError, f: InputFile) -> InputError:
 
 # --------------------------------------------------------------------------- writing
 
-def dumps_pretty(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
-
-
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -148,9 +145,12 @@ def default_run_dir(base: Path) -> Path:
     return d
 
 
+_SAFE_SLUG = re.compile(r"[a-z0-9-]+")
+
+
 def safe_record_name(slug: str) -> str:
     """A slug is [a-z0-9-]; anything else can never become a path."""
-    if not slug or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in slug):
+    if not _SAFE_SLUG.fullmatch(slug):
         return "invalid-" + hashlib.sha256(slug.encode()).hexdigest()[:12]
     return slug
 
@@ -184,8 +184,8 @@ def _write_entry(entry, catalog, records: Path) -> None:
 
 def _seal(tmp: Path, out_dir: Path, manifest: Manifest) -> None:
     """The manifest last, then the finished folder into place."""
-    (tmp / "manifest.json").write_text(dumps_pretty(manifest.model_dump(mode="json")), encoding="utf-8",
-                                       newline="\n")
+    # Rust-side serialisation: a manifest lists every input, thousands in a batch.
+    (tmp / "manifest.json").write_bytes(manifest.__pydantic_serializer__.to_json(manifest, indent=2) + b"\n")
     move_into_place(tmp, out_dir)
 
 
@@ -242,6 +242,9 @@ def _finish(entries: list[Entry], tmp: Path, cache: Cache | None = None) -> int:
     records of cached results and of apps with several documents; only the small index is
     held in memory. Returns the app count.
 
+    With a cache, the assembled files are kept there as read-only links under a key of the
+    inputs (paths and contents), rules and code; a run with the same key links them instead.
+
     The three are written by three threads: their work is mostly system calls (reads,
     writes, links), which run side by side."""
     from concurrent.futures import ThreadPoolExecutor
@@ -294,11 +297,19 @@ def _finish(entries: list[Entry], tmp: Path, cache: Cache | None = None) -> int:
         finally:
             packs.close()
 
+    # An unchanged re-run: the files assembled for the same inputs, rules and code are linked.
+    run_key = cache.run_key(entries) if cache is not None else None
+    if cache is not None and run_key is not None and cache.reuse_run(run_key, tmp):
+        cached_records()
+        return len(by_slug)
     with ThreadPoolExecutor(2) as pool:
         side = [pool.submit(documents), pool.submit(cached_records)]
         catalog()
         for f in side:
             f.result()
+    if cache is not None and run_key is not None:
+        merged = [f"records/{safe_record_name(slug)}.json" for slug, group in by_slug.items() if len(group) > 1]
+        cache.keep_run(run_key, tmp, ["documents.jsonl", "catalog.jsonl", *merged])
     return len(by_slug)
 
 

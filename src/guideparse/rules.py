@@ -516,8 +516,14 @@ class Rules:
     def first_words(self, kind: str) -> frozenset[str] | None:
         """The case-folded first words that can open a line matching a rule list ("headings",
         or a match_line kind); None when some rule opens with a placeholder (any line can)."""
-        index = self._heading_index if kind == "headings" else self._line_indexes[kind]
-        return None if index[_WILD] else frozenset(w for w in index if w != _WILD)
+        if kind not in self._first_words:
+            index = self._heading_index if kind == "headings" else self._line_indexes[kind]
+            self._first_words[kind] = None if index[_WILD] else frozenset(w for w in index if w != _WILD)
+        return self._first_words[kind]
+
+    @cached_property
+    def _first_words(self) -> dict[str, frozenset[str] | None]:
+        return {}
 
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
@@ -557,7 +563,7 @@ def _first_word_index(items):
 
 
 def _candidates(index, text: str):
-    return index.get(text.split(" ", 1)[0].casefold()) or index[_WILD]
+    return index.get(text.partition(" ")[0].casefold()) or index[_WILD]
 
 
 def _digest(directory: Path) -> str:

@@ -73,11 +73,14 @@ def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
     # Only lines opening with a word some rule opens with are matched (most lines are prose).
     heading_words = rules.first_words("headings")
     end_words = rules.first_words("end_markers")
+    either = None if heading_words is None or end_words is None else heading_words | end_words
     for ln in lines:
         t = ln.text
         if not t or len(t) > 160:
             continue
-        word = t.split(" ", 1)[0].casefold()
+        word = t.partition(" ")[0].casefold()
+        if either is not None and word not in either:
+            continue  # neither a heading nor an end marker can open with this word
         hit = rules.match_heading(t) if heading_words is None or word in heading_words else None
         if hit is not None:
             headings[ln.no] = hit

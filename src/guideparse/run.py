@@ -7,7 +7,6 @@ place at the end, so an interrupted run never leaves a half-written folder.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import RAW, matches
 from guideparse.errors import InputError
-from guideparse.html_reader import looks_like_html
+from guideparse.reading import looks_like_html
 from guideparse.paths import iter_leaves, resolve
 from guideparse.record import extract_document
 

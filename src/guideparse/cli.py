@@ -48,7 +48,7 @@ def extract(
     from .rules import load_rules
     from .run import default_run_dir, point_latest, run_extract
 
-    from .batch import default_cache_dir, quiet_gc
+    from .batch import default_cache_dir, quiet_gc, usable_cpus
 
     # The memo of checked CSS selectors is not the result cache: --no-cache keeps it.
     rules = load_rules(rules_dir, memo=cache_dir or default_cache_dir())
@@ -60,8 +60,6 @@ def extract(
     if out is None:
         base = Path("out")
         out = default_run_dir(base)
-    from .batch import usable_cpus
-
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
     try:
         result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or len(usable_cpus()), pin=pin,

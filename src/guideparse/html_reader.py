@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
 
 from .models import Warn
-from .reading import Line, Text, decode, fold_space, looks_like_html  # noqa: F401 (sniffing lives in reading)
+from .reading import Line, Text, decode, fold_space
 from .rules import Rules
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})

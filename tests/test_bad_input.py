@@ -241,7 +241,7 @@ def test_permission_denied_is_one_failure(tmp_path, capsys, monkeypatch):
     """A file the process may not read (simulated: tests may run as root) fails alone with GP905."""
     import builtins
 
-    import guideparse.run as run
+    import guideparse.inputs as inputs
 
     inp = tmp_path / "in"
     inp.mkdir()
@@ -254,7 +254,7 @@ def test_permission_denied_is_one_failure(tmp_path, capsys, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(run, "open", guarded, raising=False)
+    monkeypatch.setattr(inputs, "open", guarded, raising=False)
     assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache", "-j", "1", "-q"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"{inp / 'locked.txt'}: GP905 permission denied"]
@@ -274,7 +274,7 @@ def test_crash_while_writing_leaves_previous_run(tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(run, "_finish", broken)
+    monkeypatch.setattr(run.RunAssembler, "finish", broken)
     capsys.readouterr()
     assert main(["extract", str(RAW), "-o", str(out), "--no-cache", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -30,7 +30,7 @@ def test_jobs_and_cache_give_identical_runs(tmp_path, capsys):
     a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
     assert a == b == c
     assert not [name for name, data in a.items() if b"@@guideparse" in data]  # every source path spliced in
-    assert not list((tmp_path / "b").glob(".spool*")) and not list(tmp_path.glob(".*tmp*"))
+    assert not list((tmp_path / "b").glob(".*")) and not list(tmp_path.glob(".*tmp*"))
 
 
 def test_cache_is_keyed_by_content_and_rules(tmp_path, capsys):
@@ -103,88 +103,6 @@ def test_progress_is_silent_when_not_a_terminal(tmp_path):
     assert proc.returncode == 0 and proc.stderr == ""
 
 
-def test_corrupt_cache_costs_time_not_results(tmp_path, capsys):
-    """A cache file that is not a database: a note, and every input still extracted."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "index.sqlite3").write_bytes(b"this is not a database" * 100)
-    assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "-j", "2", "--cache-dir", str(cache)]) == 0
-    err = capsys.readouterr().err
-    assert "cache not used" in err and f"{len(list(RAW.glob('*.txt')))} ok, 0 failed" in err
-
-
-def test_unchanged_inputs_are_not_read_again(tmp_path, capsys, monkeypatch):
-    """A re-run over unchanged files takes every result from the cache without reading a file;
-    a touched file is read again (and found by its sha256)."""
-    import guideparse.batch as batch
-
-    cache = tmp_path / "cache"
-    inp = tmp_path / "in"
-    shutil.copytree(RAW, inp)
-    assert main(["extract", str(inp), "-o", str(tmp_path / "a"), "-j", "1", "--cache-dir", str(cache), "-q"]) == 0
-    read: list[str] = []
-    real_run = batch.Worker.run
-    monkeypatch.setattr(batch.Worker, "run", lambda self, files: read.extend(f.shown for f in files)
-                        or real_run(self, files))
-    assert main(["extract", str(inp), "-o", str(tmp_path / "b"), "-j", "1", "--cache-dir", str(cache)]) == 0
-    assert read == [] and f"{len(list(RAW.glob('*.txt')))} from cache" in capsys.readouterr().err
-    touched = inp / "brex.flat.txt"
-    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 1_000_000))
-    assert main(["extract", str(inp), "-o", str(tmp_path / "c"), "-j", "1", "--cache-dir", str(cache)]) == 0
-    assert read == [str(touched)] and f"{len(list(RAW.glob('*.txt')))} from cache" in capsys.readouterr().err
-    assert _files(tmp_path / "a") == _files(tmp_path / "b") == _files(tmp_path / "c")
-
-
-def test_lost_or_cut_packs_are_extracted_again(tmp_path, capsys):
-    """Pack files cut short or deleted behind the index: those results are extracted again, output unchanged."""
-    cache = tmp_path / "cache"
-    assert main(["extract", str(RAW), "-o", str(tmp_path / "a"), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
-    packs = sorted(cache.rglob("*.pack"))
-    assert packs
-    with packs[0].open("r+b") as fh:
-        fh.truncate(packs[0].stat().st_size // 2)
-    for p in packs[1:]:
-        p.unlink()
-    assert main(["extract", str(RAW), "-o", str(tmp_path / "b"), "-j", "2", "--cache-dir", str(cache)]) == 0
-    err = capsys.readouterr().err
-    assert f"{len(list(RAW.glob('*.txt')))} ok, 0 failed" in err
-    assert _files(tmp_path / "a") == _files(tmp_path / "b")
-
-
-def test_records_are_links_the_runs_cannot_write_through(tmp_path):
-    """A warm run links records/<slug>.json to the cache's read-only copies; merging an app's
-    documents writes a new file instead of writing into such a link."""
-    cache = tmp_path / "cache"
-    for run in ("a", "b"):
-        for kept in cache.glob("*/runs"):
-            shutil.rmtree(kept)  # no assembled run to link: run b assembles from the packs
-        assert main(["extract", str(RAW), "-o", str(tmp_path / run), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
-    cached = list(cache.glob("*/records/*.json"))
-    assert len(cached) == len(list(RAW.glob("*.txt")))
-    for p in cached:
-        assert p.stat().st_mode & 0o222 == 0
-        assert len(json.loads(p.read_text(encoding="utf-8"))["sources"]) == 1
-    merged = [p for p in (tmp_path / "b" / "records").iterdir()
-              if len(json.loads(p.read_text(encoding="utf-8"))["sources"]) > 1]
-    copies = {p.stat().st_ino for p in cached}
-    linked = [p for p in (tmp_path / "b" / "records").iterdir() if p.stat().st_ino in copies]
-    assert merged and linked and not set(merged) & set(linked)
-
-
-def test_cache_keeps_few_rules_versions(tmp_path):
-    """Packs and records of rules/code versions not used lately are removed, with their index rows."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for i in range(6):
-        old = cache / f"{i:016x}"
-        (old / "packs").mkdir(parents=True)
-        (old / "packs" / "x.pack").write_bytes(b"old")
-        os.utime(old, (1_000_000 + i, 1_000_000 + i))
-    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(cache), "-q"]) == 0
-    homes = sorted(p.name for p in cache.iterdir() if p.is_dir() and p.name != "checked")
-    assert len(homes) == 4 and {f"{i:016x}" for i in (3, 4, 5)} < set(homes)
-
-
 def test_concurrent_runs_share_one_cache(tmp_path):
     """Two runs at once over one cache: both succeed and write the same bytes as a run without it."""
     gp = str(Path(sys.executable).with_name("guideparse"))
@@ -213,23 +131,8 @@ def test_workers_writing_one_app_do_not_collide(tmp_path):
         assert len(json.loads((out / "records" / "brex.json").read_text(encoding="utf-8"))["sources"]) == 400
 
 
-def test_stat_table_stays_bounded(tmp_path, monkeypatch):
-    """The table of files known by stat keeps at most SEEN_LIMIT rows, the latest written."""
-    import sqlite3
-
-    import guideparse.batch as batch
-
-    monkeypatch.setattr(batch.Cache, "SEEN_LIMIT", 10)
-    cache = tmp_path / "cache"
-    assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(cache), "-q"]) == 0
-    db = sqlite3.connect(cache / "index.sqlite3")
-    paths = [p for (p,) in db.execute("SELECT path FROM seen")]
-    db.close()
-    assert len(paths) == 10
-
-
 def _pinned_child(counter, queue) -> None:
-    from guideparse.batch import pin_to_cpu
+    from guideparse.pool import pin_to_cpu
 
     pin_to_cpu(counter)
     queue.put(sorted(os.sched_getaffinity(0)))
@@ -240,7 +143,7 @@ def test_pinned_workers_take_one_cpu_each():
     """The k-th process pinned with one shared counter runs on the k-th usable CPU only; the parent stays free."""
     import multiprocessing
 
-    from guideparse.batch import usable_cpus
+    from guideparse.pool import usable_cpus
 
     ctx = multiprocessing.get_context("fork")
     counter, queue = ctx.Value("i", 0), ctx.SimpleQueue()
@@ -258,8 +161,7 @@ def test_pinned_workers_take_one_cpu_each():
 def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
     """Pool workers are pinned by default when there are no more of them than usable CPUs;
     not with --no-pin, nor when the workers outnumber the CPUs."""
-    import guideparse.batch as batch
-    import guideparse.run as run
+    import guideparse.pool as pool
 
     log = tmp_path / "pinned"
 
@@ -267,10 +169,10 @@ def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
         with open(log, "a", encoding="ascii") as fh:
             fh.write(f"{os.getpid()}\n")
 
-    monkeypatch.setattr(batch, "pin_to_cpu", record)  # forked workers inherit the patch
+    monkeypatch.setattr(pool, "pin_to_cpu", record)  # forked workers inherit the patch
 
     def pinned(*flags: str, cpus: list[int]) -> set[str]:
-        monkeypatch.setattr(run, "usable_cpus", lambda: cpus)
+        monkeypatch.setattr(pool, "usable_cpus", lambda: cpus)
         log.unlink(missing_ok=True)
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
         assert main(["extract", str(RAW), "-o", str(out), "-j", "2", "--no-cache", "-q", *flags]) == 0
@@ -280,44 +182,3 @@ def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
     assert len(workers) == 2 and str(os.getpid()) not in workers
     assert pinned("--no-pin", cpus=[0, 1]) == set()
     assert pinned(cpus=[0]) == set()
-
-
-def test_unchanged_rerun_links_the_assembled_files(tmp_path, capsys):
-    """An unchanged re-run links documents.jsonl, catalog.jsonl and merged records kept read-only
-    in the cache; a changed input assembles afresh; a kept file that is not as written is not
-    used, and nothing is ever written through a link into the cache."""
-    cache = tmp_path / "cache"
-    inp = tmp_path / "in"
-    shutil.copytree(RAW, inp)
-
-    def run(name: str) -> Path:
-        assert main(["extract", str(inp), "-o", str(tmp_path / name), "-j", "2", "--cache-dir", str(cache), "-q"]) == 0
-        return tmp_path / name
-
-    a, b = run("a"), run("b")
-    assert _files(a) == _files(b)
-    for name in ("documents.jsonl", "catalog.jsonl"):
-        assert (a / name).stat().st_ino == (b / name).stat().st_ino
-        assert (b / name).stat().st_mode & 0o222 == 0
-    merged = [p.name for p in (a / "records").iterdir()
-              if len(json.loads(p.read_text(encoding="utf-8"))["sources"]) > 1]
-    assert merged and all((b / "records" / m).stat().st_ino == (a / "records" / m).stat().st_ino for m in merged)
-
-    (inp / "brex.flat.txt").write_bytes((inp / "brex.flat.txt").read_bytes().replace(b"Brex", b"Brexx"))
-    c = run("c")
-    assert (c / "documents.jsonl").stat().st_ino != (a / "documents.jsonl").stat().st_ino
-    assert b"Brexx" in (c / "documents.jsonl").read_bytes() and b"Brexx" not in (a / "documents.jsonl").read_bytes()
-
-    # A kept file cut short (by hand: they are read-only): the next run assembles its own.
-    (kept,) = [p for p in cache.glob("*/runs/*/documents.jsonl")
-               if p.stat().st_ino == (c / "documents.jsonl").stat().st_ino]
-    before = (c / "documents.jsonl").read_bytes()
-    os.chmod(kept, 0o644)
-    with open(kept, "r+b") as fh:
-        fh.truncate(100)
-    d = run("d")
-    assert (d / "documents.jsonl").read_bytes() == before
-    assert (c / "documents.jsonl").stat().st_size == 100  # d wrote a file of its own, not into c's
-    assert [p.stat().st_ino for p in cache.glob("*/runs/*/documents.jsonl")
-            if p.stat().st_size == len(before)] == [(d / "documents.jsonl").stat().st_ino]
-    assert len(list(cache.glob("*/runs/*"))) <= 2

@@ -1,17 +1,28 @@
 """Command line: thin typer commands over the library.
 
-One place (`main`) turns a GuideparseError into a one-line message and an exit
-status; commands import the library lazily so `--help` starts fast.
+One place (`main`) turns an error into a one-line message and an exit status;
+commands import the library lazily so `--help` starts fast.
 """
+
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, ParamSpec
 
 import typer
 
+from .cache import DEFAULT_MAX_SIZE
+from .choices import DiffFormat, SchemaKind
 from .errors import GuideparseError
+from .inputs import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from .cache import ResultCache
+    from .diff import AppDiff, DiffReport
+    from .review import Answer
 
 app = typer.Typer(
     add_completion=False,
@@ -20,142 +31,212 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rendering it with rich costs a tenth of a second of imports
     help="Turn scraped SaaS identity guides into a clean, versioned catalog.",
 )
+cache_app = typer.Typer(no_args_is_help=True, help="Inspect, bound or clear the result cache.")
+app.add_typer(cache_app, name="cache")
 
+P = ParamSpec("P")
 EXIT_OK, EXIT_SOME_FAILED, EXIT_TROUBLE = 0, 1, 2
+OUT_BASE = Path("out")
+
+_CACHE_DIR = typer.Option(None, "--cache-dir", help="Result cache folder (default: $XDG_CACHE_HOME/guideparse).")
+_RULES_DIR = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/).")
+
+
+class Interrupted(Exception):
+    """Ctrl-C inside a command, carried past click (which would print "Aborted!") to `main`."""
+
+
+def _interruptible(command: Callable[P, None]) -> Callable[P, None]:
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+    return run
 
 
 def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _size(text: str) -> int:
+    from .cache import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @app.command()
+@_interruptible
 def extract(
-    inputs: Optional[List[str]] = typer.Argument(None, help="Guide files or folders (default: raw/)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder to write (default: out/runs/<UTC time>, linked from out/latest)."),
-    rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/)."),
-    max_bytes: int = typer.Option(5 * 1024 * 1024, "--max-bytes", min=1, help="Refuse inputs larger than this."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use)."),
-    pin: bool = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own (when there are no more workers than CPUs)."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Result cache (default: $XDG_CACHE_HOME/guideparse)."),
+    inputs: list[str] | None = typer.Argument(None, help="Guide files or folders (default: raw/)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Run folder: new, empty, or an earlier run (default: out/runs/<UTC time>, "
+        "linked from out/latest)."),
+    rules_dir: Path | None = _RULES_DIR,
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this."),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use)."),
+    pin: bool = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own."),
+    cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress bar, no summary)."),
+    cache_max_size: str = typer.Option(f"{DEFAULT_MAX_SIZE >> 20}M", "--cache-max-size",
+                                       help="Drop least recently used cache entries past this size."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress, no summary)."),
 ) -> None:
     """Extract guides into a run folder (documents, catalog, records, manifest).
 
     Exit status: 0 all inputs ok; 1 some inputs failed (the run is still written);
     2 usage or rules error (nothing written).
     """
+    from .pool import quiet_gc, usable_cpus
     from .rules import load_rules
-    from .run import default_run_dir, point_latest, run_extract
+    from .run import default_run_dir, extract_many
 
-    from .batch import default_cache_dir, quiet_gc, usable_cpus
-
-    # The memo of checked CSS selectors is not the result cache: --no-cache keeps it.
-    rules = load_rules(rules_dir, memo=cache_dir or default_cache_dir())
+    limit = _size(cache_max_size)
+    rules = load_rules(rules_dir)
     given = inputs or ["raw"]
     for g in given:
         if not Path(g).exists() and not Path(g).is_symlink():
             raise GuideparseError("GP905", "no such file or folder", path=g)
-    base = None
-    if out is None:
-        base = Path("out")
-        out = default_run_dir(base)
+    target = out or default_run_dir(OUT_BASE)
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
-    try:
-        result = run_extract(given, rules, out, max_bytes=max_bytes, jobs=jobs or len(usable_cpus()), pin=pin,
-                             cache_dir=cache_dir, use_cache=not no_cache,
-                             progress=not quiet and sys.stderr.isatty(),
-                             on_failure=lambda e: _err(e.one_line()),
-                             on_note=None if quiet else lambda m: _err(f"guideparse: {m}"))
-    except KeyboardInterrupt:
-        raise Interrupted() from None
-    if base is not None:
-        point_latest(base, out)
+    with _progress(not quiet and sys.stderr.isatty()) as on_progress:
+        result = extract_many(given, target, rules=rules, jobs=jobs or len(usable_cpus()), max_bytes=max_bytes,
+                              cache_dir=cache_dir, use_cache=not no_cache, cache_max_size=limit, pin=pin,
+                              on_progress=on_progress)
+    for failure in result.failures:
+        _err(failure.one_line())
+    if out is None:
+        from .fsio import point_latest
+
+        point_latest(OUT_BASE, target)
     if not quiet:
-        n = len(result.statuses)
-        rate = n / result.seconds if result.seconds > 0 else 0.0
-        cached = f", {result.cached} from cache" if result.cached else ""
-        _err(f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
-             f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {out}")
+        for note in result.notes:
+            _err(f"guideparse: {note}")
+        _err(_summary(result))
     raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
+
+
+def _summary(result: object) -> str:
+    from .run import RunResult
+
+    assert isinstance(result, RunResult)
+    n = len(result.statuses)
+    rate = n / result.seconds if result.seconds > 0 else 0.0
+    cached = f", {result.cached} from cache" if result.cached else ""
+    return (f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
+            f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {result.out_dir}")
+
+
+class _progress:
+    """A rich progress bar on a terminal (count, rate, ETA); nothing otherwise."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self.bar: object | None = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       transient=True)
+        self.bar = bar
+        bar.start()
+        task = bar.add_task("extract", total=None)
+
+        def advance(done: int, total: int) -> None:
+            if done % 16 == 0 or done == total:
+                bar.update(task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
 
 
 @app.command()
 def schema(
-    kind: str = typer.Argument("document", help="document, catalog or manifest"),
+    kind: SchemaKind = typer.Argument("document", help="What to describe."),
 ) -> None:
     """Print the JSON Schema of a document record (or catalog entry, manifest)."""
     import json
 
+    from pydantic import TypeAdapter
+
     from .models import CatalogEntry, DocumentRecord, Manifest
 
     models = {"document": DocumentRecord, "catalog": CatalogEntry, "manifest": Manifest}
-    if kind not in models:
-        raise GuideparseError("GP906", f"unknown schema {kind!r} (valid: {', '.join(models)})")
-    print(json.dumps(models[kind].model_json_schema(), indent=2, ensure_ascii=False))
+    print(json.dumps(TypeAdapter(models[kind]).json_schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()
 def explain(
     file: Path = typer.Argument(..., help="One guide file."),
-    field: Optional[str] = typer.Argument(None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
-    rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder."),
+    field: str | None = typer.Argument(
+        None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
+    rules_dir: Path | None = _RULES_DIR,
 ) -> None:
     """Print each extracted value with its source lines and the rule that produced it."""
+    from .api import extract as extract_one
     from .explain import explain as render
-    from .record import extract_document, source_view
+    from .inputs import InputFile, read_input
+    from .record import source_view
     from .rules import load_rules
-    from .run import DEFAULT_MAX_BYTES, InputFile, read_input
 
     rules = load_rules(rules_dir)
-    data, _ = read_input(InputFile(str(file), None), DEFAULT_MAX_BYTES)
-    doc = extract_document(data, str(file), rules)
+    doc = extract_one(file, rules)
+    data = read_input(InputFile(str(file), None), DEFAULT_MAX_BYTES)
     out = render(doc, source_view(data, str(file), rules), field)
     if field and not out:
         valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})
-        raise GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))
+        raise GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})",
+                              path=str(file))
     print("\n".join(out))
-
-
-FORMATS = ("text", "markdown", "json", "html")
 
 
 @app.command()
 def diff(
-    old: Optional[Path] = typer.Argument(None, help="Old run folder (default: out/baseline)."),
-    new: Optional[Path] = typer.Argument(None, help="New run folder (default: out/latest)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, json or html."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    old: Path | None = typer.Argument(None, help="Old run folder (default: out/baseline)."),
+    new: Path | None = typer.Argument(None, help="New run folder (default: out/latest)."),
+    fmt: DiffFormat = typer.Option("text", "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report here instead of stdout."),
 ) -> None:
     """Show what changed in content between two runs (catalog entries, matched by slug).
 
     Exit status like diff(1): 0 no changes, 1 changes, 2 trouble.
     """
     from .diff import diff_catalogs
-    from .report import RENDERERS, render_html, render_text
+    from .report import render_report
     from .store import BASELINE, LATEST, load_run
 
-    if fmt not in FORMATS:
-        raise GuideparseError("GP906", f"unknown format {fmt!r} (valid: {', '.join(FORMATS)})")
     if old is None and not BASELINE.exists():
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
     a, b = load_run(old or BASELINE), load_run(new or LATEST)
     report = diff_catalogs(a.catalog, b.catalog, a.meta, b.meta)
-    if fmt == "html":
-        text = render_html(report, a.source_lines, b.source_lines)
-    elif fmt == "text":
-        text = render_text(report, color=output is None and sys.stdout.isatty())
-    else:
-        text = RENDERERS[fmt](report)
+    text = render_report(report, fmt, color=output is None and sys.stdout.isatty(),
+                         old_lines=a.source_lines, new_lines=b.source_lines)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        from .fsio import write_atomic
+
+        write_atomic(output, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     raise typer.Exit(1 if report.has_changes else 0)
 
 
 @app.command()
-def accept(run: Optional[Path] = typer.Argument(None, help="Run folder to accept (default: out/latest).")) -> None:
+def accept(
+    run: Path | None = typer.Argument(None, help="Run folder to accept (default: out/latest)."),
+) -> None:
     """Make a run the accepted baseline (out/baseline) that `diff` and `review` compare against."""
     from .store import BASELINE, LATEST, accept_run
 
@@ -164,54 +245,40 @@ def accept(run: Optional[Path] = typer.Argument(None, help="Run folder to accept
 
 
 @app.command()
+@_interruptible
 def review() -> None:
     """Walk latest-vs-baseline app by app: [a]ccept, [s]kip or [q]uit; accepted apps become the new baseline."""
-    from .diff import diff_catalogs
-    from .models import DocumentRecord, Manifest
-    from .report import render_text
-    from .run import utc_now, write_run
-    from .store import BASELINE, LATEST, load_run
+    from .review import review_changes
+    from .store import BASELINE
 
     if not BASELINE.exists():
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
-    base, latest = load_run(BASELINE), load_run(LATEST)
-    report = diff_catalogs(base.catalog, latest.catalog, base.meta, latest.meta)
-    pending = [a for a in report.apps if a.status != "unchanged"]
-    if not pending:
+    outcome = review_changes(_ask_on_terminal)
+    if not outcome.pending:
         _err("nothing to review: latest matches the baseline")
-        return
-    accepted: set[str] = set()
-    color = sys.stdout.isatty()
-    for i, app_diff in enumerate(pending, 1):
-        one = report.model_copy(update={"apps": [app_diff]})
-        print(f"[{i}/{len(pending)}]")
-        print(render_text(one, color=color).split("\n", 2)[2], end="")
-        answer = ""
-        while answer not in ("a", "s", "q"):
-            try:
-                answer = input("accept / skip / quit [a/s/q]? ").strip().lower()[:1]
-            except EOFError:
-                answer = "q"
-        if answer == "q":
-            break
-        if answer == "a":
-            accepted.add(app_diff.slug)
-    if not accepted:
+    elif not outcome.written:
         _err("baseline unchanged (nothing accepted)")
-        return
-    from .store import reviewed_documents
+    else:
+        _err(f"baseline updated: {len(outcome.accepted)} app(s) accepted")
 
-    docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
-    m = base.manifest
-    manifest = Manifest.model_validate({**m, "finished_at": utc_now(),
-                                        "counts": {**m.get("counts", {}), "apps": len({d.slug for d in docs})},
-                                        "reviewed": {"from": str(latest.path), "accepted": sorted(accepted)}})
-    write_run(BASELINE, docs, manifest)
-    _err(f"baseline updated: {len(accepted)} app(s) accepted from {latest.path}")
+
+def _ask_on_terminal(report: DiffReport, app_diff: AppDiff, i: int, n: int) -> Answer:
+    from .report import render_text
+
+    print(f"[{i}/{n}]")
+    print(render_text(report, color=sys.stdout.isatty()).split("\n", 2)[2], end="")
+    answers: dict[str, Answer] = {"a": "accept", "s": "skip", "q": "quit"}
+    while True:
+        try:
+            answer = input("accept / skip / quit [a/s/q]? ").strip().lower()[:1]
+        except EOFError:
+            return "quit"
+        if answer in answers:
+            return answers[answer]
 
 
 @app.command("rules")
-def rules_cmd(rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Rules folder.")) -> None:
+def rules_cmd(rules_dir: Path | None = _RULES_DIR) -> None:
     """Validate the rules and print their digest."""
     from .rules import load_rules
 
@@ -220,8 +287,55 @@ def rules_cmd(rules_dir: Optional[Path] = typer.Option(None, "--rules", help="Ru
           f"{len(r.cells)} cell values, {len(r.icons)} icons)")
 
 
-class Interrupted(Exception):
-    """Ctrl-C inside a command: reported in one line by `main`."""
+@cache_app.command("info")
+def cache_info(cache_dir: Path | None = _CACHE_DIR) -> None:
+    """Where the cache is, its size, entries, and the rules/code versions it holds."""
+    from datetime import datetime
+
+    info = _open_cache_folder(cache_dir).info()
+    print(f"location  {info.location}\nsize      {_human(info.bytes)} in {info.entries} entries"
+          f"\nlimit     {_human(DEFAULT_MAX_SIZE)} (extract --cache-max-size; cache prune --max-size)")
+    for v in info.versions:
+        used = datetime.fromtimestamp(v.last_used).strftime("%Y-%m-%d %H:%M")
+        mark = "  (current rules and code)" if v.current else ""
+        print(f"version   {v.version}: {v.entries} entries, {_human(v.bytes)}, last used {used}{mark}")
+    if info.legacy_bytes:
+        print(f"legacy    {_human(info.legacy_bytes)} of an earlier cache layout (cache clear removes it)")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    cache_dir: Path | None = _CACHE_DIR,
+    max_size: str = typer.Option(f"{DEFAULT_MAX_SIZE >> 20}M", "--max-size", help="Size to bring the cache under."),
+) -> None:
+    """Drop least recently used entries until the cache is under --max-size."""
+    dropped, freed = _open_cache_folder(cache_dir).prune(_size(max_size))
+    _err(f"cache: dropped {dropped} entries, freed {_human(freed)}")
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: Path | None = _CACHE_DIR) -> None:
+    """Remove every cached result (only what guideparse wrote in the cache folder)."""
+    freed = _open_cache_folder(cache_dir).clear()
+    _err(f"cache: cleared, freed {_human(freed)}")
+
+
+def _open_cache_folder(cache_dir: Path | None) -> ResultCache:
+    from .cache import CacheRefused, code_version, open_cache
+
+    try:
+        return open_cache(cache_dir, code_version(), create=False)
+    except CacheRefused as exc:
+        raise GuideparseError("GP906", f"not a guideparse cache: {exc}", path=str(cache_dir or "")) from None
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
 
 
 def main(argv: list[str] | None = None) -> int:

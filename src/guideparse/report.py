@@ -198,3 +198,19 @@ def _html_change(slug: str, ch: Change, old_lines: SourceLookup | None, new_line
 
 
 RENDERERS = {"json": render_json, "text": render_text, "markdown": render_markdown, "html": render_html}
+
+
+def render_report(
+    report: DiffReport,
+    fmt: str,
+    *,
+    color: bool = False,
+    old_lines: SourceLookup | None = None,
+    new_lines: SourceLookup | None = None,
+) -> str:
+    """The report in one of choices.DIFF_FORMATS (the HTML one with the source lines behind values)."""
+    if fmt == "html":
+        return render_html(report, old_lines, new_lines)
+    if fmt == "text":
+        return render_text(report, color=color)
+    return RENDERERS[fmt](report)

@@ -1,150 +1,59 @@
-"""Stage 6: inputs -> run folder. With batch.py (workers, packs, cache), the only
-modules besides cli.py that touch files.
+"""Assembling a run: inputs -> run folder (documents, catalog, records, manifest).
 
-A run is written to a temporary folder beside its destination and moved into
-place at the end, so an interrupted run never leaves a half-written folder.
+Each input is read, looked up in the cache by its sha256 or extracted, and its
+record written, by `ExtractTask` (in worker processes, `pool.map_ordered`). The main
+process receives the results in input order, appends each document line to
+`documents.jsonl` as it comes, and spools each single-document catalog line; at
+the end it writes `catalog.jsonl` by slug, merging the apps with several documents.
+The run is built in a work folder beside `--out` and swapped into place at once.
 """
+
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import secrets
 import shutil
-import sqlite3
-import stat
-import tempfile
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+from pydantic import TypeAdapter
 
 from . import __version__
-from .batch import (Cache, Entry, PackReader, Worker, code_version, failed_entry, open_cache, stat_identity, usable_cpus,
-                    work_chunk, worker_init, write_file)
-from .catalog import build_catalog, merge_documents, merge_order
+from .cache import CachedResult, CacheRefused, ResultCache, code_version, open_cache, splice_path
+from .catalog import build_catalog, merge_documents, merge_order, single_entry
 from .errors import GuideparseError, InputError
-from .models import DocumentRecord, InputStatus, Manifest
-from .rules import Rules
+from .fsio import check_output_target, new_work_folder, swap_into_place, write_atomic
+from .inputs import DEFAULT_MAX_BYTES, InputFile, collect_inputs, read_input
+from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
+from .pool import map_ordered
+from .rules import Rules, load_rules
 
-INPUT_SUFFIXES = (".txt", ".md", ".html", ".htm")
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+_DOCUMENT = TypeAdapter(DocumentRecord)
+_ENTRY = TypeAdapter(CatalogEntry)
+_MANIFEST = TypeAdapter(Manifest)
+_SAFE_SLUG = re.compile(r"[a-z0-9-]+")
 
-
-@dataclass(frozen=True)
-class InputFile:
-    shown: str              # the path as given (joined under a given folder); printable UTF-8
-    root: str | None        # the folder it was found in, for the symlink check
-    name_error: str | None = None   # why its name cannot be shown as it is (then it is not read)
-
-    @property
-    def path(self) -> Path:
-        return Path(self.shown)
-
-
-@dataclass
-class RunResult:
-    out_dir: Path
-    statuses: list[InputStatus]
-    seconds: float
-    failures: list[GuideparseError] = field(default_factory=list)
-    apps: int = 0
-    cached: int = 0
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for s in self.statuses if s.status == "failed")
-
-
-def collect_inputs(inputs: Iterable[str]) -> list[InputFile]:
-    """Files as given, and guide files found by recursing into given folders."""
-    found: dict[str, InputFile] = {}
-    for given in inputs:
-        if os.path.isdir(given):
-            for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
-                dirnames.sort()
-                for name in sorted(filenames):
-                    if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
-                        f = _input_file(os.path.join(dirpath, name), given)
-                        found[f.shown] = f
-        else:
-            f = _input_file(given, None)
-            found[f.shown] = f
-    return [found[k] for k in sorted(found)]
-
-
-def _input_file(path: str, root: str | None) -> InputFile:
-    try:
-        path.encode("utf-8")
-        return InputFile(path, root)
-    except UnicodeEncodeError:  # bytes that are not UTF-8 in a name (Python keeps them as surrogates)
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        return InputFile(shown, root, "file name is not valid UTF-8; rename the file")
-
-
-def check_input(f: InputFile, max_bytes: int) -> os.stat_result:
-    """Refuse what must not be read (a name that is not text, a symlink out of its folder,
-    not a regular file, too big) by one or two stat calls."""
-    if f.name_error is not None:
-        raise InputError("GP905", f.name_error, path=f.shown)
-    try:
-        st = os.lstat(f.shown)
-        if stat.S_ISLNK(st.st_mode):
-            if f.root is not None:
-                target = Path(f.shown).resolve()
-                if Path(f.root).resolve() not in target.parents:
-                    raise InputError("GP907", f"symlink leads outside the input folder (to {target})", path=f.shown)
-            st = os.stat(f.shown)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError("GP905", "not a regular file", path=f.shown)
-        if st.st_size > max_bytes:
-            raise InputError("GP904", f"file is {st.st_size} bytes, over --max-bytes {max_bytes}", path=f.shown)
-        return st
-    except OSError as exc:
-        raise _os_error(exc, f) from None
-
-
-def read_input(f: InputFile, max_bytes: int) -> tuple[bytes, os.stat_result]:
-    """Read one input's bytes (and its stat, taken before the read), refusing what must not be read."""
-    st = check_input(f, max_bytes)
-    try:
-        with open(f.shown, "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise _os_error(exc, f) from None
-    if len(data) > max_bytes:
-        raise InputError("GP904", f"file grew over --max-bytes {max_bytes} while read", path=f.shown)
-    return data, st
-
-
-def _os_error(exc: OSError, f: InputFile) -> InputError:
-    if isinstance(exc, FileNotFoundError):
-        return InputError("GP905", "file not found", path=f.shown)
-    if isinstance(exc, PermissionError):
-        return InputError("GP905", "permission denied", path=f.shown)
-    if isinstance(exc, IsADirectoryError):
-        return InputError("GP905", "is a directory", path=f.shown)
-    return InputError("GP905", f"cannot read: {exc.strerror or exc}", path=f.shown)
-
-
-# --------------------------------------------------------------------------- writing
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def default_run_dir(base: Path) -> Path:
+    """base/runs/<UTC time>, with a counter when that folder exists already."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     d = base / "runs" / stamp
     n = 1
-    while d.exists():
+    while os.path.lexists(d):
         d = base / "runs" / f"{stamp}-{n}"
         n += 1
     return d
-
-
-_SAFE_SLUG = re.compile(r"[a-z0-9-]+")
 
 
 def safe_record_name(slug: str) -> str:
@@ -154,355 +63,299 @@ def safe_record_name(slug: str) -> str:
     return slug
 
 
+# --------------------------------------------------------------------------- renderings
+
+
+def pretty_record(entry: CatalogEntry) -> bytes:
+    """An app's record as `records/<slug>.json` holds it."""
+    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n"
+
+
+def catalog_line(record: bytes) -> bytes:
+    """The catalog line of a record: the same JSON, compact. Always derived from the record
+    (C json, no model), so a cached record and a fresh one give the same line."""
+    return json.dumps(json.loads(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedResult:
+    """Extract one input with `token` in place of its source path (so the result serves the
+    same bytes under any name). Raises InputError."""
+    from .record import extract_document
+
+    doc = extract_document(data, token, rules, sha)
+    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", pretty_record(single_entry(doc)), token)
+
+
+# --------------------------------------------------------------------------- one input
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """An input that gave a record."""
+
+    status: InputStatus
+    slug: str
+    document: bytes  # the documents.jsonl line
+    entry: bytes  # the catalog line of the app as if it had this document only
+    cached: bool = False
+    cache_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An input that gave none; `error` says why, in one line."""
+
+    status: InputStatus
+    error: GuideparseError
+
+
+Outcome = Extracted | Failed
+
+
+def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str | None = None) -> Failed:
+    status = InputStatus(path=shown, sha256=sha, bytes=None if data is None else len(data), status="failed",
+                         error=f"{err.code} {err.message}", error_code=err.code)
+    return Failed(status, err)
+
+
+@dataclass
+class ExtractTask:
+    """What a worker does with one input: read it, take its result from the cache or extract
+    it, write the app's record into the run, and hand back the two lines."""
+
+    rules: Rules
+    records: Path
+    max_bytes: int
+    cache: ResultCache | None = None
+    token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
+
+    def __call__(self, f: InputFile) -> Outcome:
+        try:
+            data = read_input(f, self.max_bytes)
+        except InputError as exc:
+            return failed(f.shown, exc)
+        sha = hashlib.sha256(data).hexdigest()
+        result, note = self._cached(sha)
+        cached = result is not None
+        if result is None:
+            try:
+                result = extract_result(data, self.rules, sha, self.token)
+            except GuideparseError as exc:
+                exc.path = f.shown
+                return failed(f.shown, exc, data, sha)
+            except Exception as exc:  # a bug must cost one input, not the batch
+                return failed(f.shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
+                                                  path=f.shown), data, sha)
+            note = note or self._keep(sha, result)
+        record = splice_path(result.record, result.token, f.shown)
+        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
+        status = InputStatus(path=f.shown, sha256=sha, bytes=len(data), status="ok")
+        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown),
+                         catalog_line(record), cached, note)
+
+    def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
+        if self.cache is None:
+            return None, None
+        result, garbled = self.cache.get(sha)
+        return result, "garbled" if garbled else None
+
+    def _keep(self, sha: str, result: CachedResult) -> str | None:
+        """Store a result; a cache that cannot be written costs the cache only (one note)."""
+        if self.cache is None:
+            return None
+        try:
+            self.cache.put(sha, result)
+        except OSError as exc:
+            self.cache = None  # this worker stops trying
+            return f"unwritable: {exc.strerror or exc}"
+        return None
+
+
+# --------------------------------------------------------------------------- the run folder
+
+
+class RunAssembler:
+    """Writes the outcomes, in input order, into a run folder being built.
+
+    Document lines go straight to documents.jsonl; catalog lines to a spool; only their
+    offsets stay in memory. `finish` writes catalog.jsonl by slug and the merged records."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.statuses: list[InputStatus] = []
+        self.failures: list[GuideparseError] = []
+        self.cached = 0
+        self.notes: dict[str, list[str]] = {}
+        self._docs: BinaryIO = open(folder / "documents.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
+        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
+        self._apps: dict[str, list[tuple[int, int, int, int]]] = {}
+
+    def add(self, outcome: Outcome) -> None:
+        self.statuses.append(outcome.status)
+        if isinstance(outcome, Failed):
+            self.failures.append(outcome.error)
+            return
+        doc_at, entry_at = self._docs.tell(), self._spool.tell()
+        self._docs.write(outcome.document)
+        self._spool.write(outcome.entry)
+        self._apps.setdefault(outcome.slug, []).append(
+            (doc_at, len(outcome.document), entry_at, len(outcome.entry)))
+        self.cached += outcome.cached
+        if outcome.cache_note is not None:
+            self.notes.setdefault(outcome.cache_note, []).append(outcome.status.path)
+
+    def finish(self) -> int:
+        """Write catalog.jsonl and the merged records; returns the number of apps."""
+        self._docs.close()
+        self._spool.flush()
+        with open(self.folder / "documents.jsonl", "rb") as docs, \
+                open(self.folder / "catalog.jsonl", "wb", buffering=1 << 20) as out:
+            for slug in sorted(self._apps):
+                out.write(self._entry_line(slug, docs))
+        self._spool.close()
+        os.unlink(self.folder / ".catalog-spool")
+        return len(self._apps)
+
+    def _entry_line(self, slug: str, docs: BinaryIO) -> bytes:
+        group = self._apps[slug]
+        if len(group) == 1:
+            return os.pread(self._spool.fileno(), group[0][3], group[0][2])
+        found = [DocumentRecord.model_validate_json(os.pread(docs.fileno(), n, at)) for at, n, _, _ in group]
+        record = pretty_record(merge_documents(merge_order(found)))
+        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", record)
+        return catalog_line(record)
+
+    def __enter__(self) -> RunAssembler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._docs.close()
+        self._spool.close()
+
+
+@dataclass
+class RunResult:
+    """What a run did: where it went, each input's status, the failures, counts."""
+
+    out_dir: Path
+    statuses: list[InputStatus]
+    seconds: float
+    failures: list[GuideparseError] = field(default_factory=list)
+    apps: int = 0
+    cached: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for s in self.statuses if s.status == "failed")
+
+
+def extract_many(
+    inputs: Iterable[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    rules: Rules | None = None,
+    jobs: int = 1,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    cache_max_size: int | None = None,
+    pin: bool = True,
+    tune_gc: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Extract every input (files, or folders searched for guides) into the run folder `out`,
+    written beside it and swapped into place at once. `out` must be new, empty, or a run.
+
+    A bad input costs itself only (a `failed` status); an unusable cache costs time only
+    (a note in `RunResult.notes`)."""
+    started, t0 = utc_now(), time.perf_counter()
+    given = [os.fspath(p) for p in inputs]
+    out_dir = Path(out).absolute()
+    check_output_target(out_dir, given)
+    rules = rules or load_rules()
+    files = collect_inputs(given)
+    notes: list[str] = []
+    cache = _open_cache(cache_dir, rules, notes) if use_cache else None
+    tmp = new_work_folder(out_dir)
+    try:
+        (tmp / "records").mkdir()
+        with RunAssembler(tmp) as assembler:
+            task = ExtractTask(rules, tmp / "records", max_bytes, cache)
+            for n, outcome in enumerate(map_ordered(task, files, jobs, pin=pin, tune_gc=tune_gc), 1):
+                assembler.add(outcome)
+                if on_progress is not None:
+                    on_progress(n, len(files))
+            apps = assembler.finish()
+        notes += _cache_notes(assembler.notes)
+        _write_manifest(tmp, _manifest(rules, started, assembler.statuses, apps))
+        swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if cache is not None:
+        _prune(cache, cache_max_size, notes)
+    return RunResult(out_dir, assembler.statuses, time.perf_counter() - t0, assembler.failures, apps,
+                     assembler.cached, notes)
+
+
+def _open_cache(cache_dir: str | os.PathLike[str] | None, rules: Rules, notes: list[str]) -> ResultCache | None:
+    try:
+        return open_cache(Path(cache_dir) if cache_dir is not None else None, f"{rules.digest}:{code_version()}")
+    except CacheRefused as exc:
+        notes.append(f"cache not used: {exc}")
+        return None
+
+
+def _cache_notes(by_kind: dict[str, list[str]]) -> list[str]:
+    """One line per kind of cache trouble met in the run, naming the first input it touched."""
+    out = []
+    for kind, paths in sorted(by_kind.items()):
+        first = paths[0] + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+        if kind == "garbled":
+            out.append(f"cache: {len(paths)} entries failed their digest check and were extracted again ({first})")
+        else:
+            out.append(f"cache not written ({kind.removeprefix('unwritable: ')}); the run is complete ({first})")
+    return out
+
+
+def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
+    from .cache import DEFAULT_MAX_SIZE
+
+    try:
+        cache.prune(DEFAULT_MAX_SIZE if max_size is None else max_size)
+    except OSError as exc:
+        notes.append(f"cache not pruned: {exc.strerror or exc}")
+
+
+def _manifest(rules: Rules, started: str, statuses: list[InputStatus], apps: int) -> Manifest:
+    ok = sum(1 for s in statuses if s.status == "ok")
+    return Manifest(tool_version=__version__, rules_digest=rules.digest, rules_dir=str(rules.directory),
+                    started_at=started, finished_at=utc_now(),
+                    counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
+                    inputs=statuses)
+
+
+def _write_manifest(folder: Path, manifest: Manifest) -> None:
+    write_atomic(folder / "manifest.json", _MANIFEST.dump_json(manifest, indent=2) + b"\n")
+
+
 def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest) -> None:
     """Write a run folder from documents in memory (the baseline after `review`)."""
     out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = work_folder(out_dir, "tmp")
+    tmp = new_work_folder(out_dir)
     try:
-        docs = sorted(documents, key=lambda d: d.source.path)
-        with (tmp / "documents.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
-            for d in docs:
-                fh.write(d.model_dump_json() + "\n")
         (tmp / "records").mkdir()
-        with (tmp / "catalog.jsonl").open("wb") as fh:
-            for entry in build_catalog(docs):
-                _write_entry(entry, fh, tmp / "records")
-        _seal(tmp, out_dir, manifest)
+        docs = sorted(documents, key=lambda d: d.source.path)
+        write_atomic(tmp / "documents.jsonl", b"".join(_DOCUMENT.dump_json(d) + b"\n" for d in docs))
+        lines = []
+        for entry in build_catalog(docs):
+            record = pretty_record(entry)
+            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", record)
+            lines.append(catalog_line(record))
+        write_atomic(tmp / "catalog.jsonl", b"".join(lines))
+        _write_manifest(tmp, manifest)
+        swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _write_entry(entry, catalog, records: Path) -> None:
-    """One catalog line and its pretty record."""
-    catalog.write((entry.model_dump_json(exclude={"provenance"}) + "\n").encode("utf-8"))
-    write_file(os.path.join(records, f"{safe_record_name(entry.slug)}.json"),
-               (entry.model_dump_json(exclude={"provenance"}, indent=2) + "\n").encode("utf-8"), mode=0o444)
-
-
-def _seal(tmp: Path, out_dir: Path, manifest: Manifest) -> None:
-    """The manifest last, then the finished folder into place."""
-    # Rust-side serialisation: a manifest lists every input, thousands in a batch.
-    (tmp / "manifest.json").write_bytes(manifest.__pydantic_serializer__.to_json(manifest, indent=2) + b"\n")
-    move_into_place(tmp, out_dir)
-
-
-def work_folder(dest: Path, kind: str) -> Path:
-    """A new hidden folder beside `dest` for this process (".<name>.<kind>-<pid>-<random>").
-
-    Folders of this kind left by processes that no longer run (killed, crashed) are
-    removed first: an interrupted run costs its own work, never disk space for good."""
-    prefix = f".{dest.name}.{kind}-"
-    for stale in dest.parent.glob(prefix + "*"):
-        pid = stale.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=dest.parent))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
-def move_into_place(tmp: Path, dest: Path) -> None:
-    """Replace `dest` with the finished folder `tmp` (same parent): rename, never copy."""
-    if dest.exists() or dest.is_symlink():
-        old = work_folder(dest, "old")
-        old.rmdir()
-        os.replace(dest, old)
-        os.replace(tmp, dest)
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink()
-    else:
-        os.replace(tmp, dest)
-
-
-def point_latest(base: Path, run_dir: Path) -> None:
-    """Make base/latest a relative symlink to the run, replaced atomically."""
-    link = base / "latest"
-    tmp = base / f".latest.tmp-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(os.path.relpath(run_dir, base))
-    os.replace(tmp, link)
-
-
-def _finish(entries: list[Entry], tmp: Path, cache: Cache | None = None) -> int:
-    """Write documents.jsonl (by source path) and catalog.jsonl (by slug) from the packs, the
-    records of cached results and of apps with several documents; only the small index is
-    held in memory. Returns the app count.
-
-    With a cache, the assembled files are kept there as read-only links under a key of the
-    inputs (paths and contents), rules and code; a run with the same key links them instead.
-
-    The three are written by three threads: their work is mostly system calls (reads,
-    writes, links), which run side by side."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    records = tmp / "records"
-    records.mkdir(exist_ok=True)
-    entries = sorted(entries, key=lambda e: e.path)
-    by_slug: dict[str, list[Entry]] = {}
-    for e in entries:
-        by_slug.setdefault(e.slug, []).append(e)
-
-    def documents() -> None:
-        packs = PackReader()
-        try:
-            with (tmp / "documents.jsonl").open("wb", buffering=1 << 20) as out:
-                for e in entries:
-                    out.write(packs.read(e.texts, 0, e.path))
-        finally:
-            packs.close()
-
-    def cached_records() -> None:
-        """Records of apps with one document whose result came from the cache (a worker
-        wrote the record of each result it extracted)."""
-        packs = PackReader()
-        try:
-            for slug, group in by_slug.items():
-                e = group[0]
-                if len(group) != 1 or not e.cached:
-                    continue
-                dest = os.path.join(records, f"{safe_record_name(slug)}.json")
-                pretty = partial(packs.read, e.texts, 2, e.path)
-                if cache is not None:
-                    cache.link_record(Cache.key(e.status.sha256, cache.salt), e.path, dest, pretty)
-                else:
-                    write_file(dest, pretty(), mode=0o444)
-        finally:
-            packs.close()
-
-    def catalog() -> None:
-        packs = PackReader()
-        try:
-            with (tmp / "catalog.jsonl").open("wb", buffering=1 << 20) as out:
-                for slug in sorted(by_slug):
-                    group = by_slug[slug]
-                    if len(group) == 1:
-                        out.write(packs.read(group[0].texts, 1, group[0].path))
-                        continue
-                    docs = [DocumentRecord.model_validate_json(packs.read(e.texts, 0, e.path)) for e in group]
-                    _write_entry(merge_documents(merge_order(docs)), out, records)
-        finally:
-            packs.close()
-
-    # An unchanged re-run: the files assembled for the same inputs, rules and code are linked.
-    run_key = cache.run_key(entries) if cache is not None else None
-    if cache is not None and run_key is not None and cache.reuse_run(run_key, tmp):
-        cached_records()
-        return len(by_slug)
-    with ThreadPoolExecutor(2) as pool:
-        side = [pool.submit(documents), pool.submit(cached_records)]
-        catalog()
-        for f in side:
-            f.result()
-    if cache is not None and run_key is not None:
-        merged = [f"records/{safe_record_name(slug)}.json" for slug, group in by_slug.items() if len(group) > 1]
-        cache.keep_run(run_key, tmp, ["documents.jsonl", "catalog.jsonl", *merged])
-    return len(by_slug)
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-CHUNK = 32
-
-
-def run_extract(
-    inputs: list[str],
-    rules: Rules,
-    out_dir: Path,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    jobs: int = 1,
-    cache_dir: Path | None = None,
-    use_cache: bool = False,
-    progress: bool = False,
-    on_failure: Callable[[GuideparseError], None] | None = None,
-    on_note: Callable[[str], None] | None = None,
-    pin: bool = True,
-) -> RunResult:
-    """Extract every input and write one run folder, atomically.
-
-    Inputs the cache knows unchanged (by stat, then by sha256) are not read again;
-    the rest go in chunks to `jobs` worker processes (in-process for one job), a
-    bounded number in flight, each appending its results to a pack file; the run
-    folder is assembled from the packs at the end through a small index, in a
-    temporary folder moved into place.
-    """
-    started = utc_now()
-    t0 = time.perf_counter()
-    files = collect_inputs(inputs)
-    out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = work_folder(out_dir, "tmp")
-    salt = f"{rules.digest}:{code_version()}"
-    cache = None
-    if use_cache:
-        cache, note = open_cache(cache_dir, salt)
-        if note is not None and on_note is not None:
-            on_note(note)
-    entries: list[Entry] = []
-    statuses: list[InputStatus] = []
-    failures: list[GuideparseError] = []
-    try:
-        with _progress(progress, len(files)) as advance:
-
-            def handle(e: Entry) -> None:
-                statuses.append(e.status)
-                if e.error is not None:
-                    failures.append(e.error)
-                    if on_failure is not None:
-                        on_failure(e.error)
-                else:
-                    entries.append(e)
-                advance()
-
-            todo = _reuse_cached(files, cache, max_bytes, handle) if cache is not None else files
-            pack_dir = tmp / ".packs"
-            cache_path = cache.directory if cache is not None else None
-            if jobs <= 1 or len(todo) <= CHUNK:
-                worker = Worker(rules, tmp, pack_dir, cache_path, salt, max_bytes)
-                try:
-                    for chunk in _chunks(todo, CHUNK):
-                        for e in worker.run(chunk):
-                            handle(e)
-                finally:
-                    worker.close()
-            else:
-                _run_pool(todo, jobs, rules, (str(tmp), str(pack_dir), str(cache_path) if cache_path else None,
-                                              salt, max_bytes), handle, pin)
-        apps = _finish(entries, tmp, cache)
-        shutil.rmtree(tmp / ".packs", ignore_errors=True)
-        if cache is not None:
-            cache.put_seen([(e.seen, e.status.sha256) for e in entries if e.seen is not None])
-        statuses.sort(key=lambda s: s.path)
-        ok = sum(1 for s in statuses if s.status == "ok")
-        manifest = Manifest(
-            tool_version=__version__, rules_digest=rules.digest, rules_dir=str(rules.directory),
-            started_at=started, finished_at=utc_now(),
-            counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
-            inputs=statuses,
-        )
-        _seal(tmp, out_dir, manifest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        if cache is not None:
-            cache.close()
-    cached = sum(1 for e in entries if e.cached)
-    return RunResult(out_dir, statuses, time.perf_counter() - t0, failures, apps=apps, cached=cached)
-
-
-def _reuse_cached(files: list[InputFile], cache: Cache, max_bytes: int,
-                  handle: Callable[[Entry], None]) -> list[InputFile]:
-    """Hand over the inputs whose results the cache holds (known unchanged by stat: not read
-    again); return the others, to extract."""
-    checked: list[tuple[InputFile, os.stat_result]] = []
-    for f in files:
-        try:
-            checked.append((f, check_input(f, max_bytes)))
-        except InputError as exc:
-            handle(failed_entry(f.shown, exc, None, None))
-    idents = [stat_identity(f.shown, st) for f, st in checked]
-    try:
-        shas = cache.known_shas(idents)
-        held = cache.results(sorted(set(shas.values())))
-    except sqlite3.Error:
-        return [f for f, _ in checked]
-    todo = []
-    for (f, st), ident in zip(checked, idents):
-        sha = shas.get(ident[0])
-        hit = held.get(sha) if sha is not None else None
-        if hit is None:
-            todo.append(f)
-            continue
-        slug, texts = hit
-        handle(Entry(path=f.shown, status=InputStatus(path=f.shown, sha256=sha, bytes=st.st_size, status="ok"),
-                     slug=slug, texts=texts, cached=True))
-    return todo
-
-
-def _run_pool(files: list[InputFile], jobs: int, rules: Rules, args: tuple,
-              handle: Callable[[Entry], None], pin: bool = True) -> None:
-    """Feed chunks to a process pool, at most 3 per worker in flight, handling entries as they finish.
-
-    With `pin`, and no more workers than CPUs this process may use, each worker keeps a CPU
-    of its own (batch.pin_to_cpu)."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    context = multiprocessing.get_context()
-    counter = context.Value("i", 0) if pin and jobs <= len(usable_cpus()) else None
-    if context.get_start_method() == "fork":
-        # Forked workers inherit the loaded rules and the imported extractor: no start-up of their own.
-        from . import record  # noqa: F401
-
-        shared = rules
-    else:
-        shared = str(rules.directory)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=worker_init,
-                             initargs=(shared, *args, counter)) as pool:
-        running: set = set()
-        for chunk in _chunks(files, CHUNK):
-            running.add(pool.submit(work_chunk, chunk))
-            if len(running) >= jobs * 3:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    for e in fut.result():
-                        handle(e)
-        for fut in running:
-            for e in fut.result():
-                handle(e)
-
-
-class _progress:
-    """A rich progress bar on a terminal (count, rate, ETA); nothing otherwise."""
-
-    def __init__(self, show: bool, total: int) -> None:
-        self.show, self.total, self.bar = show, total, None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.show:
-            return lambda: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                                   TimeRemainingColumn)
-
-        self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=True,
-                            console=None)
-        self.bar.start()
-        task = self.bar.add_task("extract", total=self.total, rate="")
-        start = time.perf_counter()
-        count = [0]
-
-        def advance() -> None:
-            count[0] += 1
-            if count[0] % 16 == 0 or count[0] == self.total:
-                rate = count[0] / max(time.perf_counter() - start, 1e-9)
-                self.bar.update(task, completed=count[0], rate=f"{rate:.0f}/s")
-
-        return advance
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -102,21 +102,11 @@ def load_run(path: str | Path) -> LoadedRun:
 
 
 def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
-    """Make a run the accepted baseline: a copy, moved into place at once."""
-    import shutil
-
-    from .run import move_into_place, work_folder
+    """Make a run the accepted baseline: a copy (its own files), swapped into place at once."""
+    from .fsio import copy_folder
 
     src = load_run(run)  # refuse what is not a run folder
-    baseline = baseline.absolute()
-    baseline.parent.mkdir(parents=True, exist_ok=True)
-    tmp = work_folder(baseline, "tmp")
-    try:
-        shutil.copytree(src.path.resolve(), tmp, dirs_exist_ok=True)
-        move_into_place(tmp, baseline)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    copy_folder(src.path.resolve(), baseline)
     return load_run(baseline)
 
 

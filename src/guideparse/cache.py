@@ -1,0 +1,332 @@
+"""The result cache: one verified file per extracted input, keyed by content.
+
+Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the current
+rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
+A file holds a one-line header (format, payload digest, slug, path token, lengths)
+and the payload: the document line and the pretty record, zlib-compressed. The
+catalog line is derived from the pretty record, so it is not stored.
+
+Nothing read back is trusted: a payload whose sha256 differs from its header, a
+cut or garbled file, is a miss (the input is extracted again and the entry
+rewritten), never an output byte. A run never shares a file with the cache: results
+are copied out of it. Entries are used least-recently-first dropped once the cache
+passes its size limit. The folder is marked with a CACHEDIR.TAG, and guideparse
+only ever deletes what it wrote there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import time
+import zlib
+from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from pathlib import Path
+
+from . import __version__
+from .fsio import remove_path, write_atomic
+
+DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
+_TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+_TAG = f"{_TAG_SIGNATURE}\n# This folder is guideparse's result cache (guideparse cache info | clear).\n"
+_MAGIC = b"GPR1"
+_MAX_ENTRY = 256 * 1024 * 1024  # a file larger than this is not a cache entry
+_COMPRESS_LEVEL = 1
+_ENTRY = re.compile(r"[0-9a-f]{64}\.gpr")
+_VERSION_DIR = re.compile(r"[0-9a-f]{16}")
+_LEGACY = ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm", "checked")  # earlier cache layouts
+
+
+def code_version() -> str:
+    """The tool version plus a digest of its code: a cached result never outlives an edit."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in sorted(here.rglob("*.py")):
+        h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "guideparse"
+
+
+def parse_size(text: str) -> int:
+    """'500M', '2G', '1.5GB', '4096' -> bytes (powers of 1024)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (examples: 500M, 2G, 4096)")
+    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " "))
+
+
+def path_json(path: str) -> bytes:
+    """A path as the JSON string the serialiser writes (UTF-8, not ASCII-escaped)."""
+    return bytes(encode_basestring(path).encode("utf-8"))
+
+
+def splice_path(text: bytes, token: str, shown: str) -> bytes:
+    """Put the real source path wherever a result's path token stands. Tokens are random per
+    writing process, so no page can print one; they need no JSON escaping."""
+    return text.replace(path_json(token), path_json(shown))
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """A result as extracted, with `token` standing for the source path."""
+
+    slug: str
+    document: bytes
+    record: bytes
+    token: str
+
+
+@dataclass
+class VersionInfo:
+    """The entries of one rules/code version."""
+
+    version: str
+    entries: int
+    bytes: int
+    last_used: float
+    current: bool
+
+
+@dataclass
+class CacheInfo:
+    location: str
+    bytes: int
+    entries: int
+    versions: list[VersionInfo]
+    legacy_bytes: int
+
+
+class CacheRefused(Exception):
+    """The folder cannot serve as a cache (it holds what guideparse did not write, or no access)."""
+
+
+class ResultCache:
+    """The cache folder; `version` names the rules and code whose results are used."""
+
+    def __init__(self, root: Path, version: str) -> None:
+        self.root = root
+        self.version = version
+        self.results = root / "results"
+        self.home = self.results / hashlib.sha256(version.encode()).hexdigest()[:16]
+
+    # ----------------------------------------------------------------- one entry
+
+    def entry_path(self, sha: str) -> Path:
+        return self.home / sha[:2] / f"{sha}.gpr"
+
+    def get(self, sha: str) -> tuple[CachedResult | None, bool]:
+        """(the verified result or None, whether an entry was there but failed its check)."""
+        path = self.entry_path(sha)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(_MAX_ENTRY + 1)
+        except OSError:
+            return None, False
+        result = decode_entry(data)
+        if result is None:
+            return None, True
+        try:
+            os.utime(path)  # used now: the last to be dropped
+        except OSError:
+            pass
+        return result, False
+
+    def put(self, sha: str, result: CachedResult) -> None:
+        """Keep a result; raises OSError (a full or read-only disk) for the caller to note."""
+        path = self.entry_path(sha)
+        data = encode_entry(result)
+        try:
+            write_atomic(path, data)
+        except FileNotFoundError:  # the first entry of its shard (or of this version)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not (self.home / "VERSION").is_file():
+                write_atomic(self.home / "VERSION", self.version.encode() + b"\n")
+            write_atomic(path, data)
+
+    # ----------------------------------------------------------------- the whole cache
+
+    def entries(self) -> list[tuple[Path, int, float]]:
+        """(path, bytes, last used) of every entry of every version."""
+        out = []
+        for version in _subdirs(self.results, _VERSION_DIR):
+            for shard in _subdirs(version, None):
+                with os.scandir(shard) as it:
+                    for e in it:
+                        if _ENTRY.fullmatch(e.name):
+                            st = e.stat(follow_symlinks=False)
+                            out.append((Path(e.path), st.st_size, st.st_mtime))
+        return out
+
+    def prune(self, max_size: int) -> tuple[int, int]:
+        """Drop least recently used entries until the cache holds at most `max_size` bytes,
+        and work files of writers that died. Returns (entries dropped, bytes freed)."""
+        _drop_stale_tmp(self.results)
+        entries = sorted(self.entries(), key=lambda e: e[2])
+        total = sum(size for _, size, _ in entries)
+        dropped = freed = 0
+        for path, size, _ in entries:
+            if total - freed <= max_size:
+                break
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            dropped, freed = dropped + 1, freed + size
+        _drop_empty_versions(self.results)
+        return dropped, freed
+
+    def info(self) -> CacheInfo:
+        """Location, size, entries and the versions held (the current one marked)."""
+        versions: dict[Path, VersionInfo] = {}
+        for path, size, used in self.entries():
+            home = path.parent.parent
+            v = versions.get(home)
+            if v is None:
+                v = versions[home] = VersionInfo(_read_version(home), 0, 0, 0.0, home == self.home)
+            v.entries, v.bytes, v.last_used = v.entries + 1, v.bytes + size, max(v.last_used, used)
+        legacy = sum(_tree_size(self.root / name) for name in _legacy_names(self.root))
+        held = sorted(versions.values(), key=lambda v: -v.last_used)
+        return CacheInfo(str(self.root), sum(v.bytes for v in held) + legacy, sum(v.entries for v in held), held,
+                         legacy)
+
+    def clear(self) -> int:
+        """Remove every entry guideparse wrote here (and earlier layouts' files); returns bytes freed."""
+        freed = _tree_size(self.results)
+        shutil.rmtree(self.results, ignore_errors=True)
+        for name in _legacy_names(self.root):
+            freed += _tree_size(self.root / name)
+            remove_path(self.root / name)
+        return freed
+
+
+def open_cache(root: Path | None, version: str, *, create: bool = True) -> ResultCache:
+    """The cache at `root` (default: $XDG_CACHE_HOME/guideparse), created and tagged if new
+    (with `create`; else a missing folder is an empty cache).
+
+    A folder that holds files guideparse did not write is refused (CacheRefused): the
+    cache never shares storage with the user's own files."""
+    root = (root or default_cache_dir()).absolute()
+    tag = root / "CACHEDIR.TAG"
+    if not create and not root.exists():
+        return ResultCache(root, version)
+    try:
+        if create:
+            root.mkdir(parents=True, exist_ok=True)
+        if not _is_ours(root, tag):
+            raise CacheRefused(f"{root} holds files guideparse did not write; give an empty or new folder")
+        if create and not tag.is_file():
+            write_atomic(tag, _TAG.encode())
+    except OSError as exc:
+        raise CacheRefused(f"{root}: {exc.strerror or exc}") from None
+    return ResultCache(root, version)
+
+
+def _is_ours(root: Path, tag: Path) -> bool:
+    try:
+        if tag.is_file():
+            return tag.read_text(encoding="utf-8", errors="replace").startswith(_TAG_SIGNATURE)
+        names = os.listdir(root)
+    except OSError:
+        return False
+    return not names or any(n in _LEGACY for n in names)
+
+
+# --------------------------------------------------------------------------- entry format
+
+
+def encode_entry(result: CachedResult) -> bytes:
+    payload = zlib.compress(result.document + result.record, _COMPRESS_LEVEL)
+    header = " ".join((_MAGIC.decode(), hashlib.sha256(payload).hexdigest(), result.slug, result.token,
+                       str(len(result.document)), str(len(result.record))))
+    return header.encode("ascii") + b"\n" + payload
+
+
+def decode_entry(data: bytes) -> CachedResult | None:
+    """The result an entry holds, or None when any check fails (cut, garbled, foreign)."""
+    head, sep, payload = data.partition(b"\n")
+    parts = head.split(b" ")
+    if not sep or len(parts) != 6 or parts[0] != _MAGIC:
+        return None
+    try:
+        digest, slug, token = (p.decode("ascii") for p in parts[1:4])
+        n_doc, n_rec = int(parts[4]), int(parts[5])
+        if hashlib.sha256(payload).hexdigest() != digest:
+            return None
+        body = zlib.decompress(payload)
+    except (ValueError, zlib.error):
+        return None
+    if len(body) != n_doc + n_rec:
+        return None
+    return CachedResult(slug, body[:n_doc], body[n_doc:], token)
+
+
+# --------------------------------------------------------------------------- folder helpers
+
+
+def _subdirs(folder: Path, pattern: re.Pattern[str] | None) -> list[Path]:
+    try:
+        with os.scandir(folder) as it:
+            return [Path(e.path) for e in it if e.is_dir(follow_symlinks=False)
+                    and (pattern is None or pattern.fullmatch(e.name))]
+    except OSError:
+        return []
+
+
+def _read_version(home: Path) -> str:
+    try:
+        return (home / "VERSION").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "?"
+
+
+def _drop_stale_tmp(results: Path, age: float = 3600.0) -> None:
+    """Work files of writers that died mid-write (older than an hour)."""
+    cutoff = time.time() - age
+    for version in _subdirs(results, _VERSION_DIR):
+        for shard in [version, *_subdirs(version, None)]:
+            for p in shard.glob("*.tmp"):
+                try:
+                    if p.lstat().st_mtime < cutoff:
+                        p.unlink()
+                except OSError:
+                    pass
+
+
+def _drop_empty_versions(results: Path) -> None:
+    for version in _subdirs(results, _VERSION_DIR):
+        shards = _subdirs(version, None)
+        for shard in shards:
+            try:
+                shard.rmdir()  # only when empty
+            except OSError:
+                pass
+        if not _subdirs(version, None):
+            shutil.rmtree(version, ignore_errors=True)
+
+
+def _legacy_names(root: Path) -> list[str]:
+    """Files of earlier cache layouts in this cache folder (an SQLite index, pack folders)."""
+    names = [n for n in _LEGACY if os.path.lexists(root / n)]
+    names += [p.name for p in _subdirs(root, _VERSION_DIR) if (p / "packs").is_dir() or (p / "records").is_dir()]
+    return names
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+

@@ -1,0 +1,12 @@
+"""The value sets a user picks from on the command line, defined once (and cheap to import,
+so `--help` lists them without loading the library)."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+DiffFormat = Literal["text", "markdown", "json", "html"]
+SchemaKind = Literal["document", "catalog", "manifest"]
+
+DIFF_FORMATS: tuple[str, ...] = get_args(DiffFormat)
+SCHEMA_KINDS: tuple[str, ...] = get_args(SchemaKind)

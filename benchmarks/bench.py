@@ -1,6 +1,7 @@
 """Batch ingestion benchmark.
 
     .venv/bin/python benchmarks/bench.py [--guides 10000] [--jobs 2] [--workdir DIR] [--repeat N]
+                                         [--ab] [--previous PATH/TO/guideparse]
 
 Generates N distinct whole guides from the five seeds in raw/ (each app renamed,
 so every guide is its own app), then measures in one run:
@@ -12,7 +13,14 @@ so every guide is its own app), then measures in one run:
   with 1 process and with N processes, as a ratio to guideparse (in each round of
   --repeat, right after guideparse's runs of that round).
 
-Prints a markdown table (the README keeps the latest one).
+With --ab, each batch mechanism is also timed on and off in the same rounds (the
+README's A/B table): CPU pinning, GC tuning, cache compression, the cache itself, and
+path splicing (a cached result serving the same bytes under a new name). Mechanisms are
+switched off by a small driver that patches them before calling the CLI, not by flags
+of the product. With --previous, another build's `guideparse` (e.g. a worktree of the
+commit before a change) is timed for the first run and the cached re-run in the same rounds.
+
+Prints markdown tables (the README keeps the latest ones).
 """
 from __future__ import annotations
 
@@ -127,6 +135,136 @@ def naive(folder: Path, jobs: int) -> float:
     return time.perf_counter() - t0
 
 
+_DRIVER = """
+import sys
+import guideparse.cache, guideparse.pool
+off = sys.argv[1].split(",") if sys.argv[1] else []
+if "gc" in off:
+    guideparse.pool.quiet_gc = lambda: None
+if "compress" in off:
+    guideparse.cache._COMPRESS_LEVEL = 0
+from guideparse.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def driver(gp: str, off: str, *args: str) -> list[str]:
+    """A guideparse command with the named mechanisms switched off ("" for none)."""
+    python = str(Path(gp).with_name("python"))
+    return [python, "-c", _DRIVER, off, *args]
+
+
+def tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def same_output(a: Path, b: Path) -> bool:
+    names = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return names == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file() and p.name != "manifest.json") \
+        and all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+class Best:
+    """The fastest of the repeated measurements of each name."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, tuple[float, int]] = {}
+
+    def keep(self, name: str, result: tuple[float, int]) -> tuple[float, int]:
+        if name not in self.best or result[0] < self.best[name][0]:
+            self.best[name] = result
+        return result
+
+    def __getitem__(self, name: str) -> float:
+        return self.best[name][0]
+
+
+def round_main(gp: str, inputs: Path, work: Path, jobs: int, best: Best) -> bool:
+    """1 job, N jobs (cold cache), the cached re-run, and the naive passes; True if the cached
+    re-run wrote the same bytes."""
+    cache = work / "cache"
+    out1, outn, outc = work / "out1", work / "outN", work / "outC"
+    best.keep("1 job", timed_run([gp, "extract", str(inputs), "-o", str(out1), "-j", "1", "--no-cache", "-q"]))
+    best.keep(f"{jobs} jobs", timed_run([gp, "extract", str(inputs), "-o", str(outn), "-j", str(jobs),
+                                         "--cache-dir", str(cache), "-q"]))
+    best.keep(f"{jobs} jobs, cached re-run", timed_run([gp, "extract", str(inputs), "-o", str(outc), "-j", str(jobs),
+                                                        "--cache-dir", str(cache), "-q"]))
+    # The naive passes in the same round: this machine's speed drifts over minutes,
+    # and each ratio should compare runs made under the same conditions.
+    best.keep("naive 1", (naive(inputs, 1), 0))
+    best.keep(f"naive {jobs}", (naive(inputs, jobs), 0))
+    return same_output(outn, outc) and same_output(out1, outn)
+
+
+def round_ab(gp: str, inputs: Path, renamed: Path, work: Path, jobs: int, best: Best) -> dict[str, int]:
+    """Each mechanism on and off, first runs with a cold cache of their own; returns cache sizes."""
+    j = ["-j", str(jobs), "-q"]
+    sizes = {}
+    for off in ("", "gc", "compress"):
+        cache = work / f"cache-{off or 'all'}"
+        best.keep(f"first, off={off}", timed_run(driver(gp, off, "extract", str(inputs), "-o",
+                                                        str(work / f"first-{off}"), "--cache-dir", str(cache), *j)))
+        best.keep(f"cached, off={off}", timed_run(driver(gp, off, "extract", str(inputs), "-o",
+                                                         str(work / f"cached-{off}"), "--cache-dir", str(cache), *j)))
+        sizes[off] = tree_bytes(cache)
+    best.keep("first, no pin", timed_run([gp, "extract", str(inputs), "-o", str(work / "nopin"), "--no-pin",
+                                          "--no-cache", *j]))
+    best.keep("first, no cache", timed_run([gp, "extract", str(inputs), "-o", str(work / "nocache"), "--no-cache",
+                                            *j]))
+    best.keep("renamed, cached", timed_run([gp, "extract", str(renamed), "-o", str(work / "renamed"),
+                                            "--cache-dir", str(work / "cache-all"), *j]))
+    return sizes
+
+
+def round_previous(prev: str, inputs: Path, work: Path, jobs: int, best: Best) -> None:
+    cache = work / "cache-prev"
+    for name in ("previous first", "previous cached"):
+        best.keep(name, timed_run([prev, "extract", str(inputs), "-o", str(work / name.replace(" ", "-")), "-j",
+                                   str(jobs), "--cache-dir", str(cache), "-q"]))
+
+
+def report_main(best: Best, n: int, size: int, jobs: int, repeat: int, same: bool, gp: str) -> None:
+    runs = {k: best.best[k] for k in ("1 job", f"{jobs} jobs", f"{jobs} jobs, cached re-run")}
+    naive1, naiven = best["naive 1"], best[f"naive {jobs}"]
+    t_help = min(timed_run([gp, "--help"])[0] for _ in range(5))
+    first = best[f"{jobs} jobs"]
+    print(f"\n{n} whole guides ({size / 1e6:.0f} MB), {os.cpu_count()} cores, {jobs} jobs, fastest of {repeat}\n")
+    print("| run | seconds | guides/s | peak RSS (process tree) |")
+    print("|---|---:|---:|---:|")
+    for name, (sec, rss) in runs.items():
+        print(f"| guideparse extract, {name} | {sec:.1f} | {n / sec:.0f} | {rss / 1024:.0f} MB |")
+    print(f"| naive: blank spaCy over each whole text, 1 process | {naive1:.1f} | {n / naive1:.0f} | |")
+    print(f"| naive: blank spaCy over each whole text, {jobs} processes | {naiven:.1f} | {n / naiven:.0f} | |")
+    print()
+    print(f"- guideparse vs naive, same processes: {naive1 / best['1 job']:.1f}x (1), {naiven / first:.1f}x ({jobs})")
+    print(f"- cached re-run vs first run: {first / best[f'{jobs} jobs, cached re-run']:.1f}x faster; "
+          f"identical output (1 job, {jobs} jobs, cached): {same}")
+    print(f"- `guideparse --help`: {t_help:.2f} s")
+
+
+def report_ab(best: Best, sizes: dict[str, int], n: int, size: int) -> None:
+    def gain(on: float, off: float) -> str:
+        return f"{(off - on) / off * 100:+.0f}%"
+
+    first, cached = best["first, off="], best["cached, off="]
+    rows = [
+        ("CPU pinning", "first run", first, best["first, no pin"]),
+        ("GC tuning", "first run", first, best["first, off=gc"]),
+        ("GC tuning", "cached re-run", cached, best["cached, off=gc"]),
+        ("cache compression (zlib 1)", "first run", first, best["first, off=compress"]),
+        ("cache compression (zlib 1)", "cached re-run", cached, best["cached, off=compress"]),
+        ("the result cache", "unchanged re-run", cached, best["first, no cache"]),
+        ("path splicing", "re-run of renamed inputs", best["renamed, cached"], best["first, no cache"]),
+    ]
+    print(f"\nA/B at {n} guides: seconds with the mechanism on / off (share of the off run it saves)\n")
+    print("| mechanism | run it serves | on | off | saves |")
+    print("|---|---|---:|---:|---:|")
+    for name, run, on, off in rows:
+        print(f"| {name} | {run} | {on:.2f} | {off:.2f} | {gain(on, off)} |")
+    print(f"\ncache size: {sizes[''] / 1e6:.0f} MB compressed, {sizes['compress'] / 1e6:.0f} MB without "
+          f"({sizes[''] / n / 1024:.1f} / {sizes['compress'] / n / 1024:.1f} KiB per guide; inputs {size / n / 1024:.1f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--guides", type=int, default=10_000)
@@ -134,6 +272,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each measurement this many times and keep the fastest (this machine is noisy)")
+    ap.add_argument("--ab", action="store_true", help="also time each batch mechanism on and off")
+    ap.add_argument("--previous", default=None, help="another build's guideparse executable to time beside this one")
     args = ap.parse_args()
     gp = str(Path(sys.executable).with_name("guideparse"))
     base = args.workdir or Path(tempfile.mkdtemp(prefix="guideparse-bench-"))
@@ -144,46 +284,23 @@ def main() -> None:
     try:
         inputs = base / f"guides-{n}"
         size = generate(n, inputs)
-        best: dict[str, tuple[float, int]] = {}
-
-        def keep(name: str, result: tuple[float, int]) -> None:
-            if name not in best or result[0] < best[name][0]:
-                best[name] = result
-
-        same = True
+        renamed = base / f"renamed-{n}"
+        if args.ab and not renamed.exists():
+            shutil.copytree(inputs, renamed, copy_function=lambda s, d: shutil.copy(s, d.replace("guide-", "moved-")))
+        best, same, sizes = Best(), True, {}
         for r in range(args.repeat):
-            cache = work / f"cache{r}"
-            out1, outN, outC = (work / f"{k}{r}" for k in ("out1-", "outN-", "outC-"))
-            keep("1 job", timed_run([gp, "extract", str(inputs), "-o", str(out1), "-j", "1", "--no-cache", "-q"]))
-            keep(f"{jobs} jobs", timed_run([gp, "extract", str(inputs), "-o", str(outN), "-j", str(jobs),
-                                            "--cache-dir", str(cache), "-q"]))
-            keep(f"{jobs} jobs, cached re-run", timed_run([gp, "extract", str(inputs), "-o", str(outC), "-j",
-                                                           str(jobs), "--cache-dir", str(cache), "-q"]))
-            same = same and all((outN / f).read_bytes() == (outC / f).read_bytes()
-                                for f in ("documents.jsonl", "catalog.jsonl")) and all(
-                p.read_bytes() == (outC / "records" / p.name).read_bytes() for p in (outN / "records").iterdir())
-            # The naive passes in the same round: this machine's speed drifts over minutes,
-            # and each ratio should compare runs made under the same conditions.
-            keep("naive 1", (naive(inputs, 1), 0))
-            keep(f"naive {jobs}", (naive(inputs, jobs), 0))
-        runs = {k: best[k] for k in ("1 job", f"{jobs} jobs", f"{jobs} jobs, cached re-run")}
-        naive1, naiveN = best["naive 1"][0], best[f"naive {jobs}"][0]
-        t_help = min(timed_run([gp, "--help"])[0] for _ in range(5))
-        first = runs[f"{jobs} jobs"][0]
-        print(f"\n{n} whole guides ({size / 1e6:.0f} MB), {os.cpu_count()} cores, {jobs} jobs, "
-              f"fastest of {args.repeat}\n")
-        print("| run | seconds | guides/s | peak RSS (process tree) |")
-        print("|---|---:|---:|---:|")
-        for name, (sec, rss) in runs.items():
-            print(f"| guideparse extract, {name} | {sec:.1f} | {n / sec:.0f} | {rss / 1024:.0f} MB |")
-        print(f"| naive: blank spaCy over each whole text, 1 process | {naive1:.1f} | {n / naive1:.0f} | |")
-        print(f"| naive: blank spaCy over each whole text, {jobs} processes | {naiveN:.1f} | {n / naiveN:.0f} | |")
-        print()
-        print(f"- guideparse vs naive, same processes: {naive1 / runs['1 job'][0]:.1f}x (1), "
-              f"{naiveN / first:.1f}x ({jobs})")
-        print(f"- cached re-run vs first run: {first / runs[f'{jobs} jobs, cached re-run'][0]:.1f}x faster; "
-              f"identical output: {same}")
-        print(f"- `guideparse --help`: {t_help:.2f} s")
+            same = round_main(gp, inputs, work / f"main{r}", jobs, best) and same
+            if args.ab:
+                sizes = round_ab(gp, inputs, renamed, work / f"ab{r}", jobs, best)
+            if args.previous:
+                round_previous(args.previous, inputs, work / f"prev{r}", jobs, best)
+        report_main(best, n, size, jobs, args.repeat, same, gp)
+        if args.ab:
+            report_ab(best, sizes, n, size)
+        if args.previous:
+            print(f"\nprevious build ({args.previous}): first run {best['previous first']:.1f} s, cached re-run "
+                  f"{best['previous cached']:.2f} s; this build: {best[f'{jobs} jobs']:.1f} s, "
+                  f"{best[f'{jobs} jobs, cached re-run']:.2f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if args.workdir is None:

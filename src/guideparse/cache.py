@@ -2,9 +2,9 @@
 
 Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the current
 rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
-A file holds a one-line header (format, payload digest, slug, path token, lengths)
-and the payload: the document line and the pretty record, zlib-compressed. The
-catalog line is derived from the pretty record, so it is not stored.
+A file holds a one-line header (format, digest, slug, path token, lengths) and the
+payload: the document line and the catalog line, zlib-compressed (the pretty record
+is derived from the catalog line, so it is not stored).
 
 Nothing read back is trusted: a payload whose sha256 differs from its header, a
 cut or garbled file, is a miss (the input is extracted again and the entry
@@ -49,6 +49,11 @@ def code_version() -> str:
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
+def result_version(rules_digest: str) -> str:
+    """What a cached result depends on besides its input: the rules and the code."""
+    return f"{rules_digest}:{code_version()}"
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "guideparse"
@@ -78,8 +83,8 @@ class CachedResult:
     """A result as extracted, with `token` standing for the source path."""
 
     slug: str
-    document: bytes
-    record: bytes
+    document: bytes  # the documents.jsonl line
+    entry: bytes  # the catalog line of the app as if it had this document only
     token: str
 
 
@@ -129,7 +134,7 @@ class ResultCache:
                 data = fh.read(_MAX_ENTRY + 1)
         except OSError:
             return None, False
-        result = decode_entry(data)
+        result = decode_entry(data, sha)
         if result is None:
             return None, True
         try:
@@ -141,7 +146,7 @@ class ResultCache:
     def put(self, sha: str, result: CachedResult) -> None:
         """Keep a result; raises OSError (a full or read-only disk) for the caller to note."""
         path = self.entry_path(sha)
-        data = encode_entry(result)
+        data = encode_entry(sha, result)
         try:
             write_atomic(path, data)
         except FileNotFoundError:  # the first entry of its shard (or of this version)
@@ -241,30 +246,38 @@ def _is_ours(root: Path, tag: Path) -> bool:
 # --------------------------------------------------------------------------- entry format
 
 
-def encode_entry(result: CachedResult) -> bytes:
-    payload = zlib.compress(result.document + result.record, _COMPRESS_LEVEL)
-    header = " ".join((_MAGIC.decode(), hashlib.sha256(payload).hexdigest(), result.slug, result.token,
-                       str(len(result.document)), str(len(result.record))))
-    return header.encode("ascii") + b"\n" + payload
+def encode_entry(key: str, result: CachedResult) -> bytes:
+    """An entry file: a header line whose digest covers the key, the header fields and the
+    payload (so an entry copied under another key, or with a changed field, fails), then the
+    compressed document line and catalog line."""
+    payload = zlib.compress(result.document + result.entry, _COMPRESS_LEVEL)
+    fields = f"{result.slug} {result.token} {len(result.document)} {len(result.entry)}"
+    return f"{_MAGIC.decode()} {_digest(key, fields, payload)} {fields}\n".encode("ascii") + payload
 
 
-def decode_entry(data: bytes) -> CachedResult | None:
-    """The result an entry holds, or None when any check fails (cut, garbled, foreign)."""
+def decode_entry(data: bytes, key: str) -> CachedResult | None:
+    """The result an entry holds for `key`, or None when any check fails (cut, garbled, moved, foreign)."""
     head, sep, payload = data.partition(b"\n")
     parts = head.split(b" ")
     if not sep or len(parts) != 6 or parts[0] != _MAGIC:
         return None
     try:
-        digest, slug, token = (p.decode("ascii") for p in parts[1:4])
-        n_doc, n_rec = int(parts[4]), int(parts[5])
-        if hashlib.sha256(payload).hexdigest() != digest:
+        digest, fields = parts[1].decode("ascii"), b" ".join(parts[2:]).decode("ascii")
+        if _digest(key, fields, payload) != digest:
             return None
+        slug, token, n_doc, n_rec = fields.split(" ")
         body = zlib.decompress(payload)
     except (ValueError, zlib.error):
         return None
-    if len(body) != n_doc + n_rec:
+    if len(body) != int(n_doc) + int(n_rec):
         return None
-    return CachedResult(slug, body[:n_doc], body[n_doc:], token)
+    return CachedResult(slug, body[: int(n_doc)], body[int(n_doc) :], token)
+
+
+def _digest(key: str, fields: str, payload: bytes) -> str:
+    h = hashlib.sha256(f"{key}\0{fields}\0".encode())
+    h.update(payload)
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- folder helpers

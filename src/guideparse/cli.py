@@ -321,10 +321,11 @@ def cache_clear(cache_dir: Path | None = _CACHE_DIR) -> None:
 
 
 def _open_cache_folder(cache_dir: Path | None) -> ResultCache:
-    from .cache import CacheRefused, code_version, open_cache
+    from .cache import CacheRefused, open_cache, result_version
+    from .rules import load_rules
 
     try:
-        return open_cache(cache_dir, code_version(), create=False)
+        return open_cache(cache_dir, result_version(load_rules().digest), create=False)
     except CacheRefused as exc:
         raise GuideparseError("GP906", f"not a guideparse cache: {exc}", path=str(cache_dir or "")) from None
 

@@ -23,10 +23,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+import pydantic_core
 from pydantic import TypeAdapter
 
 from . import __version__
-from .cache import CachedResult, CacheRefused, ResultCache, code_version, open_cache, splice_path
+from .cache import CachedResult, CacheRefused, ResultCache, open_cache, result_version, splice_path
 from .catalog import build_catalog, merge_documents, merge_order, single_entry
 from .errors import GuideparseError, InputError
 from .fsio import check_output_target, new_work_folder, swap_into_place, write_atomic
@@ -66,15 +67,16 @@ def safe_record_name(slug: str) -> str:
 # --------------------------------------------------------------------------- renderings
 
 
-def pretty_record(entry: CatalogEntry) -> bytes:
-    """An app's record as `records/<slug>.json` holds it."""
-    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n"
+def catalog_line(entry: CatalogEntry) -> bytes:
+    """An app's catalog.jsonl line."""
+    return _ENTRY.dump_json(entry, exclude={"provenance"}) + b"\n"
 
 
-def catalog_line(record: bytes) -> bytes:
-    """The catalog line of a record: the same JSON, compact. Always derived from the record
-    (C json, no model), so a cached record and a fresh one give the same line."""
-    return json.dumps(json.loads(record), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+def pretty_record(line: bytes) -> bytes:
+    """An app's `records/<slug>.json`: its catalog line, indented. Always derived from the line
+    (json.loads, then the same Rust serialiser pydantic uses), so a cached result and a fresh
+    one give the same bytes, and the cache need not keep both."""
+    return pydantic_core.to_json(json.loads(line), indent=2) + b"\n"
 
 
 def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedResult:
@@ -83,7 +85,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     from .record import extract_document
 
     doc = extract_document(data, token, rules, sha)
-    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", pretty_record(single_entry(doc)), token)
+    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", catalog_line(single_entry(doc)), token)
 
 
 # --------------------------------------------------------------------------- one input
@@ -146,12 +148,12 @@ class ExtractTask:
             except Exception as exc:  # a bug must cost one input, not the batch
                 return failed(f.shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
                                                   path=f.shown), data, sha)
-            note = note or self._keep(sha, result)
-        record = splice_path(result.record, result.token, f.shown)
-        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
+            note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
+        entry = splice_path(result.entry, result.token, f.shown)
+        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", pretty_record(entry))
         status = InputStatus(path=f.shown, sha256=sha, bytes=len(data), status="ok")
-        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown),
-                         catalog_line(record), cached, note)
+        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown), entry, cached,
+                         note)
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
         if self.cache is None:
@@ -221,9 +223,9 @@ class RunAssembler:
         if len(group) == 1:
             return os.pread(self._spool.fileno(), group[0][3], group[0][2])
         found = [DocumentRecord.model_validate_json(os.pread(docs.fileno(), n, at)) for at, n, _, _ in group]
-        record = pretty_record(merge_documents(merge_order(found)))
-        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", record)
-        return catalog_line(record)
+        line = catalog_line(merge_documents(merge_order(found)))
+        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(line))
+        return line
 
     def __enter__(self) -> RunAssembler:
         return self
@@ -301,7 +303,7 @@ def extract_many(
 
 def _open_cache(cache_dir: str | os.PathLike[str] | None, rules: Rules, notes: list[str]) -> ResultCache | None:
     try:
-        return open_cache(Path(cache_dir) if cache_dir is not None else None, f"{rules.digest}:{code_version()}")
+        return open_cache(Path(cache_dir) if cache_dir is not None else None, result_version(rules.digest))
     except CacheRefused as exc:
         notes.append(f"cache not used: {exc}")
         return None
@@ -350,9 +352,9 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
         write_atomic(tmp / "documents.jsonl", b"".join(_DOCUMENT.dump_json(d) + b"\n" for d in docs))
         lines = []
         for entry in build_catalog(docs):
-            record = pretty_record(entry)
-            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", record)
-            lines.append(catalog_line(record))
+            line = catalog_line(entry)
+            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(line))
+            lines.append(line)
         write_atomic(tmp / "catalog.jsonl", b"".join(lines))
         _write_manifest(tmp, manifest)
         swap_into_place(tmp, out_dir)

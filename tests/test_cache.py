@@ -1,0 +1,220 @@
+"""The result cache: verified before use, never shared with a run, bounded, and optional."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import RAW
+from guideparse.cache import ResultCache, decode_entry, open_cache, parse_size
+from guideparse.cli import main
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
+            and p.name != "manifest.json"}
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(cache.glob("results/*/*/*.gpr"))
+
+
+def _extract(out: Path, *args: str) -> int:
+    return main(["extract", str(RAW), "-o", str(out), "-q", *args])
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> dict[str, bytes]:
+    """The files of a run of the corpus without the cache: what every cached run must equal."""
+    out = tmp_path_factory.mktemp("clean") / "run"
+    assert _extract(out, "--no-cache") == 0
+    return _files(out)
+
+
+def test_parse_size():
+    assert parse_size("4096") == 4096
+    assert parse_size("500M") == 500 << 20
+    assert parse_size("1.5GB") == 3 << 29
+    assert parse_size("2gib") == 2 << 30
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("lots")
+
+
+@pytest.mark.parametrize("damage", ["garble", "truncate", "empty", "swap"])
+def test_damaged_cache_files_change_no_output_byte(tmp_path, capsys, damage, clean):
+    """Every cache file garbled (one byte flipped), cut short, emptied or swapped with another
+    entry: the run is byte-identical to a run without cache, with one warning line."""
+    cache = tmp_path / "cache"
+    assert _extract(tmp_path / "fill", "--cache-dir", str(cache)) == 0
+    entries = _entries(cache)
+    assert len(entries) == len(list(RAW.glob("*.txt")))
+    blobs = [p.read_bytes() for p in entries]
+    for i, p in enumerate(entries):
+        data = blobs[i]
+        if damage == "garble":
+            k = len(data) // 2
+            data = data[:k] + bytes([data[k] ^ 0x20]) + data[k + 1 :]
+        elif damage == "truncate":
+            data = data[: len(data) - 7]
+        elif damage == "empty":
+            data = b""
+        else:
+            data = blobs[(i + 1) % len(blobs)]
+        p.write_bytes(data)
+    capsys.readouterr()
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "again"), "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert _files(tmp_path / "again") == clean
+    assert len([line for line in err if "digest check" in line]) == 1, err
+    assert not [p for p in _entries(cache) if p.read_bytes() in (b"", *blobs)] or damage == "swap"  # rewritten
+
+
+def test_entry_decoding_refuses_anything_not_written_by_the_cache():
+    from guideparse.cache import CachedResult, encode_entry
+
+    key = "ab" * 32
+    good = encode_entry(key, CachedResult("brex", b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok"))
+    assert decode_entry(good, key) == CachedResult("brex", b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok")
+    assert decode_entry(good, "cd" * 32) is None  # the same entry under another key
+    assert decode_entry(good.replace(b" brex ", b" xerb "), key) is None
+    assert decode_entry(b"", key) is None
+    assert decode_entry(b"GPR1 x y z 1 2\n", key) is None
+    assert decode_entry(b"GPR1 " + b"0" * 64 + b" s t 1 1\nxx", key) is None
+    assert decode_entry(os.urandom(300), key) is None
+
+
+def test_editing_a_run_changes_neither_cache_nor_later_runs(tmp_path, clean):
+    """Whatever a user does to a run folder (rewrite in place, same size or not) reaches
+    neither the cache nor the next cached run, which equals a run without the cache."""
+    cache = tmp_path / "cache"
+    assert _extract(tmp_path / "a", "--cache-dir", str(cache)) == 0
+    before = {p: p.read_bytes() for p in _entries(cache)}
+    run = tmp_path / "a"
+    for p in [run / "catalog.jsonl", run / "documents.jsonl", *sorted((run / "records").iterdir())]:
+        data = p.read_bytes()
+        with open(p, "r+b") as fh:  # in place, same size, as root or not
+            fh.write(data[:10].upper())
+        with open(p, "ab") as fh:
+            fh.write(b"appended by hand\n")
+    assert {p: p.read_bytes() for p in _entries(cache)} == before
+    assert _extract(tmp_path / "b", "--cache-dir", str(cache)) == 0
+    assert _files(tmp_path / "b") == clean
+
+
+def test_run_files_are_the_users_own(tmp_path):
+    """No file of a run shares an inode with the cache or another run; every file is writable
+    and follows the umask."""
+    cache = tmp_path / "cache"
+    old = os.umask(0o027)
+    try:
+        assert _extract(tmp_path / "a", "--cache-dir", str(cache)) == 0
+        assert _extract(tmp_path / "b", "--cache-dir", str(cache)) == 0
+    finally:
+        os.umask(old)
+    inodes: dict[tuple[int, int], Path] = {}
+    for p in [*tmp_path.rglob("*")]:
+        st = p.lstat()
+        if p.is_file():
+            assert st.st_nlink == 1, p
+            assert (st.st_dev, st.st_ino) not in inodes
+            inodes[(st.st_dev, st.st_ino)] = p
+        if tmp_path / "cache" not in p.parents:
+            assert st.st_mode & 0o777 == (0o750 if p.is_dir() else 0o640), p
+    for p in (tmp_path / "b").rglob("*.json*"):
+        p.write_text("{}", encoding="utf-8")  # an ordinary rewrite, as pandas' to_json does
+
+
+def test_cache_on_a_full_disk_costs_only_the_cache(tmp_path, capsys, monkeypatch, clean):
+    """Every cache write fails with ENOSPC: the run is complete and equal to a run without the
+    cache, with one warning line."""
+    import guideparse.cache as cache_mod
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cache_mod, "write_atomic", full)
+    capsys.readouterr()
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"), "-j", "1"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert [line for line in err if "No space left on device" in line and "cache" in line], err
+    assert len(err) == 2  # the warning and the summary
+    assert _files(tmp_path / "r") == clean
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a tmpfs needs root")
+def test_cache_on_a_real_full_tmpfs(tmp_path, capsys, clean):
+    """The cache folder on a 64 KiB tmpfs: it fills within the first entries; the run is complete."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)]).returncode != 0:
+        pytest.skip("tmpfs mount refused here")
+    try:
+        capsys.readouterr()
+        assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(mnt), "-j", "2"]) == 0
+        err = capsys.readouterr().err
+        assert "No space left on device" in err and "the run is complete" in err
+        assert _files(tmp_path / "r") == clean
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_a_folder_of_other_files_is_never_used_as_cache(tmp_path, capsys):
+    """--cache-dir naming a folder that holds the user's files: not used (one note), not touched."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(mine)]) == 0
+    assert "cache not used" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert main(["cache", "clear", "--cache-dir", str(mine)]) == 2
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_cache_info_prune_and_clear(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    assert main(["cache", "info", "--cache-dir", str(cache)]) == 0  # no cache yet: empty, nothing created
+    assert "0 entries" in capsys.readouterr().out and not cache.exists()
+    assert _extract(tmp_path / "r", "--cache-dir", str(cache)) == 0
+    n = len(_entries(cache))
+    assert main(["cache", "info", "--cache-dir", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} entries" in out and "(current rules and code)" in out and str(cache) in out
+    size = sum(p.stat().st_size for p in _entries(cache))
+    assert main(["cache", "prune", "--cache-dir", str(cache), "--max-size", str(size // 2)]) == 0
+    assert "dropped" in capsys.readouterr().err
+    left = _entries(cache)
+    assert 0 < len(left) < n and sum(p.stat().st_size for p in left) <= size // 2
+    (cache / "index.sqlite3").write_bytes(b"an earlier layout")
+    assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
+    assert sorted(p.name for p in cache.iterdir()) == ["CACHEDIR.TAG"]
+    assert main(["cache", "prune", "--cache-dir", str(cache), "--max-size", "lots"]) == 2
+
+
+def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
+    """Filled past its limit run after run, the cache keeps under it, and what it drops is
+    what was used longest ago."""
+    cache = tmp_path / "cache"
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    seed = (RAW / "brex.flat.txt").read_text(encoding="utf-8")
+    limit = 60_000
+    for batch in range(4):
+        for i in range(6):
+            (inputs / f"b{batch}-{i}.txt").write_text(seed.replace("Brex", f"Brex {uuid.uuid4().hex[:6]}"),
+                                                      encoding="utf-8")
+        assert main(["extract", str(inputs), "-o", str(tmp_path / f"r{batch}"), "--cache-dir", str(cache), "-q",
+                     "--cache-max-size", str(limit)]) == 0
+        assert sum(p.stat().st_size for p in _entries(cache)) <= limit
+    store = open_cache(cache, "probe")
+    kept = {p.name for p, _, _ in ResultCache.entries(store)}
+    newest = {json.loads(line)["source"]["sha256"] + ".gpr"
+              for line in (tmp_path / "r3" / "documents.jsonl").read_text().splitlines()
+              if "/b3-" in json.loads(line)["source"]["path"]}
+    assert newest <= kept  # the last batch's results survive

@@ -192,8 +192,8 @@ def explain(
     from .rules import load_rules
 
     rules = load_rules(rules_dir)
-    doc = extract_one(file, rules)
     data = read_input(InputFile(str(file), None), DEFAULT_MAX_BYTES)
+    doc = extract_one(data, rules, name=str(file))
     out = render(doc, source_view(data, str(file), rules), field)
     if field and not out:
         valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})

@@ -162,22 +162,15 @@ def test_whole_term_lookup_agrees_with_the_phrase_matcher():
     assert [v for v, _ in match_terms("SAML 2.0, OIDC", rules, "PROTOCOL")] == ["SAML 2.0", "OIDC"]
 
 
-@pytest.mark.parametrize("memo", [False, True])
-def test_bad_css_selector_names_file_and_line(rules_copy, tmp_path, memo):
-    """A selector that does not compile is refused with page.yaml's line, even when a memo
-    folder remembers the valid selectors of an earlier load."""
-    memo_dir = tmp_path / "memo" if memo else None
-    load_rules(rules_copy, memo=memo_dir)
-    if memo:
-        assert list((tmp_path / "memo" / "checked").iterdir())
-        load_rules(rules_copy, memo=memo_dir)  # remembered: still loads
+def test_bad_css_selector_names_file_and_line(rules_copy):
+    """A selector that does not compile is refused with page.yaml's line."""
     path = rules_copy / "page.yaml"
     text = path.read_text(encoding="utf-8").replace('- "[hidden]"', '- "[hidden"', 1)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError) as info:
-        load_rules(rules_copy, memo=memo_dir)
+        load_rules(rules_copy)
     assert info.value.path == str(path) and "bad CSS selector '[hidden'" in info.value.message
-    assert info.value.line == next(i for i, l in enumerate(text.splitlines(), 1) if '"[hidden"' in l)
+    assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if '"[hidden"' in ln)
 
 
 def test_new_price_lead_in_is_a_rules_change(rules_copy):

@@ -51,7 +51,7 @@ def extract(
     from .batch import default_cache_dir, quiet_gc, usable_cpus
 
     # The memo of checked CSS selectors is not the result cache: --no-cache keeps it.
-    rules = load_rules(rules_dir, memo=cache_dir or default_cache_dir())
+    rules = load_rules(rules_dir)
     given = inputs or ["raw"]
     for g in given:
         if not Path(g).exists() and not Path(g).is_symlink():

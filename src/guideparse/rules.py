@@ -576,43 +576,21 @@ def _digest(directory: Path) -> str:
     return h.hexdigest()
 
 
-def _check_selectors(page: PageFile, pname: str, plines: dict[tuple, int], memo: Path | None) -> None:
-    """Every CSS selector of page.yaml compiles (once per selector set and soupsieve version)."""
-    from importlib.metadata import PackageNotFoundError, version
+def _check_selectors(page: PageFile, pname: str, plines: dict[tuple, int]) -> None:
+    """Every CSS selector of page.yaml compiles."""
+    import soupsieve
 
-    selectors = [(key, i, sel) for key in ("chrome_selectors", "row_selectors")
-                 for i, sel in enumerate(getattr(page.html, key))]
-    marker = None
-    if memo is not None:
-        try:
-            engine = version("soupsieve")
-        except PackageNotFoundError:
-            engine = "?"
-        stamp = hashlib.sha256(json.dumps([engine, [s for _, _, s in selectors]]).encode()).hexdigest()[:24]
-        marker = memo / "checked" / f"selectors-{stamp}"
-        if marker.exists():
-            return
-    for key, i, sel in selectors:
-        try:
-            import soupsieve
-
-            soupsieve.compile(sel)
-        except Exception as exc:  # soupsieve.SelectorSyntaxError
-            raise RulesError("GP002", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}",
-                             path=pname, line=_line_for(("html", key, i), plines)) from None
-    if marker is not None:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        except OSError:
-            pass  # checked again next time
+    for key in ("chrome_selectors", "row_selectors"):
+        for i, sel in enumerate(getattr(page.html, key)):
+            try:
+                soupsieve.compile(sel)
+            except Exception as exc:  # soupsieve.SelectorSyntaxError
+                raise RulesError("GP002", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}",
+                                 path=pname, line=_line_for(("html", key, i), plines)) from None
 
 
-def load_rules(directory: str | Path | None = None, *, memo: Path | None = None) -> Rules:
-    """Read and validate every rules file; raise RulesError naming file and line.
-
-    `memo`, a folder, remembers CSS selectors found valid, so the next load need not
-    start the selector engine (a third of a second) to check them again."""
+def load_rules(directory: str | Path | None = None) -> Rules:
+    """Read and validate every rules file; raise RulesError naming file and line."""
     d = Path(directory) if directory is not None else default_rules_dir()
     if not d.is_dir():
         raise RulesError("GP001", "rules folder not found", path=str(d))
@@ -715,7 +693,7 @@ def load_rules(directory: str | Path | None = None, *, memo: Path | None = None)
             if f not in LOSSY_FIELDS:
                 raise RulesError("GP002", f"unknown field {f!r} (valid: {', '.join(LOSSY_FIELDS)})",
                                  path=pname, line=_line_for(("lossy", fmt), plines))
-    _check_selectors(page, pname, plines, memo)
+    _check_selectors(page, pname, plines)
     for i, icon in enumerate(page.html.icons):
         unique(icon.id, pname, _line_for(("html", "icons", i), plines))
     for i, lab in enumerate(page.html.icon_labels):

@@ -21,14 +21,12 @@ from .rules_schema import (
     IDP_CELL_COLUMNS,
     AppNamePattern,
     Column,
-    CostRules,
     HeaderRules,
     LabelField,
     LinePattern,
     PageFile,
     StartPattern,
     TablesFile,
-    TableSpec,
     VocabEntry,
     compile_line_pattern,
 )
@@ -93,13 +91,8 @@ class Rules:
     bools: dict[str, tuple[bool, str]]  # casefolded word -> (value, rule id)
     terms: dict[str, list[tuple[str, str, str]]]  # PROTOCOL/CURRENCY/PERIOD/PRICE_TERM -> [(text, value, id)]
     app_patterns: list[tuple[int, AppNamePattern]]  # (line in app_names.jsonl, pattern)
-    tables: dict[str, TableSpec]
+    tables_file: TablesFile  # rules/tables.yaml, validated
     starts: dict[str, list[Start]]  # tables.yaml `starts`, compiled
-    quick_facts: list[LabelField]
-    cost: CostRules
-    technical_specs: list[LabelField]
-    idp_config: list[LabelField]
-    related_apps: list[LabelField]
     page: PageFile  # rules/page.yaml, validated
     header: dict[str, list[LineRule]]  # page.yaml `header`, compiled, per kind
     end_markers: list[LineRule]
@@ -119,7 +112,8 @@ class Rules:
     def spec_labels(self) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str, str]]]:
         """Technical-specs labels: (case-folded label -> (label, field), the first of the
         longest first kept; [(label, case-folded label, field)] longest first)."""
-        labels = sorted(((lab, f.field) for f in self.technical_specs for lab in f.labels), key=lambda t: -len(t[0]))
+        specs = self.tables_file.technical_specs
+        labels = sorted(((lab, f.field) for f in specs for lab in f.labels), key=lambda t: -len(t[0]))
         exact: dict[str, tuple[str, str]] = {}
         for lab, fld in labels:
             exact.setdefault(lab.casefold(), (lab, fld))
@@ -182,13 +176,14 @@ class Rules:
     @cached_property
     def header_starts(self) -> tuple[str, ...]:
         """Every table header name, case-folded: a header row must begin with one."""
-        return tuple(sorted({h.casefold() for spec in self.tables.values() for c in spec.columns for h in c.headers}))
+        specs = self.tables_file.tables.values()
+        return tuple(sorted({h.casefold() for spec in specs for c in spec.columns for h in c.headers}))
 
     @cached_property
     def header_index(self) -> dict[str, list[tuple[str, Column]]]:
         """Per table kind: (casefolded header name, column), longest name first."""
         out: dict[str, list[tuple[str, Column]]] = {}
-        for kind, spec in self.tables.items():
+        for kind, spec in self.tables_file.tables.items():
             pairs = [(h.casefold(), c) for c in spec.columns for h in c.headers]
             out[kind] = sorted(pairs, key=lambda t: -len(t[0]))
         return out
@@ -333,13 +328,8 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         bools=vocab.bools,
         terms=vocab.terms,
         app_patterns=[(files.app_names.lines[(i,)], p) for i, p in enumerate(files.app_names.value)],
-        tables=dict(tables.tables),
+        tables_file=tables,
         starts=compile_starts(tables),
-        quick_facts=list(tables.quick_facts),
-        cost=tables.cost,
-        technical_specs=list(tables.technical_specs),
-        idp_config=list(tables.idp_config),
-        related_apps=list(tables.related_apps),
         page=page,
         header={kind: compile_lines(getattr(page.header, kind)) for kind in HeaderRules.model_fields},
         end_markers=compile_lines(page.end_markers),

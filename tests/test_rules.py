@@ -182,3 +182,31 @@ def test_new_price_lead_in_is_a_rules_change(rules_copy):
             '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}')
     parsed, _rule = parse_price("Beginning at $40/month", load_rules(rules_copy))
     assert parsed is not None and parsed.amount_min == 40 and parsed.open_ended and parsed.period == "month"
+
+
+@pytest.mark.parametrize("old,new,line_of,message", [
+    ("text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
+    ("next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
+    ("{id: chrome.book-demo,", "{id: end.see-how,", "id: end.see-how, pattern: \"Book", "duplicate rule id 'end.see-how'"),
+])
+def test_bad_page_entry_names_file_and_line(rules_copy, old, new, line_of, message):
+    """page.yaml errors, from a validator or across entries, carry the offending entry's line."""
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.path == str(path) and message in info.value.message
+    assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
+
+
+def test_app_name_sections_are_rules(rules_copy):
+    """Which sections name the app is page.yaml data: without `unlock` among the
+    `next_line` sections, the name under "Unlock SCIM for" is not read."""
+    page = "Summary and recommendation\n\nText.\n\nUnlock SCIM for\n\nLucid Chart\n\nSee how it works\n"
+    assert extract_document(page.encode(), "p.txt", load_rules(rules_copy)).app == "Lucid Chart"
+    path = rules_copy / "page.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("next_line: [unlock]", "next_line: []"), encoding="utf-8")
+    assert extract_document(page.encode(), "p.txt", load_rules(rules_copy)).app is None

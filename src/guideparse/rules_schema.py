@@ -387,6 +387,14 @@ class HtmlRules(_Strict):
     row_selectors: CssSelectors = Field(default_factory=list)
 
 
+class AppNameSections(_Strict):
+    """The sections read for the app's name (guideparse.nlp), besides the title block."""
+
+    heading: SectionLabels = Field(description="sections whose heading may capture {app}")
+    next_line: SectionLabels = Field(description="sections whose heading without {app} is followed by the name")
+    sentences: SectionLabels = Field(description="sections whose first two lines may hold a template sentence")
+
+
 def _lossy_known(lossy: dict[str, list[str]]) -> dict[str, list[str]]:
     for fmt, fields in lossy.items():
         one_of(fmt, FORMATS, "format", (fmt,))
@@ -404,6 +412,7 @@ class PageFile(_Strict):
     lossy: Annotated[dict[str, list[str]], AfterValidator(_lossy_known)] = Field(default_factory=dict)
     boilerplate: list[LinePattern] = Field(default_factory=list)
     boilerplate_sections: SectionLabels = Field(default_factory=list)
+    app_name_sections: AppNameSections
     html: HtmlRules = Field(default_factory=HtmlRules)
 
     def rule_ids(self) -> Iterator[tuple[Loc, str]]:

@@ -28,6 +28,7 @@ BAD_JSONL = [
     ("headings.jsonl", '{"label": "sumary", "pattern": "Summary", "id": "h.x"}', "unknown section label 'sumary' (valid: summary,"),
     ("headings.jsonl", '{"label": "summary", "pattern": "For {ap}", "id": "h.x"}', "unknown placeholder {ap}"),
     ("headings.jsonl", '{"label": "summary", "pattern": "Summary and recommendation", "id": "heading.summary"}', "duplicate rule id"),
+    ("headings.jsonl", '{"label": "pricing", "pattern": "{app} versus {app}", "id": "h.x"}', "placeholder {app} is used twice"),
     ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "Partial!", "columns": ["sso"], "id": "c.x"}', "snake_case"),
     ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["notes"], "id": "c.x"}', "CELL columns"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "Okta", "id": "idp.okta2"}', "listed twice"),
@@ -67,7 +68,7 @@ def test_bad_yaml_entry_names_file_and_line(rules_copy, old, new, line_of, messa
         load_rules(rules_copy)
     assert info.value.path == str(path)
     assert message in info.value.message
-    want = next(i for i, l in enumerate(text.splitlines(), 1) if line_of in l)
+    want = next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
     assert info.value.line is not None and abs(info.value.line - want) <= 1
 
 
@@ -210,3 +211,33 @@ def test_app_name_sections_are_rules(rules_copy):
     path = rules_copy / "page.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("next_line: [unlock]", "next_line: []"), encoding="utf-8")
     assert extract_document(page.encode(), "p.txt", load_rules(rules_copy)).app is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "too large"])
+def test_rules_file_that_is_not_a_small_regular_file(rules_copy, kind):
+    """A rules file that is a FIFO, a device (/dev/zero) or over 5 MB is refused with GP001
+    naming it, without blocking or reading it whole."""
+    import os
+
+    path = rules_copy / "tables.yaml"
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_bytes(b"# padding\n" * (600 * 1024))
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.code == "GP001" and info.value.path == str(path)
+    assert ("larger than 5 MB" if kind == "too large" else "not a regular file") in info.value.message
+
+
+def test_yaml_alias_is_refused(rules_copy):
+    """Anchors and aliases are refused (expanding them lets a small file validate for ever)."""
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8").replace("bullets: [", "bullets: &marks [", 1)
+    path.write_text(text + "\nextra_bullets: *marks\n", encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.code == "GP001" and "aliases" in info.value.message and info.value.path == str(path)

@@ -1,6 +1,8 @@
 """Read the rules files and validate each against its schema (`rules_schema`).
 
-Files are read with safe loaders: safe YAML, one JSON value a line. Each file is parsed into plain data
+A rules folder may come from anywhere (`--rules`), so reading is defensive: regular
+files only (a FIFO would block, /dev/zero never ends), at most MAX_RULES_BYTES each,
+safe YAML without aliases, one JSON value a line. Each file is parsed into plain data
 and a map from every node's path to its line; a validation error's path (with an
 EntryError's own path below it) is looked up there, so every error names file and
 line. Rule ids must be unique across files. The digest covers the bytes read.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ from .rules_schema import (
 )
 
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
+MAX_RULES_BYTES = 5 * 1024 * 1024
 
 T = TypeVar("T")
 Lines = dict[Loc, int]  # node path -> 1-based line
@@ -137,12 +141,26 @@ def read_rules_file(directory: Path, name: str, schema: TypeAdapter[T]) -> Rules
 
 
 def _read_bytes(path: Path, shown: str) -> bytes:
+    """A regular file's bytes, at most MAX_RULES_BYTES. Opened without blocking and checked
+    before reading, so a FIFO or a device is refused, not waited on or read for ever."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise RulesError("GP001", "rules file is missing", path=shown) from None
     except OSError as exc:
         raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RulesError("GP001", "not a regular file", path=shown)
+        with open(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_RULES_BYTES:
+        raise RulesError("GP001", f"rules file larger than {MAX_RULES_BYTES // 2**20} MB", path=shown)
+    return data
 
 
 def _parse_jsonl(text: str, shown: str) -> tuple[list[Any], Lines]:
@@ -156,6 +174,8 @@ def _parse_jsonl(text: str, shown: str) -> tuple[list[Any], Lines]:
             entries.append(json.loads(raw))
         except json.JSONDecodeError as exc:
             raise RulesError("GP001", f"invalid JSON: {exc.msg} (column {exc.colno})", path=shown, line=no) from None
+        except RecursionError:
+            raise RulesError("GP001", "invalid JSON: nested too deeply", path=shown, line=no) from None
         lines[(len(entries) - 1,)] = no
     return entries, lines
 
@@ -172,16 +192,23 @@ def _parse_yaml(text: str, shown: str) -> tuple[Any, Lines]:
         raise RulesError("GP001", f"invalid YAML: {getattr(exc, 'problem', exc)}", path=shown, line=line) from None
     finally:
         loader.dispose()
-    return data, _node_lines(node) if node is not None else {}
+    return data, _node_lines(node, shown) if node is not None else {}
 
 
-def _node_lines(root: yaml.Node) -> Lines:
+def _node_lines(root: yaml.Node, shown: str) -> Lines:
     """Node path -> line, for every node in document order (a key given twice: its last
-    line, as its last value wins)."""
+    line, as its last value wins). A node reached twice is an alias: refused, as
+    expanding aliases lets a small file take for ever to validate."""
     lines: Lines = {}
+    seen: set[int] = set()
     stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
     while stack:
         node, path = stack.pop()
+        if id(node) in seen:
+            raise RulesError(
+                "GP001", "YAML aliases are not supported in rules files", path=shown, line=node.start_mark.line + 1
+            )
+        seen.add(id(node))
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             stack.extend(reversed([(v, (*path, k.value)) for k, v in node.value]))

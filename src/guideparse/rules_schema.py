@@ -76,6 +76,7 @@ def compile_line_pattern(pattern: str) -> re.Pattern[str]:
     """Literal text with {placeholders} -> a whole-line, case-insensitive regex."""
     out: list[str] = []
     pos = 0
+    seen: set[str] = set()
     for m in _PLACEHOLDER.finditer(pattern):
         out.append(re.escape(pattern[pos : m.start()]))
         name = m.group(1)
@@ -83,6 +84,9 @@ def compile_line_pattern(pattern: str) -> re.Pattern[str]:
             raise ValueError(
                 f"unknown placeholder {{{name}}} (valid: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
             )
+        if name in seen:  # one capture group per name: the regex would not compile
+            raise ValueError(f"placeholder {{{name}}} is used twice (each captures one value)")
+        seen.add(name)
         out.append(PLACEHOLDERS[name])
         pos = m.end()
     out.append(re.escape(pattern[pos:]))

@@ -102,11 +102,11 @@ def test_segment_any_lines(text):
 
 
 @SETTINGS
-@given(GUIDEY, st.sampled_from(list(RULES.tables)))
+@given(GUIDEY, st.sampled_from(list(RULES.tables_file.tables)))
 def test_split_glued_row_any_text(text, kind):
     """A glued row of any text splits into cells that are each a piece of the row."""
     line = Line(1, " ".join(text.split()))
-    row = split_glued_row(line, RULES.tables[kind].columns, RULES)
+    row = split_glued_row(line, RULES.tables_file.tables[kind].columns, RULES)
     for value in row.cells.values():
         assert value is None or value in line.text
 

@@ -28,6 +28,7 @@ BAD_JSONL = [
     ("headings.jsonl", '{"label": "sumary", "pattern": "Summary", "id": "h.x"}', "unknown section label 'sumary' (valid: summary,"),
     ("headings.jsonl", '{"label": "summary", "pattern": "For {ap}", "id": "h.x"}', "unknown placeholder {ap}"),
     ("headings.jsonl", '{"label": "summary", "pattern": "Summary and recommendation", "id": "heading.summary"}', "duplicate rule id"),
+    ("headings.jsonl", '{"label": "pricing", "pattern": "{app} versus {app}", "id": "h.x"}', "placeholder {app} is used twice"),
     ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "Partial!", "columns": ["sso"], "id": "c.x"}', "snake_case"),
     ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["notes"], "id": "c.x"}', "CELL columns"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "Okta", "id": "idp.okta2"}', "listed twice"),
@@ -67,7 +68,7 @@ def test_bad_yaml_entry_names_file_and_line(rules_copy, old, new, line_of, messa
         load_rules(rules_copy)
     assert info.value.path == str(path)
     assert message in info.value.message
-    want = next(i for i, l in enumerate(text.splitlines(), 1) if line_of in l)
+    want = next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
     assert info.value.line is not None and abs(info.value.line - want) <= 1
 
 
@@ -162,22 +163,15 @@ def test_whole_term_lookup_agrees_with_the_phrase_matcher():
     assert [v for v, _ in match_terms("SAML 2.0, OIDC", rules, "PROTOCOL")] == ["SAML 2.0", "OIDC"]
 
 
-@pytest.mark.parametrize("memo", [False, True])
-def test_bad_css_selector_names_file_and_line(rules_copy, tmp_path, memo):
-    """A selector that does not compile is refused with page.yaml's line, even when a memo
-    folder remembers the valid selectors of an earlier load."""
-    memo_dir = tmp_path / "memo" if memo else None
-    load_rules(rules_copy, memo=memo_dir)
-    if memo:
-        assert list((tmp_path / "memo" / "checked").iterdir())
-        load_rules(rules_copy, memo=memo_dir)  # remembered: still loads
+def test_bad_css_selector_names_file_and_line(rules_copy):
+    """A selector that does not compile is refused with page.yaml's line."""
     path = rules_copy / "page.yaml"
     text = path.read_text(encoding="utf-8").replace('- "[hidden]"', '- "[hidden"', 1)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError) as info:
-        load_rules(rules_copy, memo=memo_dir)
+        load_rules(rules_copy)
     assert info.value.path == str(path) and "bad CSS selector '[hidden'" in info.value.message
-    assert info.value.line == next(i for i, l in enumerate(text.splitlines(), 1) if '"[hidden"' in l)
+    assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if '"[hidden"' in ln)
 
 
 def test_new_price_lead_in_is_a_rules_change(rules_copy):
@@ -189,3 +183,61 @@ def test_new_price_lead_in_is_a_rules_change(rules_copy):
             '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}')
     parsed, _rule = parse_price("Beginning at $40/month", load_rules(rules_copy))
     assert parsed is not None and parsed.amount_min == 40 and parsed.open_ended and parsed.period == "month"
+
+
+@pytest.mark.parametrize("old,new,line_of,message", [
+    ("text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
+    ("next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
+    ("{id: chrome.book-demo,", "{id: end.see-how,", "id: end.see-how, pattern: \"Book", "duplicate rule id 'end.see-how'"),
+])
+def test_bad_page_entry_names_file_and_line(rules_copy, old, new, line_of, message):
+    """page.yaml errors, from a validator or across entries, carry the offending entry's line."""
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.path == str(path) and message in info.value.message
+    assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
+
+
+def test_app_name_sections_are_rules(rules_copy):
+    """Which sections name the app is page.yaml data: without `unlock` among the
+    `next_line` sections, the name under "Unlock SCIM for" is not read."""
+    page = "Summary and recommendation\n\nText.\n\nUnlock SCIM for\n\nLucid Chart\n\nSee how it works\n"
+    assert extract_document(page.encode(), "p.txt", load_rules(rules_copy)).app == "Lucid Chart"
+    path = rules_copy / "page.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("next_line: [unlock]", "next_line: []"), encoding="utf-8")
+    assert extract_document(page.encode(), "p.txt", load_rules(rules_copy)).app is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "too large"])
+def test_rules_file_that_is_not_a_small_regular_file(rules_copy, kind):
+    """A rules file that is a FIFO, a device (/dev/zero) or over 5 MB is refused with GP001
+    naming it, without blocking or reading it whole."""
+    import os
+
+    path = rules_copy / "tables.yaml"
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_bytes(b"# padding\n" * (600 * 1024))
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.code == "GP001" and info.value.path == str(path)
+    assert ("larger than 5 MB" if kind == "too large" else "not a regular file") in info.value.message
+
+
+def test_yaml_alias_is_refused(rules_copy):
+    """Anchors and aliases are refused (expanding them lets a small file validate for ever)."""
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8").replace("bullets: [", "bullets: &marks [", 1)
+    path.write_text(text + "\nextra_bullets: *marks\n", encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_copy)
+    assert info.value.code == "GP001" and "aliases" in info.value.message and info.value.path == str(path)

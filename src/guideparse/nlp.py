@@ -2,7 +2,8 @@
 
 App names. The template names the app in fixed sentences ("your IT team manages X accounts
 manually", "X gates SCIM behind …", "X has no native SCIM") and headings ("The X
-pricing problem", "Unlock SCIM for X"). Headings are matched by the heading
+pricing problem", "Unlock SCIM for X"), in the sections listed by
+`app_name_sections` in rules/page.yaml. Headings are matched by the heading
 rules; sentences by a spaCy Matcher over tokens, whose patterns live in
 rules/app_names.jsonl. Token patterns absorb punctuation and spacing that would
 make a regex brittle ("Aha!", "Customer.io"), and the Matcher runs only over the
@@ -24,10 +25,6 @@ from .errors import RulesError
 from .reading import Line
 from .rules import Rules
 
-#: Sections whose first lines may name the app in a template sentence.
-_SENTENCE_SECTIONS = ("strategic_alternative", "cost", "pricing", "call_to_action", "unlock")
-#: Headings that capture {app}.
-_HEADING_SECTIONS = ("pricing", "identity_offer", "call_to_action", "unlock")
 _MAX_NAME_TOKENS = 8
 
 _MATCHERS: dict[str, Any] = {}
@@ -151,12 +148,13 @@ def find_app_name(ctx: Ctx) -> Candidate | None:
     page = ctx.page
     cands: list[Candidate] = []
     lines: list[Line] = []
+    naming = ctx.rules.page.app_name_sections
     for section in page.sections:
-        if section.label in _HEADING_SECTIONS and section.captures.get("app"):
+        if section.label in naming.heading and section.captures.get("app"):
             cands.append(Candidate(section.captures["app"], section.heading, section.rule))
-        if section.label == "unlock" and "app" not in section.captures and section.nonblank:
+        if section.label in naming.next_line and "app" not in section.captures and section.nonblank:
             cands.append(Candidate(section.nonblank[0].text, section.nonblank[0], f"{section.rule}:next-line"))
-        if section.label in _SENTENCE_SECTIONS:
+        if section.label in naming.sentences:
             lines.extend(section.nonblank[:2])
     # Two headings that agree settle it; the sentences (and spaCy) are read only when they don't.
     if len(cands) < 2 or len({c.name for c in cands}) > 1:

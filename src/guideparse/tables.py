@@ -99,7 +99,7 @@ def _match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None) -> tup
     head = (text[1:].lstrip() if pipe else text).casefold()
     if not head.startswith(rules.header_starts):
         return None
-    for kind, spec in rules.tables.items():
+    for kind, spec in rules.tables_file.tables.items():
         if kinds is not None and kind not in kinds:
             continue
         index = rules.header_index[kind]

@@ -9,7 +9,7 @@ from ..segment import Section
 def parse_idp_configurations(sections: list[Section], ctx: Ctx) -> list[IdpConfiguration] | None:
     if not sections:
         return None
-    labels = {lab.casefold(): f.field for f in ctx.rules.idp_config for lab in f.labels}
+    labels = {lab.casefold(): f.field for f in ctx.rules.tables_file.idp_config for lab in f.labels}
     out: list[IdpConfiguration] = []
     for section in sections:
         idp = section.captures.get("idp", section.heading.text)

@@ -47,8 +47,8 @@ def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: str) -> bool | i
 def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:
     if section is None:
         return None, None
-    specs = {f.field: f for f in ctx.rules.quick_facts}
-    rows, rest = read_label_rows(section.body, _labels(ctx.rules.quick_facts))
+    specs = {f.field: f for f in ctx.rules.tables_file.quick_facts}
+    rows, rest = read_label_rows(section.body, _labels(ctx.rules.tables_file.quick_facts))
     values: dict[str, object] = {}
     raw: dict[str, str] = {}
     for row in rows:
@@ -78,7 +78,7 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
 def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | None:
     if section is None:
         return None
-    rules = ctx.rules.cost
+    rules = ctx.rules.tables_file.cost
     specs = {f.field: f for f in rules.figures}
     rows, rest = read_label_rows(section.body, _labels(rules.figures))
     values: dict[str, object] = {}

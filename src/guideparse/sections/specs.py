@@ -74,7 +74,7 @@ def parse_technical_specs(section: Section | None, ctx: Ctx, app: str | None) ->
     """Return (technical_specs, key_limitations)."""
     if section is None:
         return None, None
-    specs = {f.field: f for f in ctx.rules.technical_specs}
+    specs = {f.field: f for f in ctx.rules.tables_file.technical_specs}
     out = TechnicalSpecs()
     key_limitations: list[str] | None = None
     seen_key_limitations = False

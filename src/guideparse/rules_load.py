@@ -1,0 +1,259 @@
+"""Read the rules files and validate each against its schema (`rules_schema`).
+
+A rules folder may come from anywhere (`--rules`), so reading is defensive: regular
+files only (a FIFO would block, /dev/zero never ends), at most MAX_RULES_BYTES each,
+safe YAML without aliases, one JSON value a line. Each file is parsed into plain data
+and a map from every node's path to its line; a validation error's path (with an
+EntryError's own path below it) is looked up there, so every error names file and
+line. Rule ids must be unique across files. The digest covers the bytes read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import RulesError
+from .rules_schema import (
+    APP_NAMES_SCHEMA,
+    HEADINGS_SCHEMA,
+    PAGE_SCHEMA,
+    TABLES_SCHEMA,
+    VOCABULARY_SCHEMA,
+    AppNamePattern,
+    EntryError,
+    HeadingRule,
+    Loc,
+    PageFile,
+    TablesFile,
+    VocabEntry,
+)
+
+RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
+MAX_RULES_BYTES = 5 * 1024 * 1024
+
+T = TypeVar("T")
+Lines = dict[Loc, int]  # node path -> 1-based line
+
+
+def default_rules_dir() -> Path:
+    """Rules shipped in the wheel, else the checkout's top-level `rules/`."""
+    env = os.environ.get("GUIDEPARSE_RULES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent.parent / "rules"
+
+
+@dataclass(frozen=True)
+class RulesFile(Generic[T]):
+    """One rules file, validated: its model, its bytes, and the line of each node."""
+
+    name: str
+    shown: str  # the path as errors print it
+    data: bytes
+    value: T
+    lines: Lines
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of the deepest node on `loc` (an error's path may end below a node:
+        in a scalar's type, at a missing key)."""
+        return _line_for(loc, self.lines)
+
+
+@dataclass(frozen=True)
+class RulesFiles:
+    """Every rules file of a folder, validated, and their digest."""
+
+    directory: Path
+    headings: RulesFile[list[HeadingRule]]
+    vocabulary: RulesFile[list[VocabEntry]]
+    app_names: RulesFile[list[AppNamePattern]]
+    tables: RulesFile[TablesFile]
+    page: RulesFile[PageFile]
+
+    @property
+    def digest(self) -> str:
+        return rules_digest(
+            (f.name, f.data) for f in (self.headings, self.vocabulary, self.app_names, self.tables, self.page)
+        )
+
+
+def read_rules(directory: Path) -> RulesFiles:
+    """Read and validate every rules file of `directory`; raise RulesError naming file and line."""
+    if not directory.is_dir():
+        raise RulesError("GP001", "rules folder not found", path=str(directory))
+    files = RulesFiles(
+        directory,
+        headings=read_rules_file(directory, "headings.jsonl", HEADINGS_SCHEMA),
+        vocabulary=read_rules_file(directory, "vocabulary.jsonl", VOCABULARY_SCHEMA),
+        app_names=read_rules_file(directory, "app_names.jsonl", APP_NAMES_SCHEMA),
+        tables=read_rules_file(directory, "tables.yaml", TABLES_SCHEMA),
+        page=read_rules_file(directory, "page.yaml", PAGE_SCHEMA),
+    )
+    check_unique_ids(files)
+    return files
+
+
+def rules_digest(files: Iterable[tuple[str, bytes]]) -> str:
+    """sha256 over each file's name and bytes, in RULE_FILES order: recorded in every run
+    and part of every cache key, so it must stay this function of these bytes."""
+    h = hashlib.sha256()
+    for name, data in files:
+        h.update(name.encode() + b"\0")
+        h.update(data)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def read_rules_file(directory: Path, name: str, schema: TypeAdapter[T]) -> RulesFile[T]:
+    """One file read, parsed (JSON lines or YAML by its name) and validated."""
+    shown = str(directory / name)
+    data = _read_bytes(directory / name, shown)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    per_line = name.endswith(".jsonl")
+    raw, lines = _parse_jsonl(text, shown) if per_line else _parse_yaml(text, shown)
+    try:
+        value = schema.validate_python(raw)
+    except ValidationError as exc:
+        loc, message = _first_error(exc)
+        # In a JSON lines file the line says which entry; the path starts inside it.
+        where = ".".join(str(p) for p in loc[1 if per_line else 0 :])
+        raise RulesError(
+            "GP002", f"{where}: {message}" if where else message, path=shown, line=_line_for(loc, lines)
+        ) from None
+    return RulesFile(name, shown, data, value, lines)
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    """A regular file's bytes, at most MAX_RULES_BYTES. Opened without blocking and checked
+    before reading, so a FIFO or a device is refused, not waited on or read for ever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise RulesError("GP001", "rules file is missing", path=shown) from None
+    except OSError as exc:
+        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RulesError("GP001", "not a regular file", path=shown)
+        with open(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_RULES_BYTES + 1)
+    except OSError as exc:
+        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_RULES_BYTES:
+        raise RulesError("GP001", f"rules file larger than {MAX_RULES_BYTES // 2**20} MB", path=shown)
+    return data
+
+
+def _parse_jsonl(text: str, shown: str) -> tuple[list[Any], Lines]:
+    """One JSON value a line (blank lines and // comments skipped); entry index -> line."""
+    entries: list[Any] = []
+    lines: Lines = {}
+    for no, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("//"):
+            continue
+        try:
+            entries.append(json.loads(raw))
+        except json.JSONDecodeError as exc:
+            raise RulesError("GP001", f"invalid JSON: {exc.msg} (column {exc.colno})", path=shown, line=no) from None
+        except RecursionError:
+            raise RulesError("GP001", "invalid JSON: nested too deeply", path=shown, line=no) from None
+        lines[(len(entries) - 1,)] = no
+    return entries, lines
+
+
+def _parse_yaml(text: str, shown: str) -> tuple[Any, Lines]:
+    """Parse YAML safely; map each node's path to its line."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it: 8x faster
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise RulesError("GP001", f"invalid YAML: {getattr(exc, 'problem', exc)}", path=shown, line=line) from None
+    finally:
+        loader.dispose()
+    return data, _node_lines(node, shown) if node is not None else {}
+
+
+def _node_lines(root: yaml.Node, shown: str) -> Lines:
+    """Node path -> line, for every node in document order (a key given twice: its last
+    line, as its last value wins). A node reached twice is an alias: refused, as
+    expanding aliases lets a small file take for ever to validate."""
+    lines: Lines = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            raise RulesError(
+                "GP001", "YAML aliases are not supported in rules files", path=shown, line=node.start_mark.line + 1
+            )
+        seen.add(id(node))
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(reversed([(v, (*path, k.value)) for k, v in node.value]))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node.value)]))
+    return lines
+
+
+def _first_error(exc: ValidationError) -> tuple[Loc, str]:
+    """The first error's path (an EntryError continues it below the validated value) and message."""
+    err = exc.errors()[0]
+    cause = err.get("ctx", {}).get("error")
+    loc = tuple(err["loc"]) + (cause.loc if isinstance(cause, EntryError) else ())
+    return loc, err["msg"].removeprefix("Value error, ")
+
+
+def _line_for(loc: Loc, lines: Lines) -> int | None:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+# --------------------------------------------------------------------------- across files
+
+
+def check_unique_ids(files: RulesFiles) -> None:
+    """A rule id names one rule in all the files: provenance and warnings refer to it."""
+    first: dict[str, str] = {}
+    for file, loc, rule_id in _rule_ids(files):
+        line = file.line(loc)
+        if rule_id in first:
+            raise RulesError(
+                "GP002", f"duplicate rule id {rule_id!r} (first in {first[rule_id]})", path=file.shown, line=line
+            )
+        first[rule_id] = f"{file.shown}:{line}" if line else file.shown
+
+
+def _rule_ids(files: RulesFiles) -> Iterator[tuple[RulesFile[Any], Loc, str]]:
+    """(file, path, id) of every rule with an id, file by file."""
+    one_a_line: tuple[RulesFile[list[Any]], ...] = (files.headings, files.vocabulary, files.app_names)
+    for file in one_a_line:
+        for i, entry in enumerate(file.value):
+            yield file, (i,), entry.id
+    for loc, rule_id in files.tables.value.rule_ids():
+        yield files.tables, loc, rule_id
+    for loc, rule_id in files.page.value.rule_ids():
+        yield files.page, loc, rule_id

@@ -23,7 +23,7 @@ import shutil
 import time
 import zlib
 from dataclasses import dataclass
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from . import __version__

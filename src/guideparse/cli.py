@@ -20,6 +20,8 @@ from .errors import GuideparseError
 from .inputs import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from .cache import ResultCache
     from .diff import AppDiff, DiffReport
     from .review import Answer
@@ -134,20 +136,19 @@ def _summary(result: object) -> str:
 
 
 class _progress:
-    """A rich progress bar on a terminal (count, rate, ETA); nothing otherwise."""
+    """A rich progress bar on a terminal (count, ETA); nothing otherwise."""
 
     def __init__(self, show: bool) -> None:
         self.show = show
-        self.bar: object | None = None
+        self.bar: Progress | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[int, int], None] | None:
         if not self.show:
             return None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                       transient=True)
-        self.bar = bar
+        bar = self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                  transient=True)
         bar.start()
         task = bar.add_task("extract", total=None)
 
@@ -159,7 +160,7 @@ class _progress:
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
-            self.bar.stop()  # type: ignore[attr-defined]
+            self.bar.stop()
 
 
 @app.command()
@@ -169,11 +170,11 @@ def schema(
     """Print the JSON Schema of a document record (or catalog entry, manifest)."""
     import json
 
-    from pydantic import TypeAdapter
+    from pydantic import BaseModel, TypeAdapter
 
     from .models import CatalogEntry, DocumentRecord, Manifest
 
-    models = {"document": DocumentRecord, "catalog": CatalogEntry, "manifest": Manifest}
+    models: dict[str, type[BaseModel]] = {"document": DocumentRecord, "catalog": CatalogEntry, "manifest": Manifest}
     print(json.dumps(TypeAdapter(models[kind]).json_schema(), indent=2, ensure_ascii=False))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -86,7 +87,7 @@ def _read_jsonl(path: Path):
         raise GuideparseError("GP908", f"cannot read: {exc.strerror or exc}", path=str(path)) from None
 
 
-def load_run(path: str | Path) -> LoadedRun:
+def load_run(path: str | os.PathLike[str]) -> LoadedRun:
     """Read a run folder's manifest and catalog."""
     p = Path(path)
     if not p.is_dir():

@@ -50,16 +50,23 @@ def test_bad_jsonl_entry_names_file_and_line(rules_copy, name, line, message):
     assert message in info.value.message
 
 
-@pytest.mark.parametrize("old,new,line_of,message", [
-    ("type: bool}", "type: boolean}", "scim_available", "Input should be 'bool', 'text' or 'int'"),
-    ("field: sso_protocol,", "field: sso_protocl,", "sso_protocl", "unknown quick_facts field 'sso_protocl'"),
-    ("starts: price,", "starts: prices,", "starts: prices", "unknown starts 'prices'"),
-    ("pattern: '[$€£¥₹]'", "pattern: '[$€£'", "price.currency", "bad regular expression"),
-    ("  identity_providers:\n    columns:", "  identity_providers:\n    columns: [", "columns: [", "invalid YAML"),
+@pytest.mark.parametrize("name,old,new,line_of,message", [
+    ("tables.yaml", "type: bool}", "type: boolean}", "scim_available", "Input should be 'bool', 'text' or 'int'"),
+    ("tables.yaml", "field: sso_protocol,", "field: sso_protocl,", "sso_protocl",
+     "unknown quick_facts field 'sso_protocl'"),
+    ("tables.yaml", "starts: price,", "starts: prices,", "starts: prices", "unknown starts 'prices'"),
+    ("tables.yaml", "pattern: '[$€£¥₹]'", "pattern: '[$€£'", "price.currency", "bad regular expression"),
+    ("tables.yaml", "  identity_providers:\n    columns:", "  identity_providers:\n    columns: [", "columns: [",
+     "invalid YAML"),
+    ("page.yaml", "text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
+    ("page.yaml", "next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
+    ("page.yaml", "{id: chrome.book-demo,", "{id: end.see-how,", "id: end.see-how, pattern: \"Book",
+     "duplicate rule id 'end.see-how'"),
 ])
-def test_bad_yaml_entry_names_file_and_line(rules_copy, old, new, line_of, message):
-    """A bad YAML entry is refused with its file and the line of the offending entry."""
-    path = rules_copy / "tables.yaml"
+def test_bad_yaml_entry_names_file_and_line(rules_copy, name, old, new, line_of, message):
+    """A bad YAML entry, caught by a validator or across entries, is refused with its file and
+    the line of the offending entry."""
+    path = rules_copy / name
     text = path.read_text(encoding="utf-8")
     assert old in text
     text = text.replace(old, new, 1)
@@ -183,24 +190,6 @@ def test_new_price_lead_in_is_a_rules_change(rules_copy):
             '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}')
     parsed, _rule = parse_price("Beginning at $40/month", load_rules(rules_copy))
     assert parsed is not None and parsed.amount_min == 40 and parsed.open_ended and parsed.period == "month"
-
-
-@pytest.mark.parametrize("old,new,line_of,message", [
-    ("text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
-    ("next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
-    ("{id: chrome.book-demo,", "{id: end.see-how,", "id: end.see-how, pattern: \"Book", "duplicate rule id 'end.see-how'"),
-])
-def test_bad_page_entry_names_file_and_line(rules_copy, old, new, line_of, message):
-    """page.yaml errors, from a validator or across entries, carry the offending entry's line."""
-    path = rules_copy / "page.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(RulesError) as info:
-        load_rules(rules_copy)
-    assert info.value.path == str(path) and message in info.value.message
-    assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
 
 
 def test_app_name_sections_are_rules(rules_copy):

@@ -295,7 +295,7 @@ def extract_many(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if cache is not None:
+    if cache is not None and assembler.cached < len(assembler.statuses):  # the cache grew (or may have)
         _prune(cache, cache_max_size, notes)
     return RunResult(out_dir, assembler.statuses, time.perf_counter() - t0, assembler.failures, apps,
                      assembler.cached, notes)

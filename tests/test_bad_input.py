@@ -239,22 +239,20 @@ def test_ctrl_c_is_one_line_and_keeps_previous_run(tmp_path, big_batch):
 
 def test_permission_denied_is_one_failure(tmp_path, capsys, monkeypatch):
     """A file the process may not read (simulated: tests may run as root) fails alone with GP905."""
-    import builtins
-
     import guideparse.inputs as inputs
 
     inp = tmp_path / "in"
     inp.mkdir()
     shutil.copy(SEED, inp / "a.txt")
     shutil.copy(SEED, inp / "locked.txt")
-    real_open = builtins.open
+    real_read = inputs.read_whole
 
-    def guarded(file, *args, **kwargs):
-        if str(file).endswith("locked.txt"):
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)
+    def guarded(path, limit):
+        if str(path).endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, limit)
 
-    monkeypatch.setattr(inputs, "open", guarded, raising=False)
+    monkeypatch.setattr(inputs, "read_whole", guarded)
     assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache", "-j", "1", "-q"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"{inp / 'locked.txt'}: GP905 permission denied"]

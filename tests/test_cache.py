@@ -80,13 +80,14 @@ def test_entry_decoding_refuses_anything_not_written_by_the_cache():
     from guideparse.cache import CachedResult, encode_entry
 
     key = "ab" * 32
-    good = encode_entry(key, CachedResult("brex", b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok"))
-    assert decode_entry(good, key) == CachedResult("brex", b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok")
+    result = CachedResult("brex", b'{"d":1}\n', b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok")
+    good = encode_entry(key, result)
+    assert decode_entry(good, key) == result
     assert decode_entry(good, "cd" * 32) is None  # the same entry under another key
     assert decode_entry(good.replace(b" brex ", b" xerb "), key) is None
     assert decode_entry(b"", key) is None
-    assert decode_entry(b"GPR1 x y z 1 2\n", key) is None
-    assert decode_entry(b"GPR1 " + b"0" * 64 + b" s t 1 1\nxx", key) is None
+    assert decode_entry(b"GPZ1 x y z 1 2 3\n", key) is None
+    assert decode_entry(b"GPR1 " + b"0" * 64 + b" s t 1 1 0\nxx", key) is None
     assert decode_entry(os.urandom(300), key) is None
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .cache import ResultCache
     from .diff import AppDiff, DiffReport
     from .review import Answer
+    from .run import RunResult
 
 app = typer.Typer(
     add_completion=False,
@@ -124,10 +125,7 @@ def extract(
     raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
 
 
-def _summary(result: object) -> str:
-    from .run import RunResult
-
-    assert isinstance(result, RunResult)
+def _summary(result: RunResult) -> str:
     n = len(result.statuses)
     rate = n / result.seconds if result.seconds > 0 else 0.0
     cached = f", {result.cached} from cache" if result.cached else ""

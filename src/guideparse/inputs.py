@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import InputError
+from .fsio import read_whole
 
 INPUT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -93,8 +94,7 @@ def read_input(f: InputFile, max_bytes: int) -> bytes:
     """One input's bytes, refusing what must not be read."""
     check_input(f, max_bytes)
     try:
-        with open(f.shown, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        data, _ = read_whole(f.shown, max_bytes)
     except OSError as exc:
         raise os_input_error(exc, f.shown) from None
     if len(data) > max_bytes:

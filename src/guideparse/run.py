@@ -11,7 +11,6 @@ The run is built in a work folder beside `--out` and swapped into place at once.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -23,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-import pydantic_core
+import lz4.block
 from pydantic import TypeAdapter
 
 from . import __version__
@@ -72,11 +71,9 @@ def catalog_line(entry: CatalogEntry) -> bytes:
     return _ENTRY.dump_json(entry, exclude={"provenance"}) + b"\n"
 
 
-def pretty_record(line: bytes) -> bytes:
-    """An app's `records/<slug>.json`: its catalog line, indented. Always derived from the line
-    (json.loads, then the same Rust serialiser pydantic uses), so a cached result and a fresh
-    one give the same bytes, and the cache need not keep both."""
-    return pydantic_core.to_json(json.loads(line), indent=2) + b"\n"
+def pretty_record(entry: CatalogEntry) -> bytes:
+    """An app's records/<slug>.json: its catalog line, indented."""
+    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n"
 
 
 def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedResult:
@@ -85,7 +82,8 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     from .record import extract_document
 
     doc = extract_document(data, token, rules, sha)
-    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", catalog_line(single_entry(doc)), token)
+    entry = single_entry(doc)
+    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", catalog_line(entry), pretty_record(entry), token)
 
 
 # --------------------------------------------------------------------------- one input
@@ -98,7 +96,7 @@ class Extracted:
     status: InputStatus
     slug: str
     document: bytes  # the documents.jsonl line
-    entry: bytes  # the catalog line of the app as if it had this document only
+    entry: bytes  # the catalog line of the app as if it had this document only, LZ4-compressed
     cached: bool = False
     cache_note: str | None = None
 
@@ -150,10 +148,11 @@ class ExtractTask:
                                                   path=f.shown), data, sha)
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         entry = splice_path(result.entry, result.token, f.shown)
-        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", pretty_record(entry))
+        record = splice_path(result.record, result.token, f.shown)
+        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
         status = InputStatus(path=f.shown, sha256=sha, bytes=len(data), status="ok")
-        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown), entry, cached,
-                         note)
+        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown),
+                         lz4.block.compress(entry, mode="fast"), cached, note)
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
         if self.cache is None:
@@ -179,8 +178,8 @@ class ExtractTask:
 class RunAssembler:
     """Writes the outcomes, in input order, into a run folder being built.
 
-    Document lines go straight to documents.jsonl; catalog lines to a spool; only their
-    offsets stay in memory. `finish` writes catalog.jsonl by slug and the merged records."""
+    Document lines go straight to documents.jsonl; catalog lines, compressed by the workers,
+    to a spool (the main process writes a fifth of their bytes); only offsets stay in memory. `finish` writes catalog.jsonl by slug and the merged records."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -191,15 +190,16 @@ class RunAssembler:
         self._docs: BinaryIO = open(folder / "documents.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
         self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
         self._apps: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._docs_at = self._spool_at = 0  # kept here: tell() is a system call
 
     def add(self, outcome: Outcome) -> None:
         self.statuses.append(outcome.status)
         if isinstance(outcome, Failed):
             self.failures.append(outcome.error)
             return
-        doc_at, entry_at = self._docs.tell(), self._spool.tell()
-        self._docs.write(outcome.document)
-        self._spool.write(outcome.entry)
+        doc_at, entry_at = self._docs_at, self._spool_at
+        self._docs_at += self._docs.write(outcome.document)
+        self._spool_at += self._spool.write(outcome.entry)
         self._apps.setdefault(outcome.slug, []).append(
             (doc_at, len(outcome.document), entry_at, len(outcome.entry)))
         self.cached += outcome.cached
@@ -221,11 +221,11 @@ class RunAssembler:
     def _entry_line(self, slug: str, docs: BinaryIO) -> bytes:
         group = self._apps[slug]
         if len(group) == 1:
-            return os.pread(self._spool.fileno(), group[0][3], group[0][2])
+            return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][3], group[0][2])))
         found = [DocumentRecord.model_validate_json(os.pread(docs.fileno(), n, at)) for at, n, _, _ in group]
-        line = catalog_line(merge_documents(merge_order(found)))
-        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(line))
-        return line
+        entry = merge_documents(merge_order(found))
+        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry))
+        return catalog_line(entry)
 
     def __enter__(self) -> RunAssembler:
         return self
@@ -352,9 +352,8 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
         write_atomic(tmp / "documents.jsonl", b"".join(_DOCUMENT.dump_json(d) + b"\n" for d in docs))
         lines = []
         for entry in build_catalog(docs):
-            line = catalog_line(entry)
-            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(line))
-            lines.append(line)
+            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(entry))
+            lines.append(catalog_line(entry))
         write_atomic(tmp / "catalog.jsonl", b"".join(lines))
         _write_manifest(tmp, manifest)
         swap_into_place(tmp, out_dir)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import AbstractSet, Iterable
 
+from .line_ends import NOT_TABLE_TITLE_END
 from .models import Warn
 from .reading import Line
 from .rules import CellTerm, Column, Rules
@@ -323,7 +324,7 @@ def _title_before(lines: list[Line], idx: int) -> Line | None:
     if j < 0:
         return None
     t = lines[j].text
-    if is_pipe_row(t) or len(t) > _HEADING_LIKE_MAX or t.endswith((".", ":", "!", "?")):
+    if is_pipe_row(t) or len(t) > _HEADING_LIKE_MAX or t.endswith(NOT_TABLE_TITLE_END):
         return None
     return lines[j]
 

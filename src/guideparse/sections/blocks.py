@@ -7,10 +7,9 @@ have no blank lines, so every line is its own block.
 from __future__ import annotations
 
 from ..context import Ctx
+from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
 from ..reading import Line
-
-_TERMINAL = (".", "!", "?", ":", '"', "”", "’")
 
 
 def split_blocks(lines: list[Line], fmt: str, bullets: tuple[str, ...]) -> list[list[Line]]:
@@ -54,7 +53,7 @@ def words(text: str) -> int:
 
 def is_heading_like(text: str, max_words: int = 12) -> bool:
     """A sub-heading: short, no sentence end, not a bullet."""
-    return (0 < words(text) <= max_words and not text.endswith(_TERMINAL)
+    return (0 < words(text) <= max_words and not text.endswith(NOT_SUBHEADING_END)
             and not text.startswith(("•", "- ", "* ", "|")))
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..context import Ctx
-from ..paths import item_key
+from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
+from ..paths import item_key
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -12,7 +13,6 @@ from .blocks import is_bullet, is_heading_like, looks_like_pairs, read_pairs, sp
 from .lists import strip_bullet
 
 _OFFER_TABLES = ("settings", "features", "integrations", "plans", "identity_providers")
-_SENTENCE_END = (".", "!", "?", '"', "”", ")")
 
 
 def _blocks(section: Section, ctx: Ctx) -> list[list[Line]]:
@@ -115,7 +115,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         next_is_list = nxt is not None and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES) and (
             all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt)))
-        if first.endswith(":") and words(first) <= 6 and next_is_list:
+        if first.endswith(LEAD_IN_END) and words(first) <= 6 and next_is_list:
             list_title = ln
             ctx.use(ln, None, f"{section.rule}:list-title")
             continue
@@ -150,7 +150,7 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
         stage = "quotes"
         last = out.quotes[-1] if out.quotes else None
         if (last is not None and last.attribution is None and words(ln.text) <= 8
-                and not ln.text.endswith(_SENTENCE_END)):
+                and not ln.text.endswith(QUOTE_TEXT_END)):
             last.attribution = ln.text
             ctx.trace(f"admins_saying.quotes[{len(out.quotes) - 1}].attribution", ln, None, f"{section.rule}:attribution")
             continue

@@ -24,7 +24,7 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
         return None
     out = Practice()
     for block in _blocks(section, ctx):
-        if len(block) > 1 and looks_like_pairs(block):
+        if len(block) > 1 and looks_like_pairs(block, ctx.rules.bullet_prefixes):
             out.items.extend(read_pairs(block, ctx, "practice.items", f"{section.rule}:title-detail"))
             continue
         for ln in block:
@@ -98,7 +98,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
                 current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
             list_title = None
             continue
-        if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines)):
+        if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines, bullets)):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
             path = f"{base()}.lists[{len(current().lists)}]"
             if list_title is not None:
@@ -114,12 +114,12 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         next_is_list = nxt is not None and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES) and (
-            all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt)))
+            all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt, bullets)))
         if first.endswith(LEAD_IN_END) and words(first) <= 6 and next_is_list:
             list_title = ln
             ctx.use(ln, None, f"{section.rule}:list-title")
             continue
-        if is_heading_like(first) and i + 1 < len(blocks):
+        if is_heading_like(first, bullets) and i + 1 < len(blocks):
             offer.blocks.append(OfferBlock(heading=first))
             ctx.trace(f"{base()}.heading", ln, None, f"{section.rule}:sub-heading")
             continue

@@ -40,6 +40,7 @@ def _offer_table(table: Table, ctx: Ctx, path: str) -> OfferTable:
     headers = [c.headers[0] for c in table.columns]
     rows: list[list[str | None]] = []
     entries: list[KeyValue] = []
+    ctx.use_table(table)
     ctx.trace(f"{path}.kind", table.header, None, f"table:{table.kind}")
     ctx.trace(f"{path}.headers", table.header, None, f"table:{table.kind}:header")
     ctx.trace(f"{path}.rows", table.header, table.last_line, f"table:{table.kind}")

@@ -47,7 +47,7 @@ class Page:
 
     def is_cut(self, section: Section) -> bool:
         """True when the page stops inside this section."""
-        return self.truncated and self.sections and section is self.sections[-1]
+        return self.truncated and bool(self.sections) and section is self.sections[-1]
 
 
 def is_pipe_row(text: str) -> bool:

@@ -14,7 +14,7 @@ what distinguishes the cell `Limited` from notes that begin "Limited SSO …".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -22,7 +22,7 @@ from typing import NamedTuple
 from .line_ends import NOT_TABLE_TITLE_END
 from .models import Warn
 from .reading import Line
-from .rules import CellTerm, Column, Rules
+from .rules import CellTerm, Column, Rules, Start
 from .segment import is_pipe_row
 
 _SEPARATOR_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
@@ -120,10 +120,10 @@ def _match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None) -> tup
 def _pipe_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
     names = dict(index)
     cells = split_pipe_row(text)
-    cols = [names.get(c.casefold()) for c in cells]
-    if not cells or any(c is None for c in cols):
-        return None
-    return cols  # type: ignore[return-value]
+    cols = [col for c in cells if (col := names.get(c.casefold())) is not None]
+    if not cells or len(cols) != len(cells):
+        return None  # no cells, or a cell that names no column
+    return cols
 
 
 def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
@@ -201,14 +201,14 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
     return best
 
 
-def _start_positions(text: str, frm: int, st, rules: Rules):
+def _start_positions(text: str, frm: int, st: Start, rules: Rules) -> Iterator[int]:
     """Positions where a start pattern (regex or vocabulary) matches, in order."""
     if st.regex is not None:
         return (m.start() for m in st.regex.finditer(text, frm))
     return _term_positions(text, frm, rules, f"START:{st.vocabulary}")
 
 
-def _term_positions(text: str, frm: int, rules: Rules, key: str):
+def _term_positions(text: str, frm: int, rules: Rules, key: str) -> Iterator[int]:
     """Positions >= frm where a term of the list `key` (Rules.term_finders) begins, in order."""
     finder = rules.term_finders.get(key)
     return iter(()) if finder is None else (m.start() for m in finder.finditer(text, frm))

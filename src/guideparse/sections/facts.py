@@ -72,7 +72,7 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
             ctx.warn("GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl",
                      line.no)
     ctx.note_cut(section, "quick_facts")
-    return QuickFacts(**values), raw
+    return QuickFacts.model_validate(values), raw
 
 
 def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | None:
@@ -95,4 +95,4 @@ def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | No
         if ctx.empty_section(section, "cost_of_manual_management") is None:
             return None
     ctx.note_cut(section, "cost_of_manual_management")
-    return CostOfManualManagement(**values)
+    return CostOfManualManagement.model_validate(values)

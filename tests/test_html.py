@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import RAW, matches
 from guideparse.errors import InputError
-from guideparse.reading import looks_like_html
 from guideparse.paths import iter_leaves, resolve
+from guideparse.reading import looks_like_html
 from guideparse.record import extract_document
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "html"

@@ -135,8 +135,8 @@ def start_context(text: Text, page: Page, rules: Rules) -> Ctx:
 
 
 def find_app(title_app: str | None, ctx: Ctx) -> str | None:
-    """The app's name: from the title line when it has one, else from a template sentence
-    (spaCy is loaded only for pages whose title does not name the app)."""
+    """The app's name: from the title line when it has one, else from the template headings
+    and sentences (find_app_name), so spaCy loads only for pages whose title names no app."""
     if title_app is not None:
         return title_app
     cand = find_app_name(ctx)
@@ -147,8 +147,8 @@ def find_app(title_app: str | None, ctx: Ctx) -> str | None:
 
 
 def slug_for(app: str | None, sha: str, ctx: Ctx) -> str:
-    """The app's slug; without a usable name, one from the content digest, so the document
-    still has a stable, unique key (and GP501 says why)."""
+    """The app's slug; without a name (GP501) or one that slugs to nothing, one from the
+    content digest, so the document still has a stable key of its own."""
     if app is None:
         ctx.warn("GP501", "app name not found in title or template sentences")
         return f"unknown-{sha[:12]}"
@@ -164,9 +164,10 @@ def warn_missing_sections(page: Page, ctx: Ctx) -> None:
             ctx.warn("GP201", f"section '{label}' not found")
 
 
-def read_table_sections(page: Page, ctx: Ctx, app: str | None) -> dict[str, Any]:
-    """Quick facts, technical specs and pricing, by record field. Pricing prose comes after
-    the plan tables: it is what the tables leave."""
+def read_facts_specs_and_pricing(page: Page, ctx: Ctx, app: str | None) -> dict[str, Any]:
+    """Quick facts, technical specs and pricing, by record field: the sections that give two
+    fields each, read before the others (warnings keep that order). Pricing prose is read
+    after the plan tables: it is what they leave."""
     quick_facts, quick_raw = parse_quick_facts(page.first("quick_facts"), ctx)
     technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
     pricing = parse_pricing(page, ctx)
@@ -177,7 +178,7 @@ def read_table_sections(page: Page, ctx: Ctx, app: str | None) -> dict[str, Any]
 
 
 def read_other_sections(page: Page, ctx: Ctx) -> dict[str, Any]:
-    """The other sections, by record field, each read in this order (the warnings keep it)."""
+    """The other sections, by record field, read in this order (warnings keep it)."""
     first = page.first
     return {
         "summary": parse_paragraphs(first("summary"), ctx, "summary"),
@@ -229,7 +230,7 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
     app = find_app(header.app, ctx)
     slug = slug_for(app, sha, ctx)
     warn_missing_sections(page, ctx)
-    tables = read_table_sections(page, ctx, app)
+    facts_specs_pricing = read_facts_specs_and_pricing(page, ctx, app)
     doc = DocumentRecord(
         slug=slug,
         app=app,
@@ -237,7 +238,7 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
                       encoding=text.encoding),
         badge=header.badge,
         plan_requirement=header.plan_requirement,
-        **tables,
+        **facts_specs_pricing,
         **read_other_sections(page, ctx),
     )
     finish_record(doc, text, page, ctx)

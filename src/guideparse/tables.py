@@ -244,7 +244,7 @@ def _icon_piece(line: Line, pos: int, col: Column, later: list[Column], rules: R
 
 
 def _key_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
-    """A key cell (IdP, plan, label): a vocabulary name glued to what follows, else the text
+    """A key cell (IdP, plan, situation, …): a vocabulary name glued to what follows, else the text
     up to where a later column can start (_key_end)."""
     hit = _glued_term(line.text, pos, rules.idps) if col.vocabulary == "IDP" else None
     if hit:

@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 HERE = Path(__file__).resolve().parent

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import RAW, matches
 from guideparse.errors import InputError
-from guideparse.reading import looks_like_html
 from guideparse.paths import iter_leaves, resolve
+from guideparse.reading import looks_like_html
 from guideparse.record import extract_document
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "html"
@@ -139,12 +139,62 @@ HTMLISH = st.lists(st.sampled_from(["<html>", "<body>", "<div>", "</div>", "<p>"
 @settings(max_examples=150, deadline=None)
 @given(HTMLISH)
 def test_any_html_gives_record_or_clean_error(markup):
-    """Random markup gives a record or an InputError, never an exception."""
+    """Random markup gives a record whose every value points at source lines that render as
+    text, or the InputError of a page that is not a guide."""
+    from guideparse.record import source_view
     from guideparse.rules import load_rules
 
     rules = load_rules()
+    data = ("<!doctype html>" + markup).encode()
     try:
-        doc = extract_document(("<!doctype html>" + markup).encode(), "p.html", rules)
-    except InputError:
+        doc = extract_document(data, "p.html", rules)
+    except InputError as exc:
+        assert exc.code == "GP903"
         return
     assert doc.source.format == "html"
+    view = source_view(data, "p.html", rules)
+    for path, prov in doc.provenance.items():
+        a, b = prov["lines"]
+        assert a in view and b in view and a <= b, f"{path}: lines {a}-{b} render no text"
+
+
+def _icons_for(kind: str) -> list[tuple[str, str]]:
+    """(HTML markup of an icon, the cell value it reads as) for the icons a `kind` table reads:
+    by class (an inline SVG) and by aria-label (an empty span)."""
+    from guideparse.rules import load_rules
+
+    rules = load_rules()
+    out = []
+    for icon in rules.page.html.icons:
+        if kind in rules.icon_tables.get(icon.text, (kind,)):
+            out.append((f'<svg class="lucide {icon.classes[0]}"></svg>', rules.icons[icon.text][0]))
+    for entry in rules.page.html.icon_labels:
+        if kind in rules.icon_tables.get(entry.text, (kind,)):
+            out.append((f'<span aria-label="{entry.labels[0]}"></span>', rules.icons[entry.text][0]))
+    return out
+
+
+IDP_ICONS = _icons_for("identity_providers")
+NOTE = st.lists(st.from_regex(r"[A-Za-z]{2,9}", fullmatch=True), min_size=1, max_size=6).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Okta", "OneLogin", "Google Workspace", "Duo", "Auth0"]),
+                          st.sampled_from(IDP_ICONS), st.sampled_from(IDP_ICONS), NOTE),
+                min_size=1, max_size=4, unique_by=lambda r: r[0]), st.from_regex(r"[a-z]{2,9} [0-9]{2,4}", fullmatch=True))
+def test_html_idp_table_round_trip(rows, chrome):
+    """An HTML IdP table of names, icons (SVG classes or aria-labels) and notes reads back as
+    those IdPs, the icons' values and the notes; navigation chrome (with digits no cell has)
+    reaches no value."""
+    from guideparse.rules import load_rules
+
+    cells = "".join(f"<tr><td>{idp}</td><td>{sso[0]}</td><td>{scim[0]}</td><td>{note}</td></tr>"
+                    for idp, sso, scim, note in rows)
+    page = ("<!doctype html><html><body><nav><a href='/'>" + chrome + "</a></nav>"
+            "<h1>Acme SCIM guide</h1><h2>Supported identity providers</h2>"
+            "<table><thead><tr><th>IdP</th><th>SSO</th><th>SCIM</th><th>Notes</th></tr></thead>"
+            f"<tbody>{cells}</tbody></table><p>See how it works</p></body></html>")
+    doc = extract_document(page.encode(), "p.html", load_rules())
+    assert [(r.idp, r.sso, r.scim, r.notes) for r in doc.identity_providers or []] == [
+        (idp, sso[1], scim[1], note) for idp, sso, scim, note in rows]
+    assert all(chrome not in str(v) for _p, v in iter_leaves(doc.model_dump(mode="json")))

@@ -14,7 +14,8 @@ of the document listed last wins.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .models import CatalogEntry, Conflict, DocumentRecord, SourcedWarn
 from .paths import IDENTITY

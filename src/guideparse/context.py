@@ -4,11 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
+from typing import TYPE_CHECKING
 
 from .models import Provenance, Warn
 from .reading import Line
 from .rules import Rules
 from .segment import Page, Section
+
+if TYPE_CHECKING:
+    from .tables import Table
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Ctx:
     warnings: list[Warn] = field(default_factory=list)
     provenance: dict[str, Provenance] = field(default_factory=dict)  # path -> {"lines": (first, last), "rule"}
     used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
+    table_kinds: dict[int, str] = field(default_factory=dict)  # line number -> kind of the table read there
 
     @cached_property
     def table_heads(self) -> frozenset[int]:
@@ -61,6 +66,17 @@ class Ctx:
             return
         for n in range(a, b + 1):
             self.used.setdefault(n, rule)
+
+    def use_table(self, table: Table) -> None:
+        """Mark a table's lines, header to last row, as read, and as lines of a table of its kind
+        (so a parser can find tables of a kind by what they are, not by rule ids)."""
+        self.use(table.header, table.last_line, f"table:{table.kind}")
+        for n in range(table.header.no, table.last_line + 1):
+            self.table_kinds.setdefault(n, table.kind)
+
+    def first_table_line(self, kind: str, after: int) -> int | None:
+        """The first line after line `after` of a table of `kind` read so far, or None."""
+        return min((n for n, k in self.table_kinds.items() if k == kind and n > after), default=None)
 
     def lossy(self, field_name: str) -> bool:
         """True when this rendering is known to drop the items of `field_name`."""

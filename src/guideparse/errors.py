@@ -5,6 +5,8 @@ for it and a test can assert on it. The table below is the one place codes live.
 """
 from __future__ import annotations
 
+from typing import Any
+
 #: code -> (kind, meaning). The kind is a stable name other tools can filter on.
 CODES: dict[str, tuple[str, str]] = {
     # rules (stop the run before any output)
@@ -63,12 +65,14 @@ class GuideparseError(Exception):
         self.line = line
         super().__init__(self.one_line())
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[GuideparseError], tuple[str, str], dict[str, Any]]:
         """Survive pickling (errors come back from worker processes)."""
         return (self.__class__, (self.code, self.message), {"path": self.path, "line": self.line})
 
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        """Restore path and line (the keyword arguments __reduce__ cannot pass) and the message."""
+        if state:
+            self.__dict__.update(state)
         self.args = (self.one_line(),)
 
     def one_line(self) -> str:

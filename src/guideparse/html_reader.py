@@ -18,7 +18,7 @@ import re
 import warnings
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
+from bs4.element import CData, Declaration, Doctype, PageElement, ProcessingInstruction
 
 from .models import Warn
 from .reading import Line, Text, decode, fold_space
@@ -51,17 +51,34 @@ class _Lines:
             self.items.append(("", None))
 
 
-def _line_of(node) -> int | None:
+class _Glyph(NavigableString):
+    """An icon's glyph put in the icon element's place, with that element's source line.
+
+    (bs4's get_text skips string subclasses; the glyphs are text for this reader only.)"""
+
+    sourceline: int | None = None
+
+
+def _line_of(node: PageElement | None) -> int | None:
+    """A node's source line: its own (Tag.sourceline, which bs4's lxml builder leaves
+    unset and _attach_source_lines fills), else its nearest ancestor's."""
     while node is not None:
-        line = getattr(node, "_gp_line", None)
+        line = node.sourceline if isinstance(node, (Tag, _Glyph)) else None
         if line is not None:
             return line
         node = node.parent
     return None
 
 
+def _text_attribute(tag: Tag, name: str) -> str | None:
+    """A text attribute's value (aria-label, title, alt); bs4 gives lists only for
+    multi-valued attributes such as class."""
+    value = tag.get(name)
+    return value if isinstance(value, str) else None
+
+
 def _attach_source_lines(soup: BeautifulSoup, raw: str) -> bool:
-    """Copy lxml's element source lines onto the soup's tags; False when the trees differ."""
+    """Copy lxml's element source lines onto the soup's tags (Tag.sourceline); False when the trees differ."""
     import lxml.html
 
     try:
@@ -73,7 +90,7 @@ def _attach_source_lines(soup: BeautifulSoup, raw: str) -> bool:
     if [el.tag.lower() for el in lx] != [t.name for t in bs]:
         return False
     for t, el in zip(bs, lx, strict=True):
-        t._gp_line = el.sourceline
+        t.sourceline = el.sourceline
     return True
 
 
@@ -86,14 +103,14 @@ def _replace_icons(soup: BeautifulSoup, rules: Rules) -> None:
         if tag.parent is None or tag.decomposed:
             continue
         glyph = next((by_class[c] for c in tag.get("class") or [] if c in by_class), None)
-        label = tag.get("aria-label") or tag.get("title") or (tag.get("alt") if tag.name == "img" else None)
+        label = (_text_attribute(tag, "aria-label") or _text_attribute(tag, "title")
+                 or (_text_attribute(tag, "alt") if tag.name == "img" else None))
         if glyph is None and label and not tag.get_text(strip=True) and tag.name in ("svg", "i", "span", "img", "em"):
             glyph = by_label.get(label.strip().casefold(), label.strip())
         if glyph is None:
             continue
-        line = _line_of(tag)
-        text = NavigableString(f" {glyph} ")
-        text._gp_line = line
+        text = _Glyph(f" {glyph} ")
+        text.sourceline = _line_of(tag)
         tag.replace_with(text)
 
 
@@ -133,7 +150,7 @@ class _Renderer:
         self.out = _Lines()
         self.rows = [s for s in rules.page.html.row_selectors]
 
-    def walk(self, node) -> None:
+    def walk(self, node: PageElement) -> None:
         if isinstance(node, NavigableString):
             if not isinstance(node, _SKIP_STRINGS) and node.strip():
                 self.out.add(str(node), _line_of(node))
@@ -149,7 +166,7 @@ class _Renderer:
         elif name == "table":
             self._table(node)
         elif name == "img":
-            self.out.add(node.get("alt") or "", _line_of(node))
+            self.out.add(_text_attribute(node, "alt") or "", _line_of(node))
             self.out.blank()
         elif name == "hr":
             self.out.blank()
@@ -161,8 +178,8 @@ class _Renderer:
             self.out.add(_inline_text(node), _line_of(node))
             self.out.blank()
         elif name in BLOCK_TAGS and self._is_pair(node):
-            for child in node.find_all(True, recursive=False):
-                self.out.add(_inline_text(child), _line_of(child))
+            for half in node.find_all(True, recursive=False):
+                self.out.add(_inline_text(half), _line_of(half))
             self.out.blank()
         else:
             for child in list(node.children):

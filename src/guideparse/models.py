@@ -6,11 +6,10 @@ added after the contract's own. `guideparse schema` prints the JSON Schema of
 """
 from __future__ import annotations
 
-from typing import Literal
-
-from typing_extensions import TypedDict
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
 
 SCHEMA_VERSION = 1
 Format = Literal["text/flat", "text/pipe", "html"]
@@ -29,7 +28,7 @@ class Warn(_Model):
     kind: str = Field(default="", description="stable name of the code, e.g. unparsed_line")
 
     @model_validator(mode="after")
-    def _kind(self) -> "Warn":
+    def _kind(self) -> Warn:
         if not self.kind:
             from .errors import kind_of
 
@@ -219,7 +218,11 @@ class Provenance(TypedDict):
     rule: str
 
 
-class _Content(_Model):
+#: The warnings of a record: a document's own (Warn), or a catalog entry's (SourcedWarn).
+WarnT = TypeVar("WarnT", bound=Warn)
+
+
+class _Content(_Model, Generic[WarnT]):
     """Fields shared by a document record and a catalog entry, in contract order."""
 
     schema_version: int = SCHEMA_VERSION
@@ -241,7 +244,7 @@ class _Content(_Model):
     bottom_line: str | None = None
     last_updated: str | None = None
     related_apps: list[RelatedApp] | None = None
-    warnings: list[Warn] = Field(default_factory=list)
+    warnings: list[WarnT] = Field(default_factory=list)
     # Beyond the contract:
     pricing_intro: str | None = None
     pricing_notes: list[PricingNote] | None = None
@@ -255,7 +258,7 @@ class _Content(_Model):
         default_factory=dict, description="field path -> source lines and rule id (documents only)")
 
 
-class DocumentRecord(_Content):
+class DocumentRecord(_Content[Warn]):
     """One input file's extraction."""
 
     source: Source
@@ -266,12 +269,11 @@ class Conflict(_Model):
     values: list[dict]
 
 
-class CatalogEntry(_Content):
+class CatalogEntry(_Content[SourcedWarn]):
     """The documents of one app merged field by field."""
 
     sources: list[Source]
     conflicts: list[Conflict] = Field(default_factory=list)
-    warnings: list[SourcedWarn] = Field(default_factory=list)
 
 
 class InputStatus(_Model):

@@ -8,7 +8,8 @@ brackets, other list items by index.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 #: list field -> the item field that identifies an item (never its position).
 IDENTITY: dict[str, str] = {

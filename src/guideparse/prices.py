@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 
 from .models import ParsedPrice
+from .printed_numbers import WHOLE_NUMBER
 from .rules import Rules
 
-_AMOUNT = r"\d[\d,]*(?:\.\d+)?"
+_AMOUNT = rf"{WHOLE_NUMBER.pattern}(?:\.\d+)?"   # "1,200", "16.50"
 _PRICE = re.compile(
     rf"""
     (?P<currency>[^\d\s(]{{1,3}})?\s*             # a currency sign or code before the amount

@@ -115,7 +115,7 @@ def read_text(data: bytes, path: str) -> Text:
     final_newline = raw_lines[-1] == "" if raw_lines else True
     if final_newline:
         raw_lines.pop()
-    lines = list(map(tuple.__new__, repeat(Line), zip(range(1, len(raw_lines) + 1), map(str.strip, raw_lines))))
+    lines = list(map(tuple.__new__, repeat(Line), zip(range(1, len(raw_lines) + 1), map(str.strip, raw_lines), strict=True)))
     return Text(lines=lines, encoding=enc, final_newline=final_newline, cut_mid_char=cut, warnings=warns)
 
 

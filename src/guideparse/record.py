@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 from .context import Ctx
 from .errors import InputError
-from .models import DocumentRecord, Source
+from .models import DocumentRecord, Format, Source, Warn
 from .nlp import find_app_name
-from .reading import Text, looks_like_html, read_text
+from .paths import NOT_CONTENT
+from .reading import Line, Text, looks_like_html, read_text
 from .rules import Rules
 from .sections.config import parse_idp_configurations
 from .sections.decision import parse_recommendations
@@ -22,7 +25,6 @@ from .sections.prose import parse_joined, parse_last_updated, parse_paragraphs
 from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, parse_practice
 from .sections.related import parse_related_apps
 from .sections.specs import parse_technical_specs
-from .paths import NOT_CONTENT
 from .segment import Page, segment
 from .tables import is_separator_row
 
@@ -38,7 +40,7 @@ def slugify(name: str) -> str:
     return _NON_SLUG.sub("-", ascii_name.lower()).strip("-")
 
 
-def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, str | None]:
+def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, Format | None]:
     """Bytes -> lines with the reader the content calls for (HTML sniffed, not named)."""
     if looks_like_html(data):
         from .html_reader import read_html  # bs4 and lxml load on the first HTML page only
@@ -95,7 +97,7 @@ def trace_empty_lists(doc: DocumentRecord, page: Page, ctx: Ctx) -> None:
                 ctx.trace(path, section.heading, None, f"{section.rule}:no-items")
 
 
-def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
+def report_unparsed(page: Page, ctx: Ctx, lines: Iterable[Line]) -> None:
     """Coverage: every non-blank line is used by a value, boilerplate, or reported (GP204)."""
     for ln in lines:
         if not ln.text or ln.no in ctx.used:
@@ -112,81 +114,132 @@ def report_unparsed(page: Page, ctx: Ctx, lines) -> None:
         ctx.warn("GP204", f"unparsed line: {ln.text[:100]!r}", ln.no)
 
 
+def read_page(data: bytes, path: str, rules: Rules) -> tuple[Text, Page]:
+    """Bytes -> lines -> sections. Raises InputError (GP903) when no guide heading is found:
+    a page with no section is not a guide, and a record of nothing would hide that."""
+    text, fmt = read_lines(data, path, rules)
+    page = segment(text, rules, fmt)
+    if not page.sections:
+        raise InputError("GP903", "not a guide: no guide section heading recognised", path=path)
+    return text, page
+
+
+def start_context(text: Text, page: Page, rules: Rules) -> Ctx:
+    """The parsers' shared state: warnings open with the page's own (reading, segmenting),
+    and the section headings are marked as read, so no parser reports them as unparsed."""
+    ctx = Ctx(rules, page)
+    ctx.warnings.extend(text.warnings)
+    ctx.warnings.extend(page.warnings)
+    mark_structure(page, ctx)
+    return ctx
+
+
+def find_app(title_app: str | None, ctx: Ctx) -> str | None:
+    """The app's name: from the title line when it has one, else from the template headings
+    and sentences (find_app_name), so spaCy loads only for pages whose title names no app."""
+    if title_app is not None:
+        return title_app
+    cand = find_app_name(ctx)
+    if cand is None:
+        return None
+    ctx.trace("app", cand.line, None, cand.rule)
+    return cand.name
+
+
+def slug_for(app: str | None, sha: str, ctx: Ctx) -> str:
+    """The app's slug; without a name (GP501) or one that slugs to nothing, one from the
+    content digest, so the document still has a stable key of its own."""
+    if app is None:
+        ctx.warn("GP501", "app name not found in title or template sentences")
+        return f"unknown-{sha[:12]}"
+    return slugify(app) or f"unknown-{sha[:12]}"
+
+
+def warn_missing_sections(page: Page, ctx: Ctx) -> None:
+    """GP201 for each core section a whole page lacks (a truncated page lacks them by its cut)."""
+    if page.truncated:
+        return
+    for label in CORE_SECTIONS:
+        if page.first(label) is None:
+            ctx.warn("GP201", f"section '{label}' not found")
+
+
+def read_facts_specs_and_pricing(page: Page, ctx: Ctx, app: str | None) -> dict[str, Any]:
+    """Quick facts, technical specs and pricing, by record field: the sections that give two
+    fields each, read before the others (warnings keep that order). Pricing prose is read
+    after the plan tables: it is what they leave."""
+    quick_facts, quick_raw = parse_quick_facts(page.first("quick_facts"), ctx)
+    technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
+    pricing = parse_pricing(page, ctx)
+    pricing_intro, pricing_notes = parse_pricing_prose(page.first("pricing"), ctx)
+    return {"quick_facts": quick_facts, "quick_facts_raw": quick_raw, "technical_specs": technical_specs,
+            "key_limitations": key_limitations, "pricing": pricing, "pricing_intro": pricing_intro,
+            "pricing_notes": pricing_notes}
+
+
+def read_other_sections(page: Page, ctx: Ctx) -> dict[str, Any]:
+    """The other sections, by record field, read in this order (warnings keep it)."""
+    first = page.first
+    return {
+        "summary": parse_paragraphs(first("summary"), ctx, "summary"),
+        "strategic_alternative": parse_joined(first("strategic_alternative"), ctx, "strategic_alternative"),
+        "identity_providers": parse_identity_providers(first("identity_providers"), ctx),
+        "cost_of_manual_management": parse_cost(first("cost"), ctx),
+        "constraints": parse_constraints(first("constraints"), ctx),
+        "challenges": parse_bullets(first("challenges"), ctx, "challenges"),
+        "recommendations": parse_recommendations(first("decision"), ctx),
+        "bottom_line": parse_joined(first("bottom_line"), ctx, "bottom_line"),
+        "last_updated": parse_last_updated(first("last_updated"), ctx),
+        "related_apps": parse_related_apps(first("related_apps"), ctx),
+        "practice": parse_practice(first("practice"), ctx),
+        "identity_offer": parse_identity_offer(first("identity_offer"), ctx),
+        "admins_saying": parse_admins_saying(first("admins_saying"), ctx),
+        "recurring_theme": parse_joined(first("recurring_theme"), ctx, "recurring_theme"),
+        "idp_configurations": parse_idp_configurations(page.all("idp_config"), ctx),
+    }
+
+
+def to_source_lines(warnings: list[Warn], mapping: dict[int, int] | None) -> None:
+    """Renumber warnings from rendered lines to source lines (HTML), as provenance is."""
+    if not mapping:
+        return
+    for w in warnings:
+        if w.line is not None:
+            w.line = mapping.get(w.line, w.line)
+
+
+def finish_record(doc: DocumentRecord, text: Text, page: Page, ctx: Ctx) -> None:
+    """Once every value is read: coverage (GP204), empty lists traced, then the warnings
+    and provenance in source line numbers."""
+    report_unparsed(page, ctx, text.lines)
+    trace_empty_lists(doc, page, ctx)
+    to_source_lines(ctx.warnings, text.source_lines)
+    doc.warnings = ctx.warnings
+    doc.provenance = ctx.provenance_out(text.source_lines)
+
+
 def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = None) -> DocumentRecord:
     """Extract one guide. Raises InputError when the input cannot give a record.
 
     `sha`: the data's sha256 hex digest when the caller has it already."""
     if sha is None:
         sha = hashlib.sha256(data).hexdigest()
-    text, fmt = read_lines(data, path, rules)
-    page = segment(text, rules, fmt)
-    if not page.sections:
-        raise InputError("GP903", "not a guide: no guide section heading recognised", path=path)
-
-    ctx = Ctx(rules, page)
-    ctx.warnings.extend(text.warnings)
-    ctx.warnings.extend(page.warnings)
-    mark_structure(page, ctx)
-
+    text, page = read_page(data, path, rules)
+    ctx = start_context(text, page, rules)
     header = parse_header(page.header, ctx)
-    app = header.app
-    if app is None:
-        cand = find_app_name(ctx)
-        if cand is not None:
-            app = cand.name
-            ctx.trace("app", cand.line, None, cand.rule)
-    if app is None:
-        ctx.warn("GP501", "app name not found in title or template sentences")
-        slug = f"unknown-{sha[:12]}"
-    else:
-        slug = slugify(app) or f"unknown-{sha[:12]}"
-
-    if not page.truncated:
-        for label in CORE_SECTIONS:
-            if page.first(label) is None:
-                ctx.warn("GP201", f"section '{label}' not found")
-
-    quick_facts, quick_raw = parse_quick_facts(page.first("quick_facts"), ctx)
-    technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
-    pricing = parse_pricing(page, ctx)
-    pricing_intro, pricing_notes = parse_pricing_prose(page.first("pricing"), ctx)
+    app = find_app(header.app, ctx)
+    slug = slug_for(app, sha, ctx)
+    warn_missing_sections(page, ctx)
+    facts_specs_pricing = read_facts_specs_and_pricing(page, ctx, app)
     doc = DocumentRecord(
         slug=slug,
         app=app,
-        source=Source(path=path, sha256=sha, bytes=len(data), format=page.format,  # type: ignore[arg-type]
-                      truncated=page.truncated, encoding=text.encoding),
+        source=Source(path=path, sha256=sha, bytes=len(data), format=page.format, truncated=page.truncated,
+                      encoding=text.encoding),
         badge=header.badge,
         plan_requirement=header.plan_requirement,
-        summary=parse_paragraphs(page.first("summary"), ctx, "summary"),
-        strategic_alternative=parse_joined(page.first("strategic_alternative"), ctx, "strategic_alternative"),
-        quick_facts=quick_facts,
-        identity_providers=parse_identity_providers(page.first("identity_providers"), ctx),
-        cost_of_manual_management=parse_cost(page.first("cost"), ctx),
-        pricing=pricing,
-        constraints=parse_constraints(page.first("constraints"), ctx),
-        challenges=parse_bullets(page.first("challenges"), ctx, "challenges"),
-        key_limitations=key_limitations,
-        technical_specs=technical_specs,
-        recommendations=parse_recommendations(page.first("decision"), ctx),
-        bottom_line=parse_joined(page.first("bottom_line"), ctx, "bottom_line"),
-        last_updated=parse_last_updated(page.first("last_updated"), ctx),
-        related_apps=parse_related_apps(page.first("related_apps"), ctx),
-        pricing_intro=pricing_intro,
-        pricing_notes=pricing_notes,
-        practice=parse_practice(page.first("practice"), ctx),
-        identity_offer=parse_identity_offer(page.first("identity_offer"), ctx),
-        admins_saying=parse_admins_saying(page.first("admins_saying"), ctx),
-        recurring_theme=parse_joined(page.first("recurring_theme"), ctx, "recurring_theme"),
-        idp_configurations=parse_idp_configurations(page.all("idp_config"), ctx),
-        quick_facts_raw=quick_raw,
+        **facts_specs_pricing,
+        **read_other_sections(page, ctx),
     )
-    report_unparsed(page, ctx, text.lines)
-    trace_empty_lists(doc, page, ctx)
-    mapping = text.source_lines
-    if mapping:
-        for w in ctx.warnings:
-            if w.line is not None:
-                w.line = mapping.get(w.line, w.line)
-    doc.warnings = ctx.warnings
-    doc.provenance = ctx.provenance_out(mapping)
+    finish_record(doc, text, page, ctx)
     return doc

@@ -3,8 +3,10 @@ html (one self-contained file). Every value is escaped for its medium."""
 from __future__ import annotations
 
 import html
+import io
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .diff import AppDiff, Change, DiffReport
 
@@ -39,7 +41,7 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
     from rich.text import Text
 
     console = Console(record=True, force_terminal=color, no_color=not color, width=width, highlight=False,
-                      file=_Null())
+                      file=io.StringIO())  # what is printed is exported below, not written anywhere
     style = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
     console.print(Text(f"old: {report.old.get('run')}  new: {report.new.get('run')}", style="dim"))
     console.print(Text(_summary_line(report), style="bold"))
@@ -56,14 +58,6 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
             if ch.kind != "removed":
                 console.print(Text("      new: " + _value(ch.new), style="green"))
     return console.export_text(styles=color)
-
-
-class _Null:
-    def write(self, _s: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
 
 
 # --------------------------------------------------------------------------- markdown

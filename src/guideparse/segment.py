@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .models import Warn
+from .models import Format, Warn
 from .reading import Line, Text
 from .rules import Rules
 
@@ -32,7 +32,7 @@ class Section:
 
 @dataclass
 class Page:
-    format: str
+    format: Format
     header: list[Line]                    # lines before the first section heading
     sections: list[Section]
     truncated: bool
@@ -47,20 +47,20 @@ class Page:
 
     def is_cut(self, section: Section) -> bool:
         """True when the page stops inside this section."""
-        return self.truncated and self.sections and section is self.sections[-1]
+        return self.truncated and bool(self.sections) and section is self.sections[-1]
 
 
 def is_pipe_row(text: str) -> bool:
     return len(text) >= 2 and text[0] == "|" and text.rstrip()[-1] == "|"
 
 
-def detect_format(lines: list[Line]) -> str:
+def detect_format(lines: list[Line]) -> Format:
     """text/pipe when markdown table rows are present, else text/flat."""
     rows = (ln for ln in lines if ln.text[:1] == "|" and ln.text.count("|") >= 2)
     return "text/pipe" if next(rows, None) is not None and next(rows, None) is not None else "text/flat"
 
 
-def segment(text: Text, rules: Rules, fmt: str | None = None) -> Page:
+def segment(text: Text, rules: Rules, fmt: Format | None = None) -> Page:
     """Split a text into title block and sections; detect and trim truncation."""
     lines = text.lines
     warnings: list[Warn] = []

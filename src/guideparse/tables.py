@@ -14,12 +14,15 @@ what distinguishes the cell `Limited` from notes that begin "Limited SSO …".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import AbstractSet, Iterable
+from typing import NamedTuple
 
+from .line_ends import NOT_TABLE_TITLE_END
 from .models import Warn
 from .reading import Line
-from .rules import CellTerm, Column, Rules
+from .rules import CellTerm, Column, Rules, Start
 from .segment import is_pipe_row
 
 _SEPARATOR_ROW = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
@@ -117,10 +120,10 @@ def _match_header(text: str, rules: Rules, kinds: tuple[str, ...] | None) -> tup
 def _pipe_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
     names = dict(index)
     cells = split_pipe_row(text)
-    cols = [names.get(c.casefold()) for c in cells]
-    if not cells or any(c is None for c in cols):
-        return None
-    return cols  # type: ignore[return-value]
+    cols = [col for c in cells if (col := names.get(c.casefold())) is not None]
+    if not cells or len(cols) != len(cells):
+        return None  # no cells, or a cell that names no column
+    return cols
 
 
 def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
@@ -198,14 +201,14 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
     return best
 
 
-def _start_positions(text: str, frm: int, st, rules: Rules):
+def _start_positions(text: str, frm: int, st: Start, rules: Rules) -> Iterator[int]:
     """Positions where a start pattern (regex or vocabulary) matches, in order."""
     if st.regex is not None:
         return (m.start() for m in st.regex.finditer(text, frm))
     return _term_positions(text, frm, rules, f"START:{st.vocabulary}")
 
 
-def _term_positions(text: str, frm: int, rules: Rules, key: str):
+def _term_positions(text: str, frm: int, rules: Rules, key: str) -> Iterator[int]:
     """Positions >= frm where a term of the list `key` (Rules.term_finders) begins, in order."""
     finder = rules.term_finders.get(key)
     return iter(()) if finder is None else (m.start() for m in finder.finditer(text, frm))
@@ -226,74 +229,95 @@ def _camel_guess(text: str) -> int | None:
     return None
 
 
-def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
-    """Split one glued (flat) row into cells, column by column."""
+class _Piece(NamedTuple):
+    """What one column takes from a glued row, read from `pos` on."""
+
+    cells: Mapping[str, str | None]   # role -> text (None: lost); a column may settle later ones too
+    rules: Mapping[str, str]          # role -> rule id that cut the cell
+    end: int                          # where the next column starts reading
+    warning: Warn | None = None
+
+
+def _icon_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
+    """Icons do not survive a flat scrape: the cell is lost and takes no text."""
+    return _Piece({col.role: None}, {}, pos)
+
+
+def _key_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
+    """A key cell (IdP, plan, situation, …): a vocabulary name glued to what follows, else the text
+    up to where a later column can start (_key_end)."""
+    hit = _glued_term(line.text, pos, rules.idps) if col.vocabulary == "IDP" else None
+    if hit:
+        return _Piece({col.role: hit[0]}, {col.role: hit[1]}, pos + len(hit[0]))
+    end, rid, warning = _key_end(line, pos, col, later, rules)
+    return _Piece({col.role: line.text[pos:end].strip()}, {col.role: rid}, end, warning)
+
+
+def _key_end(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> tuple[int, str, Warn | None]:
+    """Where a key cell not in its vocabulary ends, the rule that says so, and a warning when
+    guessed: before a later column's start; failing that, when free text follows, at a case
+    change (a name the vocabulary lacks, GP103); else at the end of the row."""
     text = line.text
-    cells: dict[str, str | None] = {}
-    rids: dict[str, str] = {}
-    warns: list[Warn] = []
+    nxt = _next_start(text, pos + 1, later, rules)
+    if nxt is not None:
+        return nxt[0], f"split:{nxt[1]}", None
+    if col.vocabulary and any(c.kind == "text" for c in later):
+        guess = _camel_guess(text[pos:])
+        end = pos + guess if guess else len(text)
+        return end, "split:camel-case-guess", Warn(
+            code="GP103", line=line.no,
+            message=f"{col.vocabulary} name {text[pos:end]!r} is not in rules/vocabulary.jsonl; split guessed at a case change")
+    return len(text), "split:whole-row", None
+
+
+def _cell_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
+    """An enumerated cell: a CELL term glued to what follows. No term, or a term only a later
+    column takes, means this cell's icon was lost. A term this and a later column both take,
+    with no term after it, could be either's: all of them are left unknown (GP102)."""
+    text = line.text
+    hit = _glued_term(text, pos, _cell_terms(rules))
+    takers = rules.cells[hit[0].casefold()].columns if hit else ()
+    if hit is None or col.role not in takers:
+        return _Piece({col.role: None}, {}, pos)
+    end = pos + len(hit[0])
+    rivals = [c for c in later if c.kind == "cell" and c.role in takers]
+    if rivals and _glued_term(text, end, _cell_terms(rules)) is None:
+        warning = Warn(code="GP102", line=line.no,
+                       message=f"cell value {hit[0]!r} may belong to column {col.role!r} or {rivals[0].role!r}; left unknown")
+        return _Piece({col.role: None} | {c.role: None for c in rivals}, {}, end, warning)
+    return _Piece({col.role: hit[0]}, {col.role: hit[1]}, end)
+
+
+def _text_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
+    """A free-text cell (notes): up to where a later column other than an icon can start
+    (icons are lost, they start nowhere), else to the end of the row."""
+    text = line.text
+    rest = [c for c in later if c.kind != "icon"]
+    nxt = _next_start(text, pos + 1, rest, rules) if rest else None
+    end = nxt[0] if nxt else len(text)
+    return _Piece({col.role: text[pos:end].strip() or None}, {col.role: "glued:text"}, end)
+
+
+#: Column kind -> how a column of that kind takes its cell from a glued row.
+_PIECE_READERS: dict[str, Callable[[Line, int, Column, list[Column], Rules], _Piece]] = {
+    "icon": _icon_piece, "key": _key_piece, "cell": _cell_piece, "text": _text_piece}
+
+
+def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
+    """Split one glued (flat) row into cells, column by column, left to right."""
+    row = Row(line, {}, {})
     pos = 0
     for i, col in enumerate(columns):
-        if pos >= len(text):
-            cells[col.role] = None
+        if pos >= len(line.text):
+            row.cells[col.role] = None   # the row ended before this column
             continue
-        later = columns[i + 1:]
-        if col.kind == "icon":
-            cells[col.role] = None                   # icons do not survive a flat scrape
-        elif col.kind == "key":
-            hit = None
-            if col.vocabulary == "IDP":
-                hit = _glued_term(text, pos, rules.idps)
-            if hit:
-                cells[col.role], rids[col.role] = hit[0], hit[1]
-                pos += len(hit[0])
-                continue
-            nxt = _next_start(text, pos + 1, later, rules)
-            if nxt is not None:
-                end, rid = nxt[0], f"split:{nxt[1]}"
-            elif col.vocabulary and any(c.kind == "text" for c in later):
-                guess = _camel_guess(text[pos:])
-                end = pos + guess if guess else len(text)
-                rid = "split:camel-case-guess"
-                warns.append(Warn(code="GP103", line=line.no,
-                                  message=f"{col.vocabulary} name {text[pos:end]!r} is not in rules/vocabulary.jsonl; split guessed at a case change"))
-            else:
-                end, rid = len(text), "split:whole-row"
-            cells[col.role], rids[col.role] = text[pos:end].strip(), rid
-            pos = end
-        elif col.kind == "cell":
-            hit = _glued_term(text, pos, _cell_terms(rules))
-            if hit is None:
-                cells[col.role] = None               # icon lost
-                continue
-            term = rules.cells[hit[0].casefold()]
-            if col.role not in term.columns:
-                cells[col.role] = None               # belongs to a later column
-                continue
-            later_cells = [c for c in later if c.kind == "cell" and c.role in term.columns]
-            follow = _glued_term(text, pos + len(hit[0]), _cell_terms(rules))
-            if later_cells and follow is None:
-                warns.append(Warn(code="GP102", line=line.no,
-                                  message=f"cell value {hit[0]!r} may belong to column {col.role!r} or {later_cells[0].role!r}; left unknown"))
-                cells[col.role] = None
-                for c in later_cells:
-                    cells[c.role] = None
-                pos += len(hit[0])
-                continue
-            cells[col.role], rids[col.role] = hit[0], hit[1]
-            pos += len(hit[0])
-        else:  # text
-            rest_text = [c for c in later if c.kind != "icon"]
-            if rest_text:
-                nxt = _next_start(text, pos + 1, rest_text, rules)
-                end = nxt[0] if nxt else len(text)
-            else:
-                end = len(text)
-            value = text[pos:end].strip()
-            cells[col.role] = value or None
-            rids[col.role] = "glued:text"
-            pos = end
-    return Row(line, cells, rids, warns)
+        piece = _PIECE_READERS[col.kind](line, pos, col, columns[i + 1:], rules)
+        row.cells.update(piece.cells)
+        row.rules.update(piece.rules)
+        if piece.warning is not None:
+            row.warnings.append(piece.warning)
+        pos = piece.end
+    return row
 
 
 def pipe_row(line: Line, columns: list[Column]) -> Row:
@@ -323,7 +347,7 @@ def _title_before(lines: list[Line], idx: int) -> Line | None:
     if j < 0:
         return None
     t = lines[j].text
-    if is_pipe_row(t) or len(t) > _HEADING_LIKE_MAX or t.endswith((".", ":", "!", "?")):
+    if is_pipe_row(t) or len(t) > _HEADING_LIKE_MAX or t.endswith(NOT_TABLE_TITLE_END):
         return None
     return lines[j]
 

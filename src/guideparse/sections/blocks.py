@@ -7,10 +7,9 @@ have no blank lines, so every line is its own block.
 from __future__ import annotations
 
 from ..context import Ctx
+from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
 from ..reading import Line
-
-_TERMINAL = (".", "!", "?", ":", '"', "”", "’")
 
 
 def split_blocks(lines: list[Line], fmt: str, bullets: tuple[str, ...]) -> list[list[Line]]:
@@ -52,18 +51,19 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def is_heading_like(text: str, max_words: int = 12) -> bool:
-    """A sub-heading: short, no sentence end, not a bullet."""
-    return (0 < words(text) <= max_words and not text.endswith(_TERMINAL)
-            and not text.startswith(("•", "- ", "* ", "|")))
+def is_heading_like(text: str, bullets: tuple[str, ...], max_words: int = 12) -> bool:
+    """A sub-heading: short, no sentence end, neither a bullet (`bullets`: Rules.bullet_prefixes)
+    nor a table row."""
+    return (0 < words(text) <= max_words and not text.endswith(NOT_SUBHEADING_END)
+            and not is_bullet(text, bullets) and not text.startswith("|"))
 
 
-def looks_like_pairs(block: list[Line]) -> bool:
+def looks_like_pairs(block: list[Line], bullets: tuple[str, ...]) -> bool:
     """Title/detail pairs: an even run where each detail is longer than its short title."""
     if len(block) < 2 or len(block) % 2:
         return False
     for title, detail in zip(block[::2], block[1::2], strict=True):
-        if not is_heading_like(title.text, 8) or words(detail.text) <= words(title.text):
+        if not is_heading_like(title.text, bullets, 8) or words(detail.text) <= words(title.text):
             return False
     return True
 

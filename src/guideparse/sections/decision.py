@@ -15,7 +15,7 @@ def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendat
         return ctx.empty_section(section, "recommendations")
     out: list[Recommendation] = []
     for table in tables:
-        ctx.use(table.header, table.last_line, "table:decision")
+        ctx.use_table(table)
         for row in table.rows:
             ctx.warnings.extend(row.warnings)
             situation = row.cells.get("situation")

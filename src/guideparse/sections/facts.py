@@ -5,11 +5,11 @@ import re
 
 from ..context import Ctx
 from ..models import CostOfManualManagement, QuickFacts
+from ..printed_numbers import first_whole_number
 from ..rules import LabelField
 from ..segment import Section
 from ..tables import LabelRow, read_label_rows
 
-_NUMBER = re.compile(r"\d[\d,]*")
 _LEADING_WORD = re.compile(r"^([A-Za-z]+)\b")
 
 
@@ -36,12 +36,12 @@ def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: str) -> bool | i
             return None
         ctx.trace(path, row.line, None, hit[1])
         return hit[0]
-    m = _NUMBER.search(raw)
-    if m is None:
+    number = first_whole_number(raw)
+    if number is None:
         ctx.warn("GP105", f"{spec.field}: no number in {raw!r}", row.line.no)
         return None
     ctx.trace(path, row.line, None, f"{row.rule}:{spec.field}")
-    return int(m.group(0).replace(",", ""))
+    return number
 
 
 def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:
@@ -72,7 +72,7 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
             ctx.warn("GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl",
                      line.no)
     ctx.note_cut(section, "quick_facts")
-    return QuickFacts(**values), raw
+    return QuickFacts.model_validate(values), raw
 
 
 def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | None:
@@ -95,4 +95,4 @@ def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | No
         if ctx.empty_section(section, "cost_of_manual_management") is None:
             return None
     ctx.note_cut(section, "cost_of_manual_management")
-    return CostOfManualManagement(**values)
+    return CostOfManualManagement.model_validate(values)

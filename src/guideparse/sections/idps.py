@@ -33,7 +33,7 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
             ctx.warn("GP106", "no identity-provider table header found", section.nonblank[0].no)
         return ctx.empty_section(section, "identity_providers")
     table = tables[0]
-    ctx.use(table.header, table.last_line, "table:identity_providers")
+    ctx.use_table(table)
     out: list[IdentityProvider] = []
     seen: set[str] = set()
     for row in table.rows:

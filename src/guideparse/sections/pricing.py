@@ -37,7 +37,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
             key = f"pricing[{title}]"
             ctx.trace(f"{key}.title", table.title or table.header, None, "table:plans:title")
-            ctx.use(table.header, table.last_line, "table:plans")
+            ctx.use_table(table)
             plans: list[Plan] = []
             for row in table.rows:
                 ctx.warnings.extend(row.warnings)
@@ -74,14 +74,14 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
 def parse_pricing_prose(section: Section | None, ctx: Ctx) -> tuple[str | None, list[PricingNote] | None]:
     """The pricing section's paragraphs outside its tables: the intro, then notes.
 
-    Call after parse_pricing, which marks the table lines as used.
+    Call after parse_pricing, which marks the plan tables' lines as read (Ctx.use_table):
+    the intro is a paragraph before the first of them.
     """
     if section is None:
         return None, None
     intro: str | None = None
     notes: list[PricingNote] = []
-    first_table = min((n for n in ctx.used if n > section.heading.no and ctx.used[n].startswith("table:plans")),
-                      default=None)
+    first_table = ctx.first_table_line("plans", after=section.heading.no)
     for ln in section.nonblank:
         if ln.no in ctx.used:
             continue

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..context import Ctx
-from ..paths import item_key
+from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
+from ..paths import item_key
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -12,7 +13,6 @@ from .blocks import is_bullet, is_heading_like, looks_like_pairs, read_pairs, sp
 from .lists import strip_bullet
 
 _OFFER_TABLES = ("settings", "features", "integrations", "plans", "identity_providers")
-_SENTENCE_END = (".", "!", "?", '"', "”", ")")
 
 
 def _blocks(section: Section, ctx: Ctx) -> list[list[Line]]:
@@ -24,7 +24,7 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
         return None
     out = Practice()
     for block in _blocks(section, ctx):
-        if len(block) > 1 and looks_like_pairs(block):
+        if len(block) > 1 and looks_like_pairs(block, ctx.rules.bullet_prefixes):
             out.items.extend(read_pairs(block, ctx, "practice.items", f"{section.rule}:title-detail"))
             continue
         for ln in block:
@@ -40,6 +40,7 @@ def _offer_table(table: Table, ctx: Ctx, path: str) -> OfferTable:
     headers = [c.headers[0] for c in table.columns]
     rows: list[list[str | None]] = []
     entries: list[KeyValue] = []
+    ctx.use_table(table)
     ctx.trace(f"{path}.kind", table.header, None, f"table:{table.kind}")
     ctx.trace(f"{path}.headers", table.header, None, f"table:{table.kind}:header")
     ctx.trace(f"{path}.rows", table.header, table.last_line, f"table:{table.kind}")
@@ -98,7 +99,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
                 current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
             list_title = None
             continue
-        if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines)):
+        if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines, bullets)):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
             path = f"{base()}.lists[{len(current().lists)}]"
             if list_title is not None:
@@ -114,12 +115,12 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         next_is_list = nxt is not None and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES) and (
-            all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt)))
-        if first.endswith(":") and words(first) <= 6 and next_is_list:
+            all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt, bullets)))
+        if first.endswith(LEAD_IN_END) and words(first) <= 6 and next_is_list:
             list_title = ln
             ctx.use(ln, None, f"{section.rule}:list-title")
             continue
-        if is_heading_like(first) and i + 1 < len(blocks):
+        if is_heading_like(first, bullets) and i + 1 < len(blocks):
             offer.blocks.append(OfferBlock(heading=first))
             ctx.trace(f"{base()}.heading", ln, None, f"{section.rule}:sub-heading")
             continue
@@ -150,7 +151,7 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
         stage = "quotes"
         last = out.quotes[-1] if out.quotes else None
         if (last is not None and last.attribution is None and words(ln.text) <= 8
-                and not ln.text.endswith(_SENTENCE_END)):
+                and not ln.text.endswith(QUOTE_TEXT_END)):
             last.attribution = ln.text
             ctx.trace(f"admins_saying.quotes[{len(out.quotes) - 1}].attribution", ln, None, f"{section.rule}:attribution")
             continue

@@ -10,15 +10,12 @@
 """
 from __future__ import annotations
 
-import re
-
 from ..context import Ctx
 from ..models import RelatedApp
+from ..printed_numbers import first_whole_number
 from ..reading import Line
 from ..segment import Section
 from ..tables import read_label_rows
-
-_NUMBER = re.compile(r"\d[\d,]*")
 
 
 def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | None:
@@ -70,9 +67,9 @@ def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | 
             elif row.field == "manual_cost" and card.manual_cost is None:
                 card.manual_cost = row.value or None
                 ctx.trace(f"{key}.manual_cost", row.line, None, "related_apps.label")
-                m = _NUMBER.search(row.value or "")
-                if m:
-                    card.manual_cost_usd_per_year = int(m.group(0).replace(",", ""))
+                dollars = first_whole_number(row.value or "")
+                if dollars is not None:
+                    card.manual_cost_usd_per_year = dollars
                     ctx.trace(f"{key}.manual_cost_usd_per_year", row.line, None, "related_apps.manual-cost-number")
         if after:
             card.summary = " ".join(ln.text for ln in after)

@@ -8,8 +8,9 @@ vocabulary term or the app's name.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..context import Ctx
 from ..models import TechnicalSpecs
@@ -24,7 +25,7 @@ _GLUE = re.compile(r"(?<=[a-z).])(?=[A-Z])")   # not after a digit: "2FA", "100K
 class Block:
     field: str
     label: Line
-    lines: list[Line] = field(default_factory=list)
+    lines: list[Line] = dataclasses.field(default_factory=list)  # `field` names the attribute above
 
 
 def split_spec_blocks(section: Section, ctx: Ctx) -> list[Block]:

@@ -22,6 +22,7 @@ commit before a change) is timed for the first run and the cached re-run in the 
 
 Prints markdown tables (the README keeps the latest ones).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -123,7 +124,7 @@ def _naive_chunk(paths: list[str]) -> int:
 def naive(folder: Path, jobs: int) -> float:
     """Seconds for the naive pass: a blank spaCy pipeline over each whole text."""
     paths = [str(p) for p in sorted(folder.glob("*.txt"))]
-    chunks = [paths[i:i + 64] for i in range(0, len(paths), 64)]
+    chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
     t0 = time.perf_counter()
     if jobs == 1:
         _naive_init()
@@ -160,8 +161,9 @@ def tree_bytes(folder: Path) -> int:
 
 def same_output(a: Path, b: Path) -> bool:
     names = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name != "manifest.json")
-    return names == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file() and p.name != "manifest.json") \
-        and all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+    return names == sorted(
+        str(p.relative_to(b)) for p in b.rglob("*") if p.is_file() and p.name != "manifest.json"
+    ) and all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
 
 class Best:
@@ -185,10 +187,14 @@ def round_main(gp: str, inputs: Path, work: Path, jobs: int, best: Best) -> bool
     cache = work / "cache"
     out1, outn, outc = work / "out1", work / "outN", work / "outC"
     best.keep("1 job", timed_run([gp, "extract", str(inputs), "-o", str(out1), "-j", "1", "--no-cache", "-q"]))
-    best.keep(f"{jobs} jobs", timed_run([gp, "extract", str(inputs), "-o", str(outn), "-j", str(jobs),
-                                         "--cache-dir", str(cache), "-q"]))
-    best.keep(f"{jobs} jobs, cached re-run", timed_run([gp, "extract", str(inputs), "-o", str(outc), "-j", str(jobs),
-                                                        "--cache-dir", str(cache), "-q"]))
+    best.keep(
+        f"{jobs} jobs",
+        timed_run([gp, "extract", str(inputs), "-o", str(outn), "-j", str(jobs), "--cache-dir", str(cache), "-q"]),
+    )
+    best.keep(
+        f"{jobs} jobs, cached re-run",
+        timed_run([gp, "extract", str(inputs), "-o", str(outc), "-j", str(jobs), "--cache-dir", str(cache), "-q"]),
+    )
     # The naive passes in the same round: this machine's speed drifts over minutes,
     # and each ratio should compare runs made under the same conditions.
     best.keep("naive 1", (naive(inputs, 1), 0))
@@ -202,25 +208,55 @@ def round_ab(gp: str, inputs: Path, renamed: Path, work: Path, jobs: int, best: 
     sizes = {}
     for off in ("", "gc", "compress"):
         cache = work / f"cache-{off or 'all'}"
-        best.keep(f"first, off={off}", timed_run(driver(gp, off, "extract", str(inputs), "-o",
-                                                        str(work / f"first-{off}"), "--cache-dir", str(cache), *j)))
-        best.keep(f"cached, off={off}", timed_run(driver(gp, off, "extract", str(inputs), "-o",
-                                                         str(work / f"cached-{off}"), "--cache-dir", str(cache), *j)))
+        best.keep(
+            f"first, off={off}",
+            timed_run(
+                driver(gp, off, "extract", str(inputs), "-o", str(work / f"first-{off}"), "--cache-dir", str(cache), *j)
+            ),
+        )
+        best.keep(
+            f"cached, off={off}",
+            timed_run(
+                driver(
+                    gp, off, "extract", str(inputs), "-o", str(work / f"cached-{off}"), "--cache-dir", str(cache), *j
+                )
+            ),
+        )
         sizes[off] = tree_bytes(cache)
-    best.keep("first, no pin", timed_run([gp, "extract", str(inputs), "-o", str(work / "nopin"), "--no-pin",
-                                          "--no-cache", *j]))
-    best.keep("first, no cache", timed_run([gp, "extract", str(inputs), "-o", str(work / "nocache"), "--no-cache",
-                                            *j]))
-    best.keep("renamed, cached", timed_run([gp, "extract", str(renamed), "-o", str(work / "renamed"),
-                                            "--cache-dir", str(work / "cache-all"), *j]))
+    best.keep(
+        "first, no pin",
+        timed_run([gp, "extract", str(inputs), "-o", str(work / "nopin"), "--no-pin", "--no-cache", *j]),
+    )
+    best.keep("first, no cache", timed_run([gp, "extract", str(inputs), "-o", str(work / "nocache"), "--no-cache", *j]))
+    best.keep(
+        "renamed, cached",
+        timed_run(
+            [gp, "extract", str(renamed), "-o", str(work / "renamed"), "--cache-dir", str(work / "cache-all"), *j]
+        ),
+    )
     return sizes
 
 
 def round_previous(prev: str, inputs: Path, work: Path, jobs: int, best: Best) -> None:
     cache = work / "cache-prev"
     for name in ("previous first", "previous cached"):
-        best.keep(name, timed_run([prev, "extract", str(inputs), "-o", str(work / name.replace(" ", "-")), "-j",
-                                   str(jobs), "--cache-dir", str(cache), "-q"]))
+        best.keep(
+            name,
+            timed_run(
+                [
+                    prev,
+                    "extract",
+                    str(inputs),
+                    "-o",
+                    str(work / name.replace(" ", "-")),
+                    "-j",
+                    str(jobs),
+                    "--cache-dir",
+                    str(cache),
+                    "-q",
+                ]
+            ),
+        )
 
 
 def report_main(best: Best, n: int, size: int, jobs: int, repeat: int, same: bool, gp: str) -> None:
@@ -237,8 +273,10 @@ def report_main(best: Best, n: int, size: int, jobs: int, repeat: int, same: boo
     print(f"| naive: blank spaCy over each whole text, {jobs} processes | {naiven:.1f} | {n / naiven:.0f} | |")
     print()
     print(f"- guideparse vs naive, same processes: {naive1 / best['1 job']:.1f}x (1), {naiven / first:.1f}x ({jobs})")
-    print(f"- cached re-run vs first run: {first / best[f'{jobs} jobs, cached re-run']:.1f}x faster; "
-          f"identical output (1 job, {jobs} jobs, cached): {same}")
+    print(
+        f"- cached re-run vs first run: {first / best[f'{jobs} jobs, cached re-run']:.1f}x faster; "
+        f"identical output (1 job, {jobs} jobs, cached): {same}"
+    )
     print(f"- `guideparse --help`: {t_help:.2f} s")
 
 
@@ -261,8 +299,10 @@ def report_ab(best: Best, sizes: dict[str, int], n: int, size: int) -> None:
     print("|---|---|---:|---:|---:|")
     for name, run, on, off in rows:
         print(f"| {name} | {run} | {on:.2f} | {off:.2f} | {gain(on, off)} |")
-    print(f"\ncache size: {sizes[''] / 1e6:.0f} MB compressed, {sizes['compress'] / 1e6:.0f} MB without "
-          f"({sizes[''] / n / 1024:.1f} / {sizes['compress'] / n / 1024:.1f} KiB per guide; inputs {size / n / 1024:.1f})")
+    print(
+        f"\ncache size: {sizes[''] / 1e6:.0f} MB compressed, {sizes['compress'] / 1e6:.0f} MB without "
+        f"({sizes[''] / n / 1024:.1f} / {sizes['compress'] / n / 1024:.1f} KiB per guide; inputs {size / n / 1024:.1f})"
+    )
 
 
 def main() -> None:
@@ -270,8 +310,12 @@ def main() -> None:
     ap.add_argument("--guides", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--workdir", type=Path, default=None)
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="run each measurement this many times and keep the fastest (this machine is noisy)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each measurement this many times and keep the fastest (this machine is noisy)",
+    )
     ap.add_argument("--ab", action="store_true", help="also time each batch mechanism on and off")
     ap.add_argument("--previous", default=None, help="another build's guideparse executable to time beside this one")
     args = ap.parse_args()
@@ -298,9 +342,11 @@ def main() -> None:
         if args.ab:
             report_ab(best, sizes, n, size)
         if args.previous:
-            print(f"\nprevious build ({args.previous}): first run {best['previous first']:.1f} s, cached re-run "
-                  f"{best['previous cached']:.2f} s; this build: {best[f'{jobs} jobs']:.1f} s, "
-                  f"{best[f'{jobs} jobs, cached re-run']:.2f} s")
+            print(
+                f"\nprevious build ({args.previous}): first run {best['previous first']:.1f} s, cached re-run "
+                f"{best['previous cached']:.2f} s; this build: {best[f'{jobs} jobs']:.1f} s, "
+                f"{best[f'{jobs} jobs, cached re-run']:.2f} s"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if args.workdir is None:

@@ -1,4 +1,5 @@
 """Shared fixtures: the project's rules (loaded once), paths to the corpus."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -8,6 +8,7 @@ Each result must serialise and have a well-formed slug. The test suite runs the
 same target with a few hundred cases (tests/test_properties.py); this script is
 the long run. Exit status 0 when every case passed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,37 @@ from guideparse.record import extract_document  # noqa: E402
 from guideparse.rules import load_rules  # noqa: E402
 
 RULES = load_rules(ROOT / "rules")
-PAGES = [p.read_bytes() for p in sorted((ROOT / "raw").glob("*.txt"))[:40]] + \
-        [p.read_bytes() for p in sorted((HERE / "fixtures" / "html").glob("*.html"))]
+PAGES = [p.read_bytes() for p in sorted((ROOT / "raw").glob("*.txt"))[:40]] + [
+    p.read_bytes() for p in sorted((HERE / "fixtures" / "html").glob("*.html"))
+]
 
 _PIECES = list("abcXYZ |$0123456789.,()/-+:?•✓❌\t\u00a0\r\n<>&\"'") + [
-    "Okta", "Via third-party", "JIT only", "Via API", "Microsoft Entra ID", "SCIM", "SSO", "Plan", "Price",
-    "Notes", "IdP", "Free", "Custom", "| ", " |", "\n", "Quick SCIM facts\n", "Supported identity providers\n",
-    "Tier comparison\n", "SCIM available?", "<table>", "<tr><td>", "</td></tr>", "<html>", "<!doctype html>"]
+    "Okta",
+    "Via third-party",
+    "JIT only",
+    "Via API",
+    "Microsoft Entra ID",
+    "SCIM",
+    "SSO",
+    "Plan",
+    "Price",
+    "Notes",
+    "IdP",
+    "Free",
+    "Custom",
+    "| ",
+    " |",
+    "\n",
+    "Quick SCIM facts\n",
+    "Supported identity providers\n",
+    "Tier comparison\n",
+    "SCIM available?",
+    "<table>",
+    "<tr><td>",
+    "</td></tr>",
+    "<html>",
+    "<!doctype html>",
+]
 GUIDE_TEXT = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
 
 
@@ -57,7 +82,7 @@ def mutated_page(draw) -> bytes:
             lines[i], lines[j] = lines[j], lines[i]
         elif op == "flip" and lines[i]:
             k = draw(st.integers(0, len(lines[i]) - 1))
-            lines[i] = lines[i][:k] + bytes([draw(st.integers(0, 255))]) + lines[i][k + 1:]
+            lines[i] = lines[i][:k] + bytes([draw(st.integers(0, 255))]) + lines[i][k + 1 :]
         else:
             lines.insert(i, draw(GUIDE_TEXT).encode("utf-8"))
     data = b"\n".join(lines)
@@ -66,8 +91,12 @@ def mutated_page(draw) -> bytes:
     return data
 
 
-INPUTS = st.one_of(st.binary(max_size=2000), GUIDE_TEXT.map(lambda t: t.encode("utf-8")),
-                   st.text(max_size=600).map(lambda t: t.encode("utf-8")), mutated_page())
+INPUTS = st.one_of(
+    st.binary(max_size=2000),
+    GUIDE_TEXT.map(lambda t: t.encode("utf-8")),
+    st.text(max_size=600).map(lambda t: t.encode("utf-8")),
+    mutated_page(),
+)
 
 
 def check(data: bytes) -> str:
@@ -86,8 +115,7 @@ def run(cases: int, seed: int | None = None) -> dict[str, int]:
     """Run `cases` generated inputs through the extractor; returns outcome counts."""
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=cases, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=cases, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(INPUTS)
     def target(data: bytes) -> None:
         code = check(data)
@@ -107,8 +135,10 @@ def main() -> int:
     t0 = time.perf_counter()
     outcomes = run(args.cases, args.seed)
     total = sum(outcomes.values())
-    print(f"{total} cases in {time.perf_counter() - t0:.0f}s, no exception: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    print(
+        f"{total} cases in {time.perf_counter() - t0:.0f}s, no exception: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+    )
     return 0 if total >= args.cases else 1
 
 

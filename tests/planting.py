@@ -1,4 +1,5 @@
 """Build corpus variants for diff tests: whitespace/line-end noise, and planted edits."""
+
 from __future__ import annotations
 
 import random
@@ -36,12 +37,12 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
 def planted_copy(src: Path, dst: Path) -> dict[str, list[tuple[str, str]]]:
     """A copy with five planted edits; returns slug -> [(path, kind)] expected, and app status."""
     shutil.copytree(src, dst)
-    _edit(dst / "brex.flat.txt", "SSO required first?Yes", "SSO required first?No")                  # a quick fact flipped
-    _edit(dst / "004_c94222c4d3eb625f.txt", "Comprehensive DefenceCustom (contact sales)\n", "")      # one plan removed
+    _edit(dst / "brex.flat.txt", "SSO required first?Yes", "SSO required first?No")  # a quick fact flipped
+    _edit(dst / "004_c94222c4d3eb625f.txt", "Comprehensive DefenceCustom (contact sales)\n", "")  # one plan removed
     _edit(dst / "clay.flat.txt", "OktaNo SCIM available", "OktaNo SCIM available, even on Enterprise")  # an IdP note
-    (dst / "emma.flat.txt").unlink()                                                                  # an app dropped
+    (dst / "emma.flat.txt").unlink()  # an app dropped
     added = (src / "000_2e1c3045778c876f.txt").read_text(encoding="utf-8").replace("Mailjet", SCRIPT_APP)
-    (dst / "zz-new-app.txt").write_text(added, encoding="utf-8")                                      # an app added
+    (dst / "zz-new-app.txt").write_text(added, encoding="utf-8")  # an app added
     return {
         "brex": [("quick_facts.sso_required_first", "changed")],
         "mimecast": [("pricing[Tier comparison].plans[Comprehensive Defence]", "removed")],

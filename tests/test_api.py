@@ -14,6 +14,7 @@ from conftest import RAW, ROOT
 
 
 def test_public_names_resolve_and_are_typed():
+    assert sorted(guideparse.__all__) == sorted([*guideparse._HOMES, "__version__"])
     for name in guideparse.__all__:
         assert getattr(guideparse, name) is not None, name
     assert (Path(guideparse.__file__).parent / "py.typed").is_file()

@@ -1,4 +1,5 @@
 """Bad input never costs good data: one file of every failure kind in a batch of the corpus."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,11 @@ def _batch(tmp_path: Path) -> tuple[Path, dict[str, str | None]]:
     # Extracted, with a warning:
     (inp / "y-truncated.txt").write_bytes(seed[: len(seed) // 2])
     bad["y-truncated.txt"] = "GP302"
-    latin = seed.decode("utf-8").replace("Mailjet", "Mailjét Café").translate(
-        {ord("•"): "-", ord("❌"): "No", ord("—"): "-", ord("→"): "->"})
+    latin = (
+        seed.decode("utf-8")
+        .replace("Mailjet", "Mailjét Café")
+        .translate({ord("•"): "-", ord("❌"): "No", ord("—"): "-", ord("→"): "->"})
+    )
     (inp / "y-latin1.txt").write_bytes(latin.encode("latin-1"))
     bad["y-latin1.txt"] = "GP301"
     shutil.copy(HTML / "malformed.html", inp / "y-malformed.html")
@@ -90,16 +94,20 @@ def test_every_failure_kind_costs_only_itself(tmp_path, capsys):
         assert len(lines) == 1 and code in lines[0], (name, lines)
     assert len(err) == len(failed) + 1 and "failed" in err[-1]  # and the one-line summary
 
-    docs = {json.loads(line)["source"]["path"]: json.loads(line)
-            for line in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()}
+    docs = {
+        json.loads(line)["source"]["path"]: json.loads(line)
+        for line in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    }
     for name in ("y-truncated.txt", "y-latin1.txt", "y-malformed.html"):
         doc = docs[str(inp / name)]
         assert status[name]["status"] == "ok"
         if bad[name]:
             assert bad[name] in {w["code"] for w in doc["warnings"]}, name
     # Every good record as the corpus alone gives it.
-    good = {json.loads(line)["source"]["sha256"]: line
-            for line in (clean / "documents.jsonl").read_text(encoding="utf-8").splitlines()}
+    good = {
+        json.loads(line)["source"]["sha256"]: line
+        for line in (clean / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    }
     for path, doc in docs.items():
         if Path(path).parent == inp and not Path(path).name.startswith(("x-", "y-")):
             want = json.loads(good[doc["source"]["sha256"]])
@@ -115,14 +123,14 @@ def test_over_max_bytes_is_refused_by_size(tmp_path, capsys):
     t0 = time.perf_counter()
     assert main(["extract", str(big), "-o", str(tmp_path / "r"), "--no-cache"]) == 1
     assert time.perf_counter() - t0 < 30
-    assert f"GP904 file is {64 * 1024 ** 3} bytes, over --max-bytes" in capsys.readouterr().err
+    assert f"GP904 file is {64 * 1024**3} bytes, over --max-bytes" in capsys.readouterr().err
 
 
 HOSTILE_NAMES = [
     ("../../x", "x"),
     ("<script>alert(1)</script>", "script-alert-1-script"),
     ("/etc/passwd", "etc-passwd"),
-    ("!!!", None),              # nothing left to slug: unknown-<sha>
+    ("!!!", None),  # nothing left to slug: unknown-<sha>
     ("..", None),
     ("CON", "con"),
 ]

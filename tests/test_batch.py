@@ -1,4 +1,5 @@
 """Batch ingestion: parallel, cached and sequential runs write the same bytes; start-up stays light."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from guideparse.cli import main
 
 
 def _files(d: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
-            and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def test_jobs_and_cache_give_identical_runs(tmp_path, capsys):
@@ -51,7 +53,9 @@ def test_cache_is_keyed_by_content_and_rules(tmp_path, capsys):
     shutil.copytree(ROOT / "rules", rules)
     with (rules / "vocabulary.jsonl").open("a", encoding="utf-8") as fh:
         fh.write('{"label": "IDP", "pattern": "PingID", "id": "idp.pingid"}\n')
-    assert main(["extract", str(inp), "-o", str(tmp_path / "r4"), "--cache-dir", str(cache), "--rules", str(rules)]) == 0
+    assert (
+        main(["extract", str(inp), "-o", str(tmp_path / "r4"), "--cache-dir", str(cache), "--rules", str(rules)]) == 0
+    )
     assert "from cache" not in capsys.readouterr().err
 
 
@@ -59,18 +63,27 @@ def test_unusable_cache_is_a_note_not_a_failure(tmp_path, capsys):
     """A cache folder that cannot be created: one note, and the run goes on."""
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir",
-                 str(blocker / "sub")]) == 0
+    assert (
+        main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(blocker / "sub")])
+        == 0
+    )
     assert "cache not used" in capsys.readouterr().err
 
 
 def _imports_spacy(args: list[str], cwd: Path) -> tuple[bool, subprocess.CompletedProcess]:
-    code = ("import sys, runpy; sys.argv = ['guideparse'] + sys.argv[1:]\n"
-            "from guideparse.cli import main\n"
-            "rc = main(sys.argv[1:])\n"
-            "print('SPACY' if 'spacy' in sys.modules else 'NOSPACY', file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "100"})
+    code = (
+        "import sys, runpy; sys.argv = ['guideparse'] + sys.argv[1:]\n"
+        "from guideparse.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "print('SPACY' if 'spacy' in sys.modules else 'NOSPACY', file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     return proc.stderr.splitlines()[-1] == "SPACY", proc
 
 
@@ -80,11 +93,13 @@ def test_help_and_diff_do_not_import_spacy(tmp_path):
     whose app name is in its sentences, does)."""
     assert _imports_spacy(["--help"], tmp_path)[0] is False
     run = tmp_path / "run"
-    used, _ = _imports_spacy(["extract", str(RAW / "001_cc1dd07e63208682.txt"), "-o", str(run), "-q", "--no-cache"],
-                             tmp_path)
+    used, _ = _imports_spacy(
+        ["extract", str(RAW / "001_cc1dd07e63208682.txt"), "-o", str(run), "-q", "--no-cache"], tmp_path
+    )
     assert used is False
-    used, _ = _imports_spacy(["extract", str(RAW / "airtable.pipe.txt"), "-o", str(tmp_path / "pipe"), "-q",
-                              "--no-cache"], tmp_path)
+    used, _ = _imports_spacy(
+        ["extract", str(RAW / "airtable.pipe.txt"), "-o", str(tmp_path / "pipe"), "-q", "--no-cache"], tmp_path
+    )
     assert used is True
     used, proc = _imports_spacy(["diff", str(run), str(run), "--format", "json"], tmp_path)
     assert used is False and json.loads(proc.stdout)["summary"]["unchanged"] == 1
@@ -93,13 +108,15 @@ def test_help_and_diff_do_not_import_spacy(tmp_path):
 def test_progress_is_silent_when_not_a_terminal(tmp_path):
     """Not a terminal: no progress bar, only the one-line summary (and --quiet drops that too)."""
     gp = str(Path(sys.executable).with_name("guideparse"))
-    proc = subprocess.run([gp, "extract", str(RAW), "-o", str(tmp_path / "r"), "--no-cache"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [gp, "extract", str(RAW), "-o", str(tmp_path / "r"), "--no-cache"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "guides/s" in lines[0] and "ok" in lines[0]
-    proc = subprocess.run([gp, "extract", str(RAW), "-o", str(tmp_path / "r2"), "--no-cache", "-q"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [gp, "extract", str(RAW), "-o", str(tmp_path / "r2"), "--no-cache", "-q"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and proc.stderr == ""
 
 
@@ -107,9 +124,14 @@ def test_concurrent_runs_share_one_cache(tmp_path):
     """Two runs at once over one cache: both succeed and write the same bytes as a run without it."""
     gp = str(Path(sys.executable).with_name("guideparse"))
     cache = tmp_path / "cache"
-    procs = [subprocess.Popen([gp, "extract", str(RAW), "-o", str(tmp_path / name), "-j", "2", "--cache-dir",
-                               str(cache), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [gp, "extract", str(RAW), "-o", str(tmp_path / name), "-j", "2", "--cache-dir", str(cache), "-q"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for name in ("a", "b")
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()

@@ -18,8 +18,9 @@ from guideparse.cli import main
 
 
 def _files(d: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
-            and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def _entries(cache: Path) -> list[Path]:
@@ -208,14 +209,31 @@ def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
     limit = 60_000
     for batch in range(4):
         for i in range(6):
-            (inputs / f"b{batch}-{i}.txt").write_text(seed.replace("Brex", f"Brex {uuid.uuid4().hex[:6]}"),
-                                                      encoding="utf-8")
-        assert main(["extract", str(inputs), "-o", str(tmp_path / f"r{batch}"), "--cache-dir", str(cache), "-q",
-                     "--cache-max-size", str(limit)]) == 0
+            (inputs / f"b{batch}-{i}.txt").write_text(
+                seed.replace("Brex", f"Brex {uuid.uuid4().hex[:6]}"), encoding="utf-8"
+            )
+        assert (
+            main(
+                [
+                    "extract",
+                    str(inputs),
+                    "-o",
+                    str(tmp_path / f"r{batch}"),
+                    "--cache-dir",
+                    str(cache),
+                    "-q",
+                    "--cache-max-size",
+                    str(limit),
+                ]
+            )
+            == 0
+        )
         assert sum(p.stat().st_size for p in _entries(cache)) <= limit
     store = open_cache(cache, "probe")
     kept = {p.name for p, _, _ in ResultCache.entries(store)}
-    newest = {json.loads(line)["source"]["sha256"] + ".gpr"
-              for line in (tmp_path / "r3" / "documents.jsonl").read_text().splitlines()
-              if "/b3-" in json.loads(line)["source"]["path"]}
+    newest = {
+        json.loads(line)["source"]["sha256"] + ".gpr"
+        for line in (tmp_path / "r3" / "documents.jsonl").read_text().splitlines()
+        if "/b3-" in json.loads(line)["source"]["path"]
+    }
     assert newest <= kept  # the last batch's results survive

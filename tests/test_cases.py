@@ -5,6 +5,7 @@ A case gives its input as `file` (under the project root), `text` (lines), `raw`
 field -> value; objects compare on the keys given) or `error` (the InputError code). `warnings_include` /
 `warnings_exclude` list codes that must / must not be among the record's warnings.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Merging the documents of one app into a catalog entry."""
+
 from __future__ import annotations
 
 from guideparse.catalog import build_catalog, merge_documents
@@ -56,8 +57,10 @@ def test_disagreement_is_a_conflict_and_last_wins(rules):
     entry = merge_documents([_doc(PIPE, "a/1.txt", rules), _doc(other, "a/2.txt", rules)])
     fields = {c.field: c.values for c in entry.conflicts}
     assert set(fields) == {"identity_providers[OneLogin].scim", "identity_providers[OneLogin].notes"}
-    assert fields["identity_providers[OneLogin].scim"] == [{"value": "no", "source": "a/1.txt"},
-                                                          {"value": "yes", "source": "a/2.txt"}]
+    assert fields["identity_providers[OneLogin].scim"] == [
+        {"value": "no", "source": "a/1.txt"},
+        {"value": "yes", "source": "a/2.txt"},
+    ]
     assert {r.idp: r.scim for r in entry.identity_providers}["OneLogin"] == "yes"
     assert any(w.code == "GP401" and "OneLogin" in w.message for w in entry.warnings)
 
@@ -88,10 +91,14 @@ def test_catalog_sorted_by_slug(rules):
 
 def test_offer_blocks_merge_by_heading(rules):
     """Sub-sections are matched by heading: a list only the flat scrape keeps survives the merge."""
-    flat = ("What Acme actually offers for identity\n\nSAML SSO\n\nAcme provides SAML.\n\nCritical limitations:\n\n"
-            "No JIT provisioning\nOnly admins can enable SSO\nSSO and 2FA are exclusive\n\nSee how it works\n")
-    pipe = ("Quick SCIM facts\n| SCIM available? | No |\n| SSO available? | Yes |\n"
-            "What Acme actually offers for identity\nSAML SSO\nAcme provides SAML.\nSee how it works\n")
+    flat = (
+        "What Acme actually offers for identity\n\nSAML SSO\n\nAcme provides SAML.\n\nCritical limitations:\n\n"
+        "No JIT provisioning\nOnly admins can enable SSO\nSSO and 2FA are exclusive\n\nSee how it works\n"
+    )
+    pipe = (
+        "Quick SCIM facts\n| SCIM available? | No |\n| SSO available? | Yes |\n"
+        "What Acme actually offers for identity\nSAML SSO\nAcme provides SAML.\nSee how it works\n"
+    )
     entry = merge_documents([_doc(flat, "a.flat.txt", rules), _doc(pipe, "a.pipe.txt", rules)])
     assert entry.conflicts == []
     block = entry.identity_offer.blocks[0]

@@ -1,4 +1,5 @@
 """The command line and the run folder it writes."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ def test_extract_writes_the_contract_run_folder(tmp_path, capsys):
     (inp / "skip.json").write_text("{}", encoding="utf-8")
     out = tmp_path / "run"
     assert main(["extract", str(inp), "--out", str(out)]) == 0
-    docs = [json.loads(l) for l in (out / "documents.jsonl").read_text().splitlines()]
+    docs = [json.loads(line) for line in (out / "documents.jsonl").read_text().splitlines()]
     assert [d["source"]["path"] for d in docs] == [str(inp / "a.md"), str(inp / "b.txt")]
-    assert [json.loads(l)["slug"] for l in (out / "catalog.jsonl").read_text().splitlines()] == ["acme", "beta"]
+    assert [json.loads(line)["slug"] for line in (out / "catalog.jsonl").read_text().splitlines()] == ["acme", "beta"]
     assert json.loads((out / "records" / "acme.json").read_text())["app"] == "Acme"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tool_version"] and len(manifest["rules_digest"]) == 64
@@ -64,13 +65,17 @@ def test_bad_input_costs_only_itself(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["extract", str(inp), "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    failed = [l for l in err if " GP9" in l]
-    assert len(failed) == 3 and all("Traceback" not in l for l in err)
-    assert any(l.startswith(str(inp / "empty.txt")) and "GP901" in l for l in failed)
+    failed = [line for line in err if " GP9" in line]
+    assert len(failed) == 3 and all("Traceback" not in line for line in err)
+    assert any(line.startswith(str(inp / "empty.txt")) and "GP901" in line for line in failed)
     manifest = json.loads((out / "manifest.json").read_text())
     status = {Path(i["path"]).name: (i["status"], i.get("error_code")) for i in manifest["inputs"]}
-    assert status == {"good.txt": ("ok", None), "empty.txt": ("failed", "GP901"),
-                      "binary.txt": ("failed", "GP902"), "notes.txt": ("failed", "GP903")}
+    assert status == {
+        "good.txt": ("ok", None),
+        "empty.txt": ("failed", "GP901"),
+        "binary.txt": ("failed", "GP902"),
+        "notes.txt": ("failed", "GP903"),
+    }
     assert len((out / "documents.jsonl").read_text().splitlines()) == 1
 
 

@@ -2,6 +2,7 @@
 
 Needs ../shared/corpus beside the checkout (as in CI); skipped otherwise.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,15 @@ from guideparse.record import extract_document
 
 pytestmark = pytest.mark.skipif(not (SHARED_CORPUS / "gold").is_dir(), reason="../shared/corpus not present")
 
-GOLD_SCALARS = ("app", "badge", "plan_requirement", "summary", "strategic_alternative", "quick_facts",
-                "identity_providers")
+GOLD_SCALARS = (
+    "app",
+    "badge",
+    "plan_requirement",
+    "summary",
+    "strategic_alternative",
+    "quick_facts",
+    "identity_providers",
+)
 
 
 def _gold():
@@ -55,14 +63,16 @@ def _values(doc: dict) -> dict[str, object]:
 
 def test_renderings_agree(corpus_docs):
     """Two scrapes of one app give equal values for every field both show, unless their gold differs too."""
-    gold = {json.loads(p.read_text(encoding="utf-8"))["file"]: json.loads(p.read_text(encoding="utf-8")) for p in _gold()}
+    gold = {
+        json.loads(p.read_text(encoding="utf-8"))["file"]: json.loads(p.read_text(encoding="utf-8")) for p in _gold()
+    }
     by_app = defaultdict(list)
     for name, doc in corpus_docs.items():
         by_app[doc.slug].append((name, doc.model_dump(mode="json")))
     compared = 0
     for slug, docs in by_app.items():
         for i, (na, a) in enumerate(docs):
-            for nb, b in docs[i + 1:]:
+            for nb, b in docs[i + 1 :]:
                 va, vb = _values(a), _values(b)
                 for path in set(va) & set(vb):
                     compared += 1

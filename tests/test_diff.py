@@ -1,4 +1,5 @@
 """`guideparse diff`: content changes only, matched by identity, in four formats; accept and review."""
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,12 @@ def test_planted_edits_json(runs, capsys):
             got[app["slug"]] = [(c["path"], c["kind"]) for c in app["changes"]]
     assert got == expected
     brex = next(a for a in report["apps"] if a["slug"] == "brex")
-    assert brex["changes"][0] | {} == {"path": "quick_facts.sso_required_first", "kind": "changed", "old": True, "new": False}
+    assert brex["changes"][0] | {} == {
+        "path": "quick_facts.sso_required_first",
+        "kind": "changed",
+        "old": True,
+        "new": False,
+    }
     mimecast = next(a for a in report["apps"] if a["slug"] == "mimecast")
     assert mimecast["changes"][0]["old"]["price"] == "Custom (contact sales)"
     added = next(a for a in report["apps"] if a["status"] == "added")
@@ -134,14 +140,31 @@ def test_bad_run_folder_is_trouble(tmp_path, capsys):
 
 
 DIFF_CASES = [
-    ("inserted-paragraph-is-one-addition", {"summary": ["a", "b"]}, {"summary": ["x", "a", "b"]}, [("summary[0]", "added")]),
-    ("removed-idp-row", {"identity_providers": [{"idp": "Okta", "sso": "yes"}, {"idp": "Duo", "sso": "no"}]},
-     {"identity_providers": [{"idp": "Okta", "sso": "yes"}]}, [("identity_providers[Duo]", "removed")]),
-    ("reordered-rows-are-unchanged", {"identity_providers": [{"idp": "A"}, {"idp": "B"}]},
-     {"identity_providers": [{"idp": "B"}, {"idp": "A"}]}, []),
+    (
+        "inserted-paragraph-is-one-addition",
+        {"summary": ["a", "b"]},
+        {"summary": ["x", "a", "b"]},
+        [("summary[0]", "added")],
+    ),
+    (
+        "removed-idp-row",
+        {"identity_providers": [{"idp": "Okta", "sso": "yes"}, {"idp": "Duo", "sso": "no"}]},
+        {"identity_providers": [{"idp": "Okta", "sso": "yes"}]},
+        [("identity_providers[Duo]", "removed")],
+    ),
+    (
+        "reordered-rows-are-unchanged",
+        {"identity_providers": [{"idp": "A"}, {"idp": "B"}]},
+        {"identity_providers": [{"idp": "B"}, {"idp": "A"}]},
+        [],
+    ),
     ("null-to-value-is-added", {"badge": None}, {"badge": "Native SCIM"}, [("badge", "added")]),
-    ("unknown-to-yes-is-changed", {"identity_providers": [{"idp": "Okta", "sso": "unknown"}]},
-     {"identity_providers": [{"idp": "Okta", "sso": "yes"}]}, [("identity_providers[Okta].sso", "changed")]),
+    (
+        "unknown-to-yes-is-changed",
+        {"identity_providers": [{"idp": "Okta", "sso": "unknown"}]},
+        {"identity_providers": [{"idp": "Okta", "sso": "yes"}]},
+        [("identity_providers[Okta].sso", "changed")],
+    ),
 ]
 
 

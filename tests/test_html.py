@@ -1,4 +1,5 @@
 """HTML guides: the same record as the text scrapes, icons read, chrome never in a value."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,14 +17,33 @@ from guideparse.record import extract_document
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "html"
 #: fixture -> the pipe scrape it is the HTML version of
 PIPE_VERSIONS = {
-    "postmark": "001_cc1dd07e63208682.txt", "sendgrid": "002_6714c1e2c01d3ba9.txt",
-    "airtable": "airtable.pipe.txt", "criteria": "criteria-corp.pipe.txt",
-    "xmatters": "xmatters.pipe.txt", "zoho-workplace": "zoho-workplace.pipe.txt",
+    "postmark": "001_cc1dd07e63208682.txt",
+    "sendgrid": "002_6714c1e2c01d3ba9.txt",
+    "airtable": "airtable.pipe.txt",
+    "criteria": "criteria-corp.pipe.txt",
+    "xmatters": "xmatters.pipe.txt",
+    "zoho-workplace": "zoho-workplace.pipe.txt",
 }
 #: page chrome in the fixtures: none of it may reach a value
-CHROME = ["Log in", "Open menu", "We use cookies", "Accept all", "You are here",
-          "SCIM guides", "© 2026", "Privacy ·", "dataLayer", "__NEXT_DATA__", "Decoy IdP", "hidden row",
-          "Hidden duplicate", "Skip to content", "Book a Demo", "@type", "pageProps"]
+CHROME = [
+    "Log in",
+    "Open menu",
+    "We use cookies",
+    "Accept all",
+    "You are here",
+    "SCIM guides",
+    "© 2026",
+    "Privacy ·",
+    "dataLayer",
+    "__NEXT_DATA__",
+    "Decoy IdP",
+    "hidden row",
+    "Hidden duplicate",
+    "Skip to content",
+    "Book a Demo",
+    "@type",
+    "pageProps",
+]
 
 
 def _extract(path: Path, rules):
@@ -68,24 +88,47 @@ def test_no_chrome_in_any_value(path, rules):
 def test_handwritten_page(rules):
     """Icons by aria-label, title and alt; dl rows; minus icons mean 'not included'; entities decoded."""
     doc = _extract(FIXTURES / "handwritten.html", rules).model_dump(mode="json")
-    problems = matches(doc, {
-        "app": "Acme & Co", "slug": "acme-co", "badge": "Native SCIM", "plan_requirement": "Business or Enterprise",
-        "summary": ["Acme & Co supports SCIM—but only on Business or Enterprise.",
-                    "Second paragraph, over two source lines."],
-        "quick_facts": {"scim_available": True, "scim_tier_required": "Business", "sso_required_first": False,
-                        "sso_protocols": ["SAML 2.0", "OIDC"], "documentation": "Official docs"},
-        "identity_providers": [
-            {"idp": "Okta", "sso": "yes", "scim": "yes", "notes": "OIN app with full provisioning"},
-            {"idp": "Microsoft Entra ID", "sso": "yes", "scim": "no", "notes": "SSO only"},
-            {"idp": "Google Workspace", "sso": "via_third_party", "scim": "no", "notes": "No native support"}],
-        "cost_of_manual_management": {"orphaned_accounts": 7, "unused_license_cost_usd": 3925},
-        "pricing": [{"title": "Plan Structure (8+ Users, Annual Billing Required)", "plans": [
-            {"plan": "Team", "sso": False, "scim": False}, {"plan": "Business", "sso": True, "scim": True},
-            {"plan": "Enterprise", "price": "Custom (contact sales)", "sso": True}]}],
-        "constraints": [{"title": "Separate SCIM configuration"}, {"title": "Token rotation"}],
-        "challenges": ["Acme & Co gates SCIM behind Business", "Group sync needs Enterprise"],
-        "last_updated": "2026-01-11", "source": {"format": "html", "truncated": False},
-    }, "")
+    problems = matches(
+        doc,
+        {
+            "app": "Acme & Co",
+            "slug": "acme-co",
+            "badge": "Native SCIM",
+            "plan_requirement": "Business or Enterprise",
+            "summary": [
+                "Acme & Co supports SCIM—but only on Business or Enterprise.",
+                "Second paragraph, over two source lines.",
+            ],
+            "quick_facts": {
+                "scim_available": True,
+                "scim_tier_required": "Business",
+                "sso_required_first": False,
+                "sso_protocols": ["SAML 2.0", "OIDC"],
+                "documentation": "Official docs",
+            },
+            "identity_providers": [
+                {"idp": "Okta", "sso": "yes", "scim": "yes", "notes": "OIN app with full provisioning"},
+                {"idp": "Microsoft Entra ID", "sso": "yes", "scim": "no", "notes": "SSO only"},
+                {"idp": "Google Workspace", "sso": "via_third_party", "scim": "no", "notes": "No native support"},
+            ],
+            "cost_of_manual_management": {"orphaned_accounts": 7, "unused_license_cost_usd": 3925},
+            "pricing": [
+                {
+                    "title": "Plan Structure (8+ Users, Annual Billing Required)",
+                    "plans": [
+                        {"plan": "Team", "sso": False, "scim": False},
+                        {"plan": "Business", "sso": True, "scim": True},
+                        {"plan": "Enterprise", "price": "Custom (contact sales)", "sso": True},
+                    ],
+                }
+            ],
+            "constraints": [{"title": "Separate SCIM configuration"}, {"title": "Token rotation"}],
+            "challenges": ["Acme & Co gates SCIM behind Business", "Group sync needs Enterprise"],
+            "last_updated": "2026-01-11",
+            "source": {"format": "html", "truncated": False},
+        },
+        "",
+    )
     assert not problems, problems
     assert doc["warnings"] == []
 
@@ -128,12 +171,49 @@ def test_format_from_content_not_name(rules):
     assert not looks_like_html(b"Summary and recommendation\n\nText with a <b>tag.\n")
 
 
-HTMLISH = st.lists(st.sampled_from(["<html>", "<body>", "<div>", "</div>", "<p>", "</p>", "<table>", "<tr>", "<td>",
-                                    "</td>", "<th>", "<svg class='lucide lucide-check'>", "</svg>", "<ul>", "<li>",
-                                    "<h2>", "</h2>", "Summary and recommendation", "Supported identity providers",
-                                    "IdP", "SSO", "SCIM", "Notes", "Okta", "<!--", "-->", "&amp;", "&#", "<script>",
-                                    "<br>", "<img alt='Yes'>", "|", "text", " ", "\n", "</html>"]),
-                  max_size=60).map("".join)
+HTMLISH = st.lists(
+    st.sampled_from(
+        [
+            "<html>",
+            "<body>",
+            "<div>",
+            "</div>",
+            "<p>",
+            "</p>",
+            "<table>",
+            "<tr>",
+            "<td>",
+            "</td>",
+            "<th>",
+            "<svg class='lucide lucide-check'>",
+            "</svg>",
+            "<ul>",
+            "<li>",
+            "<h2>",
+            "</h2>",
+            "Summary and recommendation",
+            "Supported identity providers",
+            "IdP",
+            "SSO",
+            "SCIM",
+            "Notes",
+            "Okta",
+            "<!--",
+            "-->",
+            "&amp;",
+            "&#",
+            "<script>",
+            "<br>",
+            "<img alt='Yes'>",
+            "|",
+            "text",
+            " ",
+            "\n",
+            "</html>",
+        ]
+    ),
+    max_size=60,
+).map("".join)
 
 
 @settings(max_examples=150, deadline=None)
@@ -179,22 +259,37 @@ NOTE = st.lists(st.from_regex(r"[A-Za-z]{2,9}", fullmatch=True), min_size=1, max
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["Okta", "OneLogin", "Google Workspace", "Duo", "Auth0"]),
-                          st.sampled_from(IDP_ICONS), st.sampled_from(IDP_ICONS), NOTE),
-                min_size=1, max_size=4, unique_by=lambda r: r[0]), st.from_regex(r"[a-z]{2,9} [0-9]{2,4}", fullmatch=True))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Okta", "OneLogin", "Google Workspace", "Duo", "Auth0"]),
+            st.sampled_from(IDP_ICONS),
+            st.sampled_from(IDP_ICONS),
+            NOTE,
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda r: r[0],
+    ),
+    st.from_regex(r"[a-z]{2,9} [0-9]{2,4}", fullmatch=True),
+)
 def test_html_idp_table_round_trip(rows, chrome):
     """An HTML IdP table of names, icons (SVG classes or aria-labels) and notes reads back as
     those IdPs, the icons' values and the notes; navigation chrome (with digits no cell has)
     reaches no value."""
     from guideparse.rules import load_rules
 
-    cells = "".join(f"<tr><td>{idp}</td><td>{sso[0]}</td><td>{scim[0]}</td><td>{note}</td></tr>"
-                    for idp, sso, scim, note in rows)
-    page = ("<!doctype html><html><body><nav><a href='/'>" + chrome + "</a></nav>"
-            "<h1>Acme SCIM guide</h1><h2>Supported identity providers</h2>"
-            "<table><thead><tr><th>IdP</th><th>SSO</th><th>SCIM</th><th>Notes</th></tr></thead>"
-            f"<tbody>{cells}</tbody></table><p>See how it works</p></body></html>")
+    cells = "".join(
+        f"<tr><td>{idp}</td><td>{sso[0]}</td><td>{scim[0]}</td><td>{note}</td></tr>" for idp, sso, scim, note in rows
+    )
+    page = (
+        "<!doctype html><html><body><nav><a href='/'>" + chrome + "</a></nav>"
+        "<h1>Acme SCIM guide</h1><h2>Supported identity providers</h2>"
+        "<table><thead><tr><th>IdP</th><th>SSO</th><th>SCIM</th><th>Notes</th></tr></thead>"
+        f"<tbody>{cells}</tbody></table><p>See how it works</p></body></html>"
+    )
     doc = extract_document(page.encode(), "p.html", load_rules())
     assert [(r.idp, r.sso, r.scim, r.notes) for r in doc.identity_providers or []] == [
-        (idp, sso[1], scim[1], note) for idp, sso, scim, note in rows]
+        (idp, sso[1], scim[1], note) for idp, sso, scim, note in rows
+    ]
     assert all(chrome not in str(v) for _p, v in iter_leaves(doc.model_dump(mode="json")))

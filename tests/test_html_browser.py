@@ -1,4 +1,5 @@
 """The HTML diff report in a real headless browser (Debian's chromium): what it renders after its script ran."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,16 @@ if CHROMIUM is None and os.environ.get("CI"):
     pytest.fail("chromium is required in CI (.ci/run installs it)", pytrace=False)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +39,13 @@ def report(runs, tmp_path_factory):
 
 def render(url: str, tmp_path) -> BeautifulSoup:
     """The DOM chromium built for a page, after its scripts ran."""
-    proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=120, check=True)
+    proc = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return BeautifulSoup(proc.stdout, "html.parser")
 
 

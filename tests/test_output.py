@@ -116,8 +116,10 @@ def test_a_kill_while_swapping_leaves_the_old_or_the_new_run(tmp_path, when):
     out = tmp_path / "out"
     assert main(["extract", str(ONE), "-o", str(out), "--no-cache", "-q"]) == 0
     old = _tree(out)
-    proc = subprocess.run([sys.executable, "-c", _KILL_AT, when, "extract", str(RAW), "-o", str(out), "--no-cache",
-                           "-q", "-j", "1"], capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_AT, when, "extract", str(RAW), "-o", str(out), "--no-cache", "-q", "-j", "1"],
+        capture_output=True,
+    )
     assert proc.returncode == -signal.SIGKILL
     if when == "before":
         assert _tree(out) == old
@@ -150,6 +152,7 @@ def test_a_symlink_loop_fails_only_itself(tmp_path, capsys):
     assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert sorted(line for line in err if "GP905" in line) == [
-        f"{inp / name}: GP905 symlink loop" for name in ("loop-a.txt", "loop-b.txt", "self.txt")]
+        f"{inp / name}: GP905 symlink loop" for name in ("loop-a.txt", "loop-b.txt", "self.txt")
+    ]
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in manifest["inputs"]] == ["ok", "failed", "failed", "failed"]

@@ -5,6 +5,7 @@ Round trips (what is printed from random parts reads back as those parts), invar
 reads is reported) and idempotence (folding folded text changes nothing), for reading,
 segmenting, tables (pipe, glued, label/value), prices, sections and app names.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -38,14 +39,36 @@ PAGES = sorted(RAW.glob("*.txt"))
 SEEDS = [p.read_bytes() for p in sorted(RAW.glob("00*.txt"))]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: Tests that extract whole pages: fewer examples, each some milliseconds.
-PAGE_SETTINGS = settings(max_examples=100, deadline=None,
-                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+PAGE_SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 # Text that looks like guide material: vocabulary, icons, pipes, glue.
-ALPHABET = st.sampled_from(list("abcXYZ |$0123456789.,()/-+:?•✓❌\t\u00a0\r\n") +
-                           ["Okta", "Via third-party", "JIT only", "Via API", "Microsoft Entra ID", "SCIM", "SSO",
-                            "Plan", "Price", "Notes", "IdP", "Free", "Custom", "| ", " |", "\n", "Quick SCIM facts\n",
-                            "Supported identity providers\n", "Tier comparison\n", "SCIM available?"])
+ALPHABET = st.sampled_from(
+    list("abcXYZ |$0123456789.,()/-+:?•✓❌\t\u00a0\r\n")
+    + [
+        "Okta",
+        "Via third-party",
+        "JIT only",
+        "Via API",
+        "Microsoft Entra ID",
+        "SCIM",
+        "SSO",
+        "Plan",
+        "Price",
+        "Notes",
+        "IdP",
+        "Free",
+        "Custom",
+        "| ",
+        " |",
+        "\n",
+        "Quick SCIM facts\n",
+        "Supported identity providers\n",
+        "Tier comparison\n",
+        "SCIM available?",
+    ]
+)
 GUIDEY = st.lists(ALPHABET, max_size=80).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=400), GUIDEY)
 #: A word of prose, and a line of them (no heading, rule or bullet can start with these alone).
@@ -57,8 +80,11 @@ VISIBLE = st.characters(categories=("L", "N", "P", "S"))
 
 def _is_plain_prose(line: str) -> bool:
     """A line no heading, end-marker or boilerplate rule reads (a random line may spell one)."""
-    return (RULES.match_heading(line) is None and not RULES.match_line("end_markers", line)
-            and not RULES.match_line("boilerplate", line))
+    return (
+        RULES.match_heading(line) is None
+        and not RULES.match_line("end_markers", line)
+        and not RULES.match_line("boilerplate", line)
+    )
 
 
 def _repeated_identities(value: object, path: str = "", field: str = "") -> list[str]:
@@ -91,6 +117,7 @@ def _values(doc: DocumentRecord) -> dict[str, object]:
 
 # --------------------------------------------------------------------------- whole documents
 
+
 def _check_record_or_error(data: bytes) -> None:
     """A record that keeps its invariants, or an InputError that says why."""
     try:
@@ -112,7 +139,7 @@ def _check_record_or_error(data: bytes) -> None:
     for path, value in iter_leaves(record):
         # an empty list of a section the page lacks (summary: []) has no line to point at
         assert path in doc.provenance or value == [] or path.startswith(known_gap), f"{path} has no provenance"
-    if doc.source.format != "html":   # rendered HTML lines share source lines; text lines do not
+    if doc.source.format != "html":  # rendered HTML lines share source lines; text lines do not
         _check_unparsed_lines(doc, view)
 
 
@@ -158,12 +185,15 @@ def test_mutated_seed(seed, data):
             lines[i], lines[j] = lines[j], lines[i]
     blob = b"\n".join(lines)
     if "cut" in ops and blob:
-        blob = blob[:data.draw(st.integers(0, len(blob)))]
+        blob = blob[: data.draw(st.integers(0, len(blob)))]
     _check_record_or_error(blob)
 
 
-@pytest.mark.xfail(strict=True, reason="parse_pricing keys a plan table without a title as pricing[None], "
-                   "paths.item_key by its index (pricing[0]); fixing it changes the output of such pages")
+@pytest.mark.xfail(
+    strict=True,
+    reason="parse_pricing keys a plan table without a title as pricing[None], "
+    "paths.item_key by its index (pricing[0]); fixing it changes the output of such pages",
+)
 def test_untitled_plan_table_paths_resolve():
     """A page whose plan table has no title line: its values have provenance, which resolves."""
     page = SEEDS[0].replace(b"\nTier comparison\n", b"\n")
@@ -183,7 +213,7 @@ def test_truncation_changes_only_the_cut_section(page, data):
     """A page cut anywhere reads, from every line before its last (cut) section, the values the
     whole page reads there: a cut never adds or changes a value it does not reach."""
     whole = page.read_bytes()
-    cut = whole[:data.draw(st.integers(1, len(whole) - 1))]
+    cut = whole[: data.draw(st.integers(1, len(whole) - 1))]
     try:
         doc = extract_document(cut, "p.txt", RULES)
     except InputError:
@@ -201,8 +231,10 @@ def test_truncation_changes_only_the_cut_section(page, data):
 def test_unread_line_is_reported(page, junk):
     """A line that no parser reads (here: one under "Quick SCIM facts" that is no fact) is
     reported as unparsed at its line, and every value of the page stays as it was."""
-    assume(_is_plain_prose(junk) and not any(junk.startswith(lab.casefold()[:1])
-                                             for f in RULES.tables_file.quick_facts for lab in f.labels))
+    assume(
+        _is_plain_prose(junk)
+        and not any(junk.startswith(lab.casefold()[:1]) for f in RULES.tables_file.quick_facts for lab in f.labels)
+    )
     data = page.read_bytes()
     at = data.index(b"\nQuick SCIM facts\n") + len(b"\nQuick SCIM facts\n")
     line_no = data[:at].count(b"\n") + 1
@@ -218,8 +250,12 @@ LINE_END = st.sampled_from(["\n", "\r\n", "\r"])
 
 
 @SETTINGS
-@given(st.lists(st.lists(st.text(VISIBLE, min_size=1, max_size=8), max_size=6), max_size=12), NOISE, LINE_END,
-       st.booleans())
+@given(
+    st.lists(st.lists(st.text(VISIBLE, min_size=1, max_size=8), max_size=6), max_size=12),
+    NOISE,
+    LINE_END,
+    st.booleans(),
+)
 def test_read_text_reads_through_whitespace_noise(lines, noise, end, bom):
     """Lines of words printed with any spacing noise, line ends and BOM read back as the words
     joined by single spaces: the noise never reaches a line."""
@@ -263,14 +299,20 @@ def test_read_text_is_idempotent(text):
 # --------------------------------------------------------------------------- segmenting
 
 #: Every heading line of the seed pages, as printed, with its section label.
-HEADINGS = sorted({(s.heading.text, s.label) for data in SEEDS
-                   for s in segment(read_text(data, "seed.txt"), RULES).sections})
+HEADINGS = sorted(
+    {(s.heading.text, s.label) for data in SEEDS for s in segment(read_text(data, "seed.txt"), RULES).sections}
+)
 
 
 @SETTINGS
-@given(st.lists(PROSE, max_size=3),
-       st.lists(st.tuples(st.sampled_from(HEADINGS), st.lists(st.one_of(PROSE, st.just("")), max_size=4)),
-                min_size=1, max_size=6))
+@given(
+    st.lists(PROSE, max_size=3),
+    st.lists(
+        st.tuples(st.sampled_from(HEADINGS), st.lists(st.one_of(PROSE, st.just("")), max_size=4)),
+        min_size=1,
+        max_size=6,
+    ),
+)
 def test_segment_reads_back_the_sections_a_page_is_built_from(header, sections):
     """A page printed as title lines then headings each with its body segments back into those
     title lines, and those sections with those bodies, in order."""
@@ -309,8 +351,13 @@ CELL_TEXT = st.text(st.characters(categories=("L", "N", "P", "S"), exclude_chara
 
 
 @SETTINGS
-@given(st.lists(st.lists(st.one_of(CELL_TEXT, st.just("|"), st.just("a|b")), max_size=3).map(" ".join)
-                .map(fold_space), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.lists(st.one_of(CELL_TEXT, st.just("|"), st.just("a|b")), max_size=3).map(" ".join).map(fold_space),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_pipe_row_round_trip(cells):
     """A pipe row printed from any cells (a bar in a cell escaped as `\\|`) splits back into them."""
     row = "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
@@ -328,6 +375,7 @@ def test_separator_rows(marks, spaced):
 
 
 # --------------------------------------------------------------------------- tables: headers and glued rows
+
 
 def _columns_of(kind: str) -> list:
     return RULES.tables_file.tables[kind].columns
@@ -355,8 +403,12 @@ def _glued_row(parts: list[str | None]) -> str:
 
 
 @SETTINGS
-@given(st.sampled_from([t for t, _ in RULES.idps]), st.one_of(st.none(), st.sampled_from(SSO_TERMS)),
-       st.one_of(st.none(), st.sampled_from(SCIM_TERMS)), st.one_of(st.none(), NOTES))
+@given(
+    st.sampled_from([t for t, _ in RULES.idps]),
+    st.one_of(st.none(), st.sampled_from(SSO_TERMS)),
+    st.one_of(st.none(), st.sampled_from(SCIM_TERMS)),
+    st.one_of(st.none(), NOTES),
+)
 def test_glued_idp_row_round_trip(idp, sso, scim, notes):
     """An IdP row glued from vocabulary terms (icons lost, as flat scrapes lose them) splits back
     into those terms, the lost cells None."""
@@ -373,8 +425,9 @@ PERIODS = {text: value for text, value, _rid in RULES.terms["PERIOD"]}
 
 
 @SETTINGS
-@given(PLAN_NAME, st.sampled_from(sorted(s for s in CURRENCIES if len(s) == 1)), AMOUNT,
-       st.sampled_from(sorted(PERIODS)))
+@given(
+    PLAN_NAME, st.sampled_from(sorted(s for s in CURRENCIES if len(s) == 1)), AMOUNT, st.sampled_from(sorted(PERIODS))
+)
 def test_glued_plan_row_round_trip(plan, sign, amount, period):
     """A plan row glued from a plan name and a price splits back into them (a price word inside
     a plan name, "Team Free", is no price: it follows a space, not glued to the name)."""
@@ -384,13 +437,23 @@ def test_glued_plan_row_round_trip(plan, sign, amount, period):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from([t for t, _ in RULES.idps]), st.sampled_from(SSO_TERMS + [None]),
-                          st.sampled_from(SCIM_TERMS + [None]), st.one_of(st.none(), NOTES)),
-                min_size=1, max_size=5, unique_by=lambda r: r[0]), st.booleans())
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([t for t, _ in RULES.idps]),
+            st.sampled_from(SSO_TERMS + [None]),
+            st.sampled_from(SCIM_TERMS + [None]),
+            st.one_of(st.none(), NOTES),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda r: r[0],
+    ),
+    st.booleans(),
+)
 def test_idp_table_round_trip(rows, pipe):
     """A whole IdP table, piped or glued, reads back as one table of those rows."""
-    assume(all(n is None or not any(n.split(" ")[0].startswith(t) for t, _ in RULES.cell_terms)
-               for *_, n in rows))
+    assume(all(n is None or not any(n.split(" ")[0].startswith(t) for t, _ in RULES.cell_terms) for *_, n in rows))
     if pipe:
         printed = ["| IdP | SSO | SCIM | Notes |", "|---|---|---|---|"]
         printed += ["| " + " | ".join(c or "" for c in r) + " |" for r in rows]
@@ -432,8 +495,13 @@ def test_label_rows_round_trip(rows, others):
     those labels, fields and values; lines that start with no label are returned as the rest."""
     assume(all(not o.startswith(lab.casefold()) for o in others for lab, _ in LABELS))
     # A value may extend its label into a longer one ("SSO" + "available? …"): the longest label wins.
-    assume(all(not (lab + v).casefold().startswith(other.casefold()) or len(other) <= len(lab)
-               for (lab, _f), v, _p in rows for other, _ in LABELS))
+    assume(
+        all(
+            not (lab + v).casefold().startswith(other.casefold()) or len(other) <= len(lab)
+            for (lab, _f), v, _p in rows
+            for other, _ in LABELS
+        )
+    )
     printed = [f"| {lab} | {v} |" if pipe else lab + v for (lab, _f), v, pipe in rows]
     lines = [Line(i, t) for i, t in enumerate(printed + others, 1)]
     read, rest = read_label_rows(lines, LABELS)
@@ -443,9 +511,15 @@ def test_label_rows_round_trip(rows, others):
 
 # --------------------------------------------------------------------------- prices
 
+
 @SETTINGS
-@given(st.sampled_from(sorted(CURRENCIES)), st.integers(0, 10**8), st.booleans(), st.sampled_from(sorted(PERIODS)),
-       st.one_of(st.none(), st.sampled_from(["user", "seat", "doc maker"])))
+@given(
+    st.sampled_from(sorted(CURRENCIES)),
+    st.integers(0, 10**8),
+    st.booleans(),
+    st.sampled_from(sorted(PERIODS)),
+    st.one_of(st.none(), st.sampled_from(["user", "seat", "doc maker"])),
+)
 def test_price_round_trip(sign, cents, whole, period, unit):
     """A price printed from a currency, an amount (with thousands commas, cents or not), a unit
     and a period parses back to them."""
@@ -454,27 +528,43 @@ def test_price_round_trip(sign, cents, whole, period, unit):
     printed += (f"/{unit}" if unit else "") + f"/{period}"
     parsed, rule = parse_price(printed, RULES)
     assert parsed is not None and rule == "price.amount"
-    assert (parsed.currency, parsed.amount, parsed.period, parsed.unit) == (CURRENCIES[sign], amount,
-                                                                            PERIODS[period], unit)
+    assert (parsed.currency, parsed.amount, parsed.period, parsed.unit) == (
+        CURRENCIES[sign],
+        amount,
+        PERIODS[period],
+        unit,
+    )
 
 
 @SETTINGS
-@given(st.sampled_from(sorted(CURRENCIES)), st.integers(0, 10**6), st.integers(0, 10**6),
-       st.sampled_from(sorted(PERIODS)), st.sampled_from(["range", "plus", "from"]))
+@given(
+    st.sampled_from(sorted(CURRENCIES)),
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.sampled_from(sorted(PERIODS)),
+    st.sampled_from(["range", "plus", "from"]),
+)
 def test_price_range_and_floor_round_trip(sign, low, span, period, form):
     """'$27-470/month' parses to its two ends; '$145+/month' and 'Starting at $280/month' to an
     open-ended floor."""
-    printed = {"range": f"{sign}{low}-{low + span}/{period}", "plus": f"{sign}{low}+/{period}",
-               "from": f"Starting at {sign}{low}/{period}"}[form]
+    printed = {
+        "range": f"{sign}{low}-{low + span}/{period}",
+        "plus": f"{sign}{low}+/{period}",
+        "from": f"Starting at {sign}{low}/{period}",
+    }[form]
     parsed, _rule = parse_price(printed, RULES)
     assert parsed is not None and parsed.amount is None and parsed.amount_min == low
     assert parsed.period == PERIODS[period] and parsed.currency == CURRENCIES[sign]
     assert (parsed.amount_max, parsed.open_ended) == ((low + span, False) if form == "range" else (None, True))
 
 
-PRICEY = st.lists(st.sampled_from(list("$€£0123456789.,+-/ ()kK") + ["month", "mo", "user", "per", "year", "Custom",
-                                                                     "Quote required", "USD", "to", "Starting at "]),
-                  max_size=20).map("".join)
+PRICEY = st.lists(
+    st.sampled_from(
+        list("$€£0123456789.,+-/ ()kK")
+        + ["month", "mo", "user", "per", "year", "Custom", "Quote required", "USD", "to", "Starting at "]
+    ),
+    max_size=20,
+).map("".join)
 
 
 @SETTINGS
@@ -501,9 +591,11 @@ TITLE = st.from_regex(r"[A-Z][a-z]{2,8}( [a-z]{2,8}){0,3}", fullmatch=True)
 
 
 @PAGE_SETTINGS
-@given(st.lists(PROSE, min_size=1, max_size=4), st.lists(st.tuples(st.sampled_from(RULES.page.bullets), PROSE),
-                                                         min_size=1, max_size=5),
-       st.lists(st.tuples(TITLE, PROSE), min_size=1, max_size=4))
+@given(
+    st.lists(PROSE, min_size=1, max_size=4),
+    st.lists(st.tuples(st.sampled_from(RULES.page.bullets), PROSE), min_size=1, max_size=5),
+    st.lists(st.tuples(TITLE, PROSE), min_size=1, max_size=4),
+)
 def test_sections_read_back_what_a_page_prints(paragraphs, bullets, pairs):
     """A page printed from paragraphs, bullet items and title/detail pairs reads back as the
     summary, challenges and constraints it was printed from."""
@@ -560,8 +652,10 @@ def test_slugify_is_idempotent(name):
 
 
 @SETTINGS
-@given(st.lists(st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True), min_size=1, max_size=4),
-       st.sampled_from([" ", ".", "!", " - ", "/"]))
+@given(
+    st.lists(st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True), min_size=1, max_size=4),
+    st.sampled_from([" ", ".", "!", " - ", "/"]),
+)
 def test_slugify_round_trip(words, sep):
     """An ASCII name's words, whatever punctuation joins them, are its slug's words, lowercased."""
     assert slugify(sep.join(words)) == "-".join(w.lower() for w in words)
@@ -569,9 +663,15 @@ def test_slugify_round_trip(words, sep):
 
 # --------------------------------------------------------------------------- errors
 
+
 @SETTINGS
-@given(st.sampled_from([GuideparseError, InputError, RulesError]), st.sampled_from(sorted(CODES)), st.text(max_size=40),
-       st.one_of(st.none(), st.text(max_size=20)), st.one_of(st.none(), st.integers(1, 10**6)))
+@given(
+    st.sampled_from([GuideparseError, InputError, RulesError]),
+    st.sampled_from(sorted(CODES)),
+    st.text(max_size=40),
+    st.one_of(st.none(), st.text(max_size=20)),
+    st.one_of(st.none(), st.integers(1, 10**6)),
+)
 def test_errors_survive_pickling(cls, code, message, path, line):
     """An error crosses a process boundary (pickle) with its class, code, message, path, line and text."""
     err = cls(code, message, path=path, line=line)

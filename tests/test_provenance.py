@@ -1,4 +1,5 @@
 """Every value explained: provenance for every non-null value, coverage of every line, `explain`."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,7 +54,7 @@ def test_provenance_lines_hold_the_value(corpus):
             if not isinstance(value, str) or field.endswith((".sso", ".scim", ".supported", ".kind")):
                 continue
             a, b = prov["lines"]
-            source = " ".join(" ".join(lines[a - 1:b]).split())
+            source = " ".join(" ".join(lines[a - 1 : b]).split())
             assert value in source, f"{path.name}: {field}={value!r} not in lines {a}-{b}"
 
 

@@ -1,4 +1,5 @@
 """Rules are data: validated on load with file and line, digested, extensible without code."""
+
 from __future__ import annotations
 
 import shutil
@@ -25,17 +26,45 @@ def _append(path, line: str) -> int:
 
 
 BAD_JSONL = [
-    ("headings.jsonl", '{"label": "sumary", "pattern": "Summary", "id": "h.x"}', "unknown section label 'sumary' (valid: summary,"),
+    (
+        "headings.jsonl",
+        '{"label": "sumary", "pattern": "Summary", "id": "h.x"}',
+        "unknown section label 'sumary' (valid: summary,",
+    ),
     ("headings.jsonl", '{"label": "summary", "pattern": "For {ap}", "id": "h.x"}', "unknown placeholder {ap}"),
-    ("headings.jsonl", '{"label": "summary", "pattern": "Summary and recommendation", "id": "heading.summary"}', "duplicate rule id"),
-    ("headings.jsonl", '{"label": "pricing", "pattern": "{app} versus {app}", "id": "h.x"}', "placeholder {app} is used twice"),
-    ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "Partial!", "columns": ["sso"], "id": "c.x"}', "snake_case"),
-    ("vocabulary.jsonl", '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["notes"], "id": "c.x"}', "CELL columns"),
+    (
+        "headings.jsonl",
+        '{"label": "summary", "pattern": "Summary and recommendation", "id": "heading.summary"}',
+        "duplicate rule id",
+    ),
+    (
+        "headings.jsonl",
+        '{"label": "pricing", "pattern": "{app} versus {app}", "id": "h.x"}',
+        "placeholder {app} is used twice",
+    ),
+    (
+        "vocabulary.jsonl",
+        '{"label": "CELL", "pattern": "Partial", "value": "Partial!", "columns": ["sso"], "id": "c.x"}',
+        "snake_case",
+    ),
+    (
+        "vocabulary.jsonl",
+        '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["notes"], "id": "c.x"}',
+        "CELL columns",
+    ),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "Okta", "id": "idp.okta2"}', "listed twice"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": "i.x", "extra": 1}', "extra"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": ', "invalid JSON"),
-    ("app_names.jsonl", '{"label": "APP_NAME", "id": "a.x", "pattern": [{"LOWER": "foo"}, {"LOWER": "bar"}]}', "exactly one"),
-    ("app_names.jsonl", '{"label": "APP_NAME", "id": "a.x", "pattern": [{"NAME": true}, {"LOWR": "bar"}]}', "unknown token attribute 'LOWR'"),
+    (
+        "app_names.jsonl",
+        '{"label": "APP_NAME", "id": "a.x", "pattern": [{"LOWER": "foo"}, {"LOWER": "bar"}]}',
+        "exactly one",
+    ),
+    (
+        "app_names.jsonl",
+        '{"label": "APP_NAME", "id": "a.x", "pattern": [{"NAME": true}, {"LOWR": "bar"}]}',
+        "unknown token attribute 'LOWR'",
+    ),
 ]
 
 
@@ -50,19 +79,37 @@ def test_bad_jsonl_entry_names_file_and_line(rules_copy, name, line, message):
     assert message in info.value.message
 
 
-@pytest.mark.parametrize("name,old,new,line_of,message", [
-    ("tables.yaml", "type: bool}", "type: boolean}", "scim_available", "Input should be 'bool', 'text' or 'int'"),
-    ("tables.yaml", "field: sso_protocol,", "field: sso_protocl,", "sso_protocl",
-     "unknown quick_facts field 'sso_protocl'"),
-    ("tables.yaml", "starts: price,", "starts: prices,", "starts: prices", "unknown starts 'prices'"),
-    ("tables.yaml", "pattern: '[$€£¥₹]'", "pattern: '[$€£'", "price.currency", "bad regular expression"),
-    ("tables.yaml", "  identity_providers:\n    columns:", "  identity_providers:\n    columns: [", "columns: [",
-     "invalid YAML"),
-    ("page.yaml", "text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
-    ("page.yaml", "next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
-    ("page.yaml", "{id: chrome.book-demo,", "{id: end.see-how,", "id: end.see-how, pattern: \"Book",
-     "duplicate rule id 'end.see-how'"),
-])
+@pytest.mark.parametrize(
+    "name,old,new,line_of,message",
+    [
+        ("tables.yaml", "type: bool}", "type: boolean}", "scim_available", "Input should be 'bool', 'text' or 'int'"),
+        (
+            "tables.yaml",
+            "field: sso_protocol,",
+            "field: sso_protocl,",
+            "sso_protocl",
+            "unknown quick_facts field 'sso_protocl'",
+        ),
+        ("tables.yaml", "starts: price,", "starts: prices,", "starts: prices", "unknown starts 'prices'"),
+        ("tables.yaml", "pattern: '[$€£¥₹]'", "pattern: '[$€£'", "price.currency", "bad regular expression"),
+        (
+            "tables.yaml",
+            "  identity_providers:\n    columns:",
+            "  identity_providers:\n    columns: [",
+            "columns: [",
+            "invalid YAML",
+        ),
+        ("page.yaml", "text/pipe: [constraints", "text/pip: [constraints", "text/pip:", "unknown format 'text/pip'"),
+        ("page.yaml", "next_line: [unlock]", "next_line: [unlok]", "next_line:", "unknown section label 'unlok'"),
+        (
+            "page.yaml",
+            "{id: chrome.book-demo,",
+            "{id: end.see-how,",
+            'id: end.see-how, pattern: "Book',
+            "duplicate rule id 'end.see-how'",
+        ),
+    ],
+)
 def test_bad_yaml_entry_names_file_and_line(rules_copy, name, old, new, line_of, message):
     """A bad YAML entry, caught by a validator or across entries, is refused with its file and
     the line of the offending entry."""
@@ -117,7 +164,7 @@ See how it works
 
 def test_new_idp_is_a_rules_change(rules_copy):
     """A new IdP name splits glued rows exactly once it is in vocabulary.jsonl."""
-    page = "Supported identity providers\n\nIdPSSOSCIMNotes\nPingIDSSO only\n\nSee how it works\n".encode()
+    page = b"Supported identity providers\n\nIdPSSOSCIMNotes\nPingIDSSO only\n\nSee how it works\n"
     before = extract_document(page, "p.txt", load_rules(rules_copy))
     assert before.identity_providers[0].idp == "Ping"  # guessed at a case change, with a warning
     assert "GP103" in {w.code for w in before.warnings}
@@ -133,24 +180,31 @@ def test_new_cell_value_is_a_rules_change(rules_copy):
     before = extract_document(PIPE_PAGE.encode(), "p.txt", load_rules(rules_copy))
     assert before.identity_providers[0].scim == "unknown"
     assert "GP101" in {w.code for w in before.warnings}
-    _append(rules_copy / "vocabulary.jsonl",
-            '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["scim"], "id": "cell.partial"}')
+    _append(
+        rules_copy / "vocabulary.jsonl",
+        '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["scim"], "id": "cell.partial"}',
+    )
     _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
     r = load_rules(rules_copy)
     pipe = extract_document(PIPE_PAGE.encode(), "p.txt", r)
     assert pipe.identity_providers[0].scim == "partial"
     flat = extract_document(PAGE.encode(), "f.txt", r)
     assert (flat.identity_providers[0].idp, flat.identity_providers[0].scim, flat.identity_providers[0].notes) == (
-        "JumpCloud", "partial", "SAML with partial provisioning")
+        "JumpCloud",
+        "partial",
+        "SAML with partial provisioning",
+    )
 
 
 def test_new_heading_wording_is_a_rules_change(rules_copy):
     """A new heading wording starts its section once it is in headings.jsonl."""
-    page = "Summary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n".encode()
+    page = b"Summary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n"
     before = extract_document(page, "p.txt", load_rules(rules_copy))
     assert before.summary == ["One.", "Our recommendation in brief", "Brief."]
-    _append(rules_copy / "headings.jsonl",
-            '{"label": "bottom_line", "pattern": "Our recommendation in brief", "id": "heading.bottom-line-brief"}')
+    _append(
+        rules_copy / "headings.jsonl",
+        '{"label": "bottom_line", "pattern": "Our recommendation in brief", "id": "heading.bottom-line-brief"}',
+    )
     after = extract_document(page, "p.txt", load_rules(rules_copy))
     assert after.summary == ["One."]
     assert after.bottom_line == "Brief."
@@ -186,8 +240,10 @@ def test_new_price_lead_in_is_a_rules_change(rules_copy):
     from guideparse.prices import parse_price
 
     assert parse_price("Beginning at $40/month", load_rules(rules_copy))[0] is None
-    _append(rules_copy / "vocabulary.jsonl",
-            '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}')
+    _append(
+        rules_copy / "vocabulary.jsonl",
+        '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}',
+    )
     parsed, _rule = parse_price("Beginning at $40/month", load_rules(rules_copy))
     assert parsed is not None and parsed.amount_min == 40 and parsed.open_ended and parsed.period == "month"
 

@@ -34,7 +34,25 @@ _HOMES = {
     "RulesError": "errors",
 }
 
-__all__ = ["__version__", *sorted(_HOMES)]
+__all__ = [
+    "CatalogEntry",
+    "DiffReport",
+    "DocumentRecord",
+    "GuideparseError",
+    "InputError",
+    "InputStatus",
+    "Manifest",
+    "Rules",
+    "RulesError",
+    "RunResult",
+    "__version__",
+    "build_catalog",
+    "diff_runs",
+    "extract",
+    "extract_many",
+    "load_rules",
+    "review_changes",
+]
 
 if TYPE_CHECKING:
     from .api import diff_runs, extract

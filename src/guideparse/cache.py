@@ -202,8 +202,9 @@ class ResultCache:
             v.entries, v.bytes, v.last_used = v.entries + 1, v.bytes + size, max(v.last_used, used)
         legacy = sum(_tree_size(self.root / name) for name in _legacy_names(self.root))
         held = sorted(versions.values(), key=lambda v: -v.last_used)
-        return CacheInfo(str(self.root), sum(v.bytes for v in held) + legacy, sum(v.entries for v in held), held,
-                         legacy)
+        return CacheInfo(
+            str(self.root), sum(v.bytes for v in held) + legacy, sum(v.entries for v in held), held, legacy
+        )
 
     def clear(self) -> int:
         """Remove every entry guideparse wrote here (and earlier layouts' files); returns bytes freed."""
@@ -294,8 +295,11 @@ def _digest(key: str, fields: str, payload: bytes) -> str:
 def _subdirs(folder: Path, pattern: re.Pattern[str] | None) -> list[Path]:
     try:
         with os.scandir(folder) as it:
-            return [Path(e.path) for e in it if e.is_dir(follow_symlinks=False)
-                    and (pattern is None or pattern.fullmatch(e.name))]
+            return [
+                Path(e.path)
+                for e in it
+                if e.is_dir(follow_symlinks=False) and (pattern is None or pattern.fullmatch(e.name))
+            ]
     except OSError:
         return []
 
@@ -350,4 +354,3 @@ def _tree_size(path: Path) -> int:
             except OSError:
                 pass
     return total
-

@@ -11,6 +11,7 @@ scrape) is filled by the longer one. Where two documents disagree on a known
 value, both are kept in `conflicts`, a GP401 warning is raised, and the value
 of the document listed last wins.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -58,10 +59,10 @@ class _Merger:
             ids_b = [_identity(field, x) for x in b]
             if all(ids_a) and all(ids_b) and len(set(ids_a)) == len(a) and len(set(ids_b)) == len(b):
                 return self._merge_keyed(a, b, path, src_a, src_b, field)
-            if a == b[:len(a)]:
+            if a == b[: len(a)]:
                 self.origin[path] = src_b
                 return b
-            if b == a[:len(b)]:
+            if b == a[: len(b)]:
                 return a
         if a == b:
             return a
@@ -96,8 +97,9 @@ def content_digest(doc: DocumentRecord) -> str:
 
 def merge_order(docs: list[DocumentRecord]) -> list[DocumentRecord]:
     """The order documents are merged and listed in `sources`; the last one wins conflicts."""
-    return sorted(docs, key=lambda d: (not d.source.truncated, d.last_updated or "", d.source.format,
-                                       content_digest(d)))
+    return sorted(
+        docs, key=lambda d: (not d.source.truncated, d.last_updated or "", d.source.format, content_digest(d))
+    )
 
 
 def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
@@ -134,15 +136,24 @@ def single_entry(doc: DocumentRecord) -> CatalogEntry:
     Equal to merge_documents([doc]) (tests hold them to it) without re-validating
     what was validated when the document was built."""
     fields = {k: getattr(doc, k) for k in type(doc).model_fields if k not in _NOT_MERGED}
-    warnings = [SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind,
-                                            source=doc.source.path) for w in doc.warnings]
-    return CatalogEntry.model_construct(schema_version=doc.schema_version, slug=doc.slug, sources=[doc.source],
-                                        conflicts=[], warnings=warnings, provenance={}, **fields)
+    warnings = [
+        SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind, source=doc.source.path)
+        for w in doc.warnings
+    ]
+    return CatalogEntry.model_construct(
+        schema_version=doc.schema_version,
+        slug=doc.slug,
+        sources=[doc.source],
+        conflicts=[],
+        warnings=warnings,
+        provenance={},
+        **fields,
+    )
 
 
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def build_catalog(docs: Iterable[DocumentRecord]) -> list[CatalogEntry]:

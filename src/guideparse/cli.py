@@ -43,6 +43,18 @@ OUT_BASE = Path("out")
 
 _CACHE_DIR = typer.Option(None, "--cache-dir", help="Result cache folder (default: $XDG_CACHE_HOME/guideparse).")
 _RULES_DIR = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/).")
+_OUT = typer.Option(
+    None,
+    "--out",
+    "-o",
+    help="Run folder: new, empty, or an earlier run (default: out/runs/<UTC time>, linked from out/latest).",
+)
+_MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this.")
+_JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use).")
+_PIN = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own.")
+_CACHE_MAX_SIZE = typer.Option(
+    f"{DEFAULT_MAX_SIZE >> 20}M", "--cache-max-size", help="Drop least recently used cache entries past this size."
+)
 
 
 class Interrupted(Exception):
@@ -77,18 +89,14 @@ def _size(text: str) -> int:
 @_interruptible
 def extract(
     inputs: list[str] | None = typer.Argument(None, help="Guide files or folders (default: raw/)."),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Run folder: new, empty, or an earlier run (default: out/runs/<UTC time>, "
-        "linked from out/latest)."),
+    out: Path | None = _OUT,
     rules_dir: Path | None = _RULES_DIR,
-    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this."),
-    jobs: int | None = typer.Option(
-        None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use)."),
-    pin: bool = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own."),
+    max_bytes: int = _MAX_BYTES,
+    jobs: int | None = _JOBS,
+    pin: bool = _PIN,
     cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
-    cache_max_size: str = typer.Option(f"{DEFAULT_MAX_SIZE >> 20}M", "--cache-max-size",
-                                       help="Drop least recently used cache entries past this size."),
+    cache_max_size: str = _CACHE_MAX_SIZE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress, no summary)."),
 ) -> None:
     """Extract guides into a run folder (documents, catalog, records, manifest).
@@ -109,9 +117,18 @@ def extract(
     target = out or default_run_dir(OUT_BASE)
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
     with _progress(not quiet and sys.stderr.isatty()) as on_progress:
-        result = extract_many(given, target, rules=rules, jobs=jobs or len(usable_cpus()), max_bytes=max_bytes,
-                              cache_dir=cache_dir, use_cache=not no_cache, cache_max_size=limit, pin=pin,
-                              on_progress=on_progress)
+        result = extract_many(
+            given,
+            target,
+            rules=rules,
+            jobs=jobs or len(usable_cpus()),
+            max_bytes=max_bytes,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            cache_max_size=limit,
+            pin=pin,
+            on_progress=on_progress,
+        )
     for failure in result.failures:
         _err(failure.one_line())
     if out is None:
@@ -129,8 +146,10 @@ def _summary(result: RunResult) -> str:
     n = len(result.statuses)
     rate = n / result.seconds if result.seconds > 0 else 0.0
     cached = f", {result.cached} from cache" if result.cached else ""
-    return (f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
-            f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {result.out_dir}")
+    return (
+        f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
+        f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {result.out_dir}"
+    )
 
 
 class _progress:
@@ -145,8 +164,9 @@ class _progress:
             return None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                  transient=True)
+        bar = self.bar = Progress(
+            TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        )
         bar.start()
         task = bar.add_task("extract", total=None)
 
@@ -179,8 +199,7 @@ def schema(
 @app.command()
 def explain(
     file: Path = typer.Argument(..., help="One guide file."),
-    field: str | None = typer.Argument(
-        None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
+    field: str | None = typer.Argument(None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
     rules_dir: Path | None = _RULES_DIR,
 ) -> None:
     """Print each extracted value with its source lines and the rule that produced it."""
@@ -196,8 +215,9 @@ def explain(
     out = render(doc, source_view(data, str(file), rules), field)
     if field and not out:
         valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})
-        raise GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})",
-                              path=str(file))
+        raise GuideparseError(
+            "GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file)
+        )
     print("\n".join(out))
 
 
@@ -206,8 +226,7 @@ def diff(
     old: Path | None = typer.Argument(None, help="Old run folder (default: out/baseline)."),
     new: Path | None = typer.Argument(None, help="New run folder (default: out/latest)."),
     fmt: DiffFormat = typer.Option("text", "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report here instead of stdout."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
 ) -> None:
     """Show what changed in content between two runs (catalog entries, matched by slug).
 
@@ -221,8 +240,9 @@ def diff(
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
     a, b = load_run(old or BASELINE), load_run(new or LATEST)
     report = diff_catalogs(a.catalog, b.catalog, a.meta, b.meta)
-    text = render_report(report, fmt, color=output is None and sys.stdout.isatty(),
-                         old_lines=a.source_lines, new_lines=b.source_lines)
+    text = render_report(
+        report, fmt, color=output is None and sys.stdout.isatty(), old_lines=a.source_lines, new_lines=b.source_lines
+    )
     if output is not None:
         from .fsio import write_atomic
 
@@ -282,8 +302,10 @@ def rules_cmd(rules_dir: Path | None = _RULES_DIR) -> None:
     from .rules import load_rules
 
     r = load_rules(rules_dir)
-    print(f"{r.digest}  {r.directory}  ({len(r.headings)} headings, {len(r.idps)} IdPs, "
-          f"{len(r.cells)} cell values, {len(r.icons)} icons)")
+    print(
+        f"{r.digest}  {r.directory}  ({len(r.headings)} headings, {len(r.idps)} IdPs, "
+        f"{len(r.cells)} cell values, {len(r.icons)} icons)"
+    )
 
 
 @cache_app.command("info")
@@ -292,8 +314,10 @@ def cache_info(cache_dir: Path | None = _CACHE_DIR) -> None:
     from datetime import datetime
 
     info = _open_cache_folder(cache_dir).info()
-    print(f"location  {info.location}\nsize      {_human(info.bytes)} in {info.entries} entries"
-          f"\nlimit     {_human(DEFAULT_MAX_SIZE)} (extract --cache-max-size; cache prune --max-size)")
+    print(
+        f"location  {info.location}\nsize      {_human(info.bytes)} in {info.entries} entries"
+        f"\nlimit     {_human(DEFAULT_MAX_SIZE)} (extract --cache-max-size; cache prune --max-size)"
+    )
     for v in info.versions:
         used = datetime.fromtimestamp(v.last_used).strftime("%Y-%m-%d %H:%M")
         mark = "  (current rules and code)" if v.current else ""
@@ -353,8 +377,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as exc:  # the disk, not an input: inputs fail one by one inside the run
         where = f" ({exc.filename})" if exc.filename else ""
-        _err(f"guideparse: GP909 the run folder could not be written: {exc.strerror or exc}{where}; "
-             "the previous output is unchanged")
+        _err(
+            f"guideparse: GP909 the run folder could not be written: {exc.strerror or exc}{where}; "
+            "the previous output is unchanged"
+        )
         return EXIT_TROUBLE
     return EXIT_OK
 

@@ -1,4 +1,5 @@
 """What every section parser shares: the rules, the page, warnings and provenance."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ class Ctx:
     page: Page
     warnings: list[Warn] = field(default_factory=list)
     provenance: dict[str, Provenance] = field(default_factory=dict)  # path -> {"lines": (first, last), "rule"}
-    used: dict[int, str] = field(default_factory=dict)   # line number -> rule that used it
+    used: dict[int, str] = field(default_factory=dict)  # line number -> rule that used it
     table_kinds: dict[int, str] = field(default_factory=dict)  # line number -> kind of the table read there
 
     @cached_property
@@ -85,17 +86,27 @@ class Ctx:
     def empty_section(self, section: Section, field_name: str) -> list | None:
         """Value for a section present with no items: [] or, if the rendering drops them, None."""
         if self.page.is_cut(section):
-            self.warn("GP203", f"page stops inside '{section.heading.text}' before any item; {field_name} is null",
-                      section.heading.no)
+            self.warn(
+                "GP203",
+                f"page stops inside '{section.heading.text}' before any item; {field_name} is null",
+                section.heading.no,
+            )
             return None
         if self.lossy(field_name):
-            self.warn("GP202", f"'{section.heading.text}' has no items in this {self.page.format} scrape, "
-                      f"which drops them; {field_name} is null", section.heading.no)
+            self.warn(
+                "GP202",
+                f"'{section.heading.text}' has no items in this {self.page.format} scrape, "
+                f"which drops them; {field_name} is null",
+                section.heading.no,
+            )
             return None
         self.trace(field_name, section.heading, None, f"{section.rule}:no-items")
         return []
 
     def note_cut(self, section: Section, field_name: str) -> None:
         if self.page.is_cut(section):
-            self.warn("GP203", f"page stops inside '{section.heading.text}'; {field_name} may be incomplete",
-                      section.last_line)
+            self.warn(
+                "GP203",
+                f"page stops inside '{section.heading.text}'; {field_name} may be incomplete",
+                section.last_line,
+            )

@@ -7,6 +7,7 @@ bullets) are aligned as sequences, so an inserted paragraph is one addition, not
 a cascade of changes. Sources, hashes, formats, warnings, provenance and times
 are not content. An item added or removed is one change at the item's path.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -105,8 +106,12 @@ def _diff_sequence(old: list, new: list, path: str, field: str) -> list[Change]:
     return out
 
 
-def diff_catalogs(old: dict[str, dict], new: dict[str, dict],
-                  old_meta: dict[str, Any] | None = None, new_meta: dict[str, Any] | None = None) -> DiffReport:
+def diff_catalogs(
+    old: dict[str, dict],
+    new: dict[str, dict],
+    old_meta: dict[str, Any] | None = None,
+    new_meta: dict[str, Any] | None = None,
+) -> DiffReport:
     """Compare two catalogs (slug -> catalog entry as JSON)."""
     apps: list[AppDiff] = []
     for slug in sorted(set(old) | set(new)):

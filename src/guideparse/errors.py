@@ -3,6 +3,7 @@
 Every message guideparse prints or records carries a code, so a reviewer can grep
 for it and a test can assert on it. The table below is the one place codes live.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """`guideparse explain`: each value beside the source lines and rule that produced it."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
         unparsed = [w for w in doc.warnings if w.kind == "unparsed_line"]
         nonblank = len(view)
         out.append("")
-        out.append(f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
-                   f"{len(unparsed)} unparsed; {len(doc.warnings)} warning(s)")
+        out.append(
+            f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
+            f"{len(unparsed)} unparsed; {len(doc.warnings)} warning(s)"
+        )
         for w in doc.warnings:
             out.append(f"  {w.code} {w.kind} line {w.line}: {w.message}")
     return out

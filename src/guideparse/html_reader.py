@@ -12,6 +12,7 @@ Parsing is beautifulsoup4 on lxml. BeautifulSoup's lxml builder keeps no source
 positions, so each line's source line comes from lxml's own parse of the same
 bytes (the same libxml2 tree, element for element; checked by tag sequence).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,10 +27,46 @@ from .rules import Rules
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Elements that end a line of text.
-BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div",
-                        "dl", "dt", "fieldset", "figcaption", "figure", "header", "hr", "html", "li", "main",
-                        "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
-                        "tr", "ul", "img"}) | HEADINGS
+BLOCK_TAGS = (
+    frozenset(
+        {
+            "address",
+            "article",
+            "aside",
+            "blockquote",
+            "body",
+            "caption",
+            "dd",
+            "details",
+            "div",
+            "dl",
+            "dt",
+            "fieldset",
+            "figcaption",
+            "figure",
+            "header",
+            "hr",
+            "html",
+            "li",
+            "main",
+            "ol",
+            "p",
+            "pre",
+            "section",
+            "summary",
+            "table",
+            "tbody",
+            "td",
+            "tfoot",
+            "th",
+            "thead",
+            "tr",
+            "ul",
+            "img",
+        }
+    )
+    | HEADINGS
+)
 ONE_LINE_TAGS = frozenset({"p", "dt", "dd", "figcaption", "caption", "summary", "pre", "blockquote"}) | HEADINGS
 _SKIP_STRINGS = (Comment, CData, Declaration, Doctype, ProcessingInstruction)
 _END_OF_PAGE = re.compile(r"</(html|body)\s*>", re.IGNORECASE)
@@ -103,8 +140,11 @@ def _replace_icons(soup: BeautifulSoup, rules: Rules) -> None:
         if tag.parent is None or tag.decomposed:
             continue
         glyph = next((by_class[c] for c in tag.get("class") or [] if c in by_class), None)
-        label = (_text_attribute(tag, "aria-label") or _text_attribute(tag, "title")
-                 or (_text_attribute(tag, "alt") if tag.name == "img" else None))
+        label = (
+            _text_attribute(tag, "aria-label")
+            or _text_attribute(tag, "title")
+            or (_text_attribute(tag, "alt") if tag.name == "img" else None)
+        )
         if glyph is None and label and not tag.get_text(strip=True) and tag.name in ("svg", "i", "span", "img", "em"):
             glyph = by_label.get(label.strip().casefold(), label.strip())
         if glyph is None:
@@ -189,16 +229,25 @@ class _Renderer:
 
     def _is_row(self, node: Tag) -> bool:
         return any(node.css.match(sel) for sel in self.rows) and all(
-            not isinstance(c, Tag) or _is_leaf(c) for c in node.children)
+            not isinstance(c, Tag) or _is_leaf(c) for c in node.children
+        )
 
     @staticmethod
     def _is_pair(node: Tag) -> bool:
         """A title/detail pair: two leaf blocks, no heading, no loose text."""
         kids = node.find_all(True, recursive=False)
         loose = any(isinstance(c, NavigableString) and c.strip() for c in node.children)
-        return (len(kids) == 2 and not loose and all(k.name in BLOCK_TAGS and k.name not in HEADINGS
-                                                      and k.name not in ("ul", "ol", "table", "img") and _is_leaf(k)
-                                                      for k in kids))
+        return (
+            len(kids) == 2
+            and not loose
+            and all(
+                k.name in BLOCK_TAGS
+                and k.name not in HEADINGS
+                and k.name not in ("ul", "ol", "table", "img")
+                and _is_leaf(k)
+                for k in kids
+            )
+        )
 
     def _list(self, node: Tag) -> None:
         for li in node.find_all("li", recursive=False):
@@ -253,5 +302,11 @@ def read_html(data: bytes, path: str, rules: Rules) -> Text:
         source_lines = {}
         warns.append(Warn(code="GP304", message="HTML source lines unavailable; provenance counts rendered lines"))
     complete = bool(_END_OF_PAGE.search(raw[-4096:]))
-    return Text(lines=lines, encoding=enc, final_newline=complete, cut_mid_char=cut, warnings=warns,
-                source_lines=source_lines or None)
+    return Text(
+        lines=lines,
+        encoding=enc,
+        final_newline=complete,
+        cut_mid_char=cut,
+        warnings=warns,
+        source_lines=source_lines or None,
+    )

@@ -4,6 +4,7 @@ Headings and quotations are told from prose by how a line ends. The marks are
 defined once here, and each test below names what it tells apart; they differ
 because the lines they judge differ (see each).
 """
+
 from __future__ import annotations
 
 #: Marks that close a sentence.

@@ -4,6 +4,7 @@ Field names and order follow the contract; fields the contract leaves to us are
 added after the contract's own. `guideparse schema` prints the JSON Schema of
 `DocumentRecord`.
 """
+
 from __future__ import annotations
 
 from typing import Generic, Literal, TypeVar
@@ -59,7 +60,9 @@ class QuickFacts(_Model):
     sso_protocol: str | None = None
     documentation: str | None = None
     sso_protocols: list[str] | None = Field(
-        default=None, description="sso_protocol as a normalised list (PROTOCOL vocabulary): 'SAML 2.0, OIDC (varies)' -> ['SAML 2.0', 'OIDC']")
+        default=None,
+        description="sso_protocol as a normalised list (PROTOCOL vocabulary): 'SAML 2.0, OIDC (varies)' -> ['SAML 2.0', 'OIDC']",
+    )
 
 
 class IdentityProvider(_Model):
@@ -255,7 +258,8 @@ class _Content(_Model, Generic[WarnT]):
     idp_configurations: list[IdpConfiguration] | None = None
     quick_facts_raw: dict[str, str] | None = Field(default=None, description="quick facts as printed")
     provenance: dict[str, Provenance] = Field(
-        default_factory=dict, description="field path -> source lines and rule id (documents only)")
+        default_factory=dict, description="field path -> source lines and rule id (documents only)"
+    )
 
 
 class DocumentRecord(_Content[Warn]):

@@ -14,6 +14,7 @@ matched with a PhraseMatcher over PROTOCOL terms (rules/vocabulary.jsonl) on
 lower-cased tokens; overlapping matches keep the longest ("SAML 2.0" over
 "SAML"), so punctuation and order do not matter.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -110,8 +111,12 @@ def _build(rules: Rules) -> tuple[Any, Any, dict[str, tuple[int, int, bool]]]:
         try:
             matcher.add(p.id, [tokens])
         except Exception as exc:  # spaCy raises ValueError / MatchPatternError
-            raise RulesError("GP002", f"bad token pattern: {str(exc).splitlines()[0]}",
-                             path=str(rules.directory / "app_names.jsonl"), line=line_no) from None
+            raise RulesError(
+                "GP002",
+                f"bad token pattern: {str(exc).splitlines()[0]}",
+                path=str(rules.directory / "app_names.jsonl"),
+                line=line_no,
+            ) from None
         meta[p.id] = (idx, len(p.pattern) - idx - 1, p.anchor == "start")
     _MATCHERS[rules.digest] = (nlp, matcher, meta)
     return _MATCHERS[rules.digest]

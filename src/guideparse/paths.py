@@ -5,6 +5,7 @@
 by dots; items of a list of objects by their identity field (below) in
 brackets, other list items by index.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,9 @@ IDENTITY: dict[str, str] = {
 #: Values explained as a whole (derived from one printed value, or one table row).
 ATOMIC = frozenset({"price_parsed", "sso_protocols", "rows", "headers"})
 #: Record fields that are not content.
-NOT_CONTENT = frozenset({"source", "sources", "warnings", "provenance", "schema_version", "conflicts",
-                         "quick_facts_raw"})
+NOT_CONTENT = frozenset(
+    {"source", "sources", "warnings", "provenance", "schema_version", "conflicts", "quick_facts_raw"}
+)
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 

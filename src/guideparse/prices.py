@@ -9,6 +9,7 @@
 
 Currencies, periods, price words and lead-ins are vocabularies in rules/vocabulary.jsonl.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ from .models import ParsedPrice
 from .printed_numbers import WHOLE_NUMBER
 from .rules import Rules
 
-_AMOUNT = rf"{WHOLE_NUMBER.pattern}(?:\.\d+)?"   # "1,200", "16.50"
+_AMOUNT = rf"{WHOLE_NUMBER.pattern}(?:\.\d+)?"  # "1,200", "16.50"
 _PRICE = re.compile(
     rf"""
     (?P<currency>[^\d\s(]{{1,3}})?\s*             # a currency sign or code before the amount
@@ -55,7 +56,7 @@ def _lead_in(text: str, rules: Rules) -> int:
     low = text.casefold()
     for term, value, _rid in rules.terms.get("PRICE_TERM", []):
         n = len(term)
-        if value == "from" and low.startswith(term.casefold()) and text[n:n + 1].isspace():
+        if value == "from" and low.startswith(term.casefold()) and text[n : n + 1].isspace():
             return len(text) - len(text[n:].lstrip())
     return 0
 

@@ -4,6 +4,7 @@ Label/value sections (quick facts, the cost of not automating) and related-app
 cards both read counts and dollar figures this way; prices with decimals,
 ranges and periods are prices.py's.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ be CRLF, CR or LF. Whitespace noise (doubled or trailing spaces, tabs,
 non-breaking and zero-width spaces) is folded here, once, so no later stage and
 no value ever sees it.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -33,24 +34,28 @@ class Text:
     final_newline: bool
     cut_mid_char: bool
     warnings: list[Warn] = field(default_factory=list)
-    source_lines: dict[int, int] | None = None   # HTML: rendered line -> source line
+    source_lines: dict[int, int] | None = None  # HTML: rendered line -> source line
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]")
 # Control characters other than whitespace: many of them mean the bytes are not text.
-_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0e, 0x1b), *range(0x1c, 0x20)])
+_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 # Printable ASCII and line ends: deleting these from UTF-8 bytes leaves every other
 # character whole (continuation bytes are >= 0x80), a few dozen bytes in a clean page.
-_PLAIN_ASCII = bytes([0x0a, 0x0d, *range(0x20, 0x7f)])
+_PLAIN_ASCII = bytes([0x0A, 0x0D, *range(0x20, 0x7F)])
 # What the folding changes besides a doubled space: odd spaces, invisibles, controls.
-_ODD_CHARS = re.compile(r"[\t\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad"
-                        r"\x00-\x08\x0e-\x1f\x7f]")
+_ODD_CHARS = re.compile(
+    r"[\t\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad"
+    r"\x00-\x08\x0e-\x1f\x7f]"
+)
 
 
 # Anything fold_space would change inside a line; most lines have none of it.
-_NEEDS_FOLDING = re.compile(r"  |[\t\r\n\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]")
+_NEEDS_FOLDING = re.compile(
+    r"  |[\t\r\n\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]"
+)
 
 
 def fold_space(text: str) -> str:
@@ -70,7 +75,7 @@ def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
         except UnicodeDecodeError:
             raise InputError("GP902", "undecodable bytes: bad UTF-16", path=path) from None
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     sample = data[:65536]
     if b"\x00" in sample or len(sample) - len(sample.translate(None, _BINARY_BYTES)) > max(8, len(sample) // 200):
         raise InputError("GP902", "undecodable bytes: binary content, not text", path=path)
@@ -79,7 +84,7 @@ def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
     except UnicodeDecodeError as exc:
         # A scrape cut inside a multi-byte character: keep what precedes it.
         if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
-            return data[:exc.start].decode("utf-8"), "utf-8", True, []
+            return data[: exc.start].decode("utf-8"), "utf-8", True, []
     try:
         text = data.decode("cp1252")
         enc = "cp1252"
@@ -115,7 +120,9 @@ def read_text(data: bytes, path: str) -> Text:
     final_newline = raw_lines[-1] == "" if raw_lines else True
     if final_newline:
         raw_lines.pop()
-    lines = list(map(tuple.__new__, repeat(Line), zip(range(1, len(raw_lines) + 1), map(str.strip, raw_lines), strict=True)))
+    lines = list(
+        map(tuple.__new__, repeat(Line), zip(range(1, len(raw_lines) + 1), map(str.strip, raw_lines), strict=True))
+    )
     return Text(lines=lines, encoding=enc, final_newline=final_newline, cut_mid_char=cut, warnings=warns)
 
 

@@ -1,4 +1,5 @@
 """Stage 4: bytes -> document record. Pure: no I/O, no globals but the rules."""
+
 from __future__ import annotations
 
 import hashlib
@@ -73,8 +74,14 @@ def mark_structure(page: Page, ctx: Ctx) -> None:
 
 
 #: Record field -> the section it is read from (for empty values' provenance).
-FIELD_SECTIONS = {"practice": "practice", "admins_saying": "admins_saying", "technical_specs": "technical_specs",
-                  "pricing_notes": "pricing", "identity_offer": "identity_offer", "summary": "summary"}
+FIELD_SECTIONS = {
+    "practice": "practice",
+    "admins_saying": "admins_saying",
+    "technical_specs": "technical_specs",
+    "pricing_notes": "pricing",
+    "identity_offer": "identity_offer",
+    "summary": "summary",
+}
 
 
 def trace_empty_lists(doc: DocumentRecord, page: Page, ctx: Ctx) -> None:
@@ -172,9 +179,15 @@ def read_facts_specs_and_pricing(page: Page, ctx: Ctx, app: str | None) -> dict[
     technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
     pricing = parse_pricing(page, ctx)
     pricing_intro, pricing_notes = parse_pricing_prose(page.first("pricing"), ctx)
-    return {"quick_facts": quick_facts, "quick_facts_raw": quick_raw, "technical_specs": technical_specs,
-            "key_limitations": key_limitations, "pricing": pricing, "pricing_intro": pricing_intro,
-            "pricing_notes": pricing_notes}
+    return {
+        "quick_facts": quick_facts,
+        "quick_facts_raw": quick_raw,
+        "technical_specs": technical_specs,
+        "key_limitations": key_limitations,
+        "pricing": pricing,
+        "pricing_intro": pricing_intro,
+        "pricing_notes": pricing_notes,
+    }
 
 
 def read_other_sections(page: Page, ctx: Ctx) -> dict[str, Any]:
@@ -234,8 +247,9 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
     doc = DocumentRecord(
         slug=slug,
         app=app,
-        source=Source(path=path, sha256=sha, bytes=len(data), format=page.format, truncated=page.truncated,
-                      encoding=text.encoding),
+        source=Source(
+            path=path, sha256=sha, bytes=len(data), format=page.format, truncated=page.truncated, encoding=text.encoding
+        ),
         badge=header.badge,
         plan_requirement=header.plan_requirement,
         **facts_specs_pricing,

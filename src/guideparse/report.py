@@ -1,5 +1,6 @@
 """Renderings of a DiffReport: json (for tools), text (terminal), markdown (pull requests),
 html (one self-contained file). Every value is escaped for its medium."""
+
 from __future__ import annotations
 
 import html
@@ -17,7 +18,7 @@ _SHORT = 300
 
 def _value(v: Any, limit: int | None = _SHORT) -> str:
     text = json.dumps(v, ensure_ascii=False)
-    return text if limit is None or len(text) <= limit else text[:limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def section_of(path: str) -> str:
@@ -35,13 +36,15 @@ def _summary_line(report: DiffReport) -> str:
 
 # --------------------------------------------------------------------------- text
 
+
 def render_text(report: DiffReport, *, color: bool = False, width: int = 100) -> str:
     """Plain or coloured (rich) text for a terminal."""
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(record=True, force_terminal=color, no_color=not color, width=width, highlight=False,
-                      file=io.StringIO())  # what is printed is exported below, not written anywhere
+    console = Console(
+        record=True, force_terminal=color, no_color=not color, width=width, highlight=False, file=io.StringIO()
+    )  # what is printed is exported below, not written anywhere
     style = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
     console.print(Text(f"old: {report.old.get('run')}  new: {report.new.get('run')}", style="dim"))
     console.print(Text(_summary_line(report), style="bold"))
@@ -51,8 +54,12 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
         console.print()
         console.print(Text(f"{app.app or app.slug} ({app.slug}): {app.status}", style=f"bold {style[app.status]}"))
         for ch in app.changes:
-            console.print(Text.assemble(("  " + {"added": "+", "removed": "-", "changed": "~"}[ch.kind] + " ",
-                                         style[ch.kind]), (ch.path, "bold")))
+            console.print(
+                Text.assemble(
+                    ("  " + {"added": "+", "removed": "-", "changed": "~"}[ch.kind] + " ", style[ch.kind]),
+                    (ch.path, "bold"),
+                )
+            )
             if ch.kind != "added":
                 console.print(Text("      old: " + _value(ch.old), style="red"))
             if ch.kind != "removed":
@@ -62,15 +69,29 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
 
 # --------------------------------------------------------------------------- markdown
 
+
 def _md(text: str) -> str:
     """Escape for a markdown table cell that GitHub may render as HTML."""
-    return (html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`")
-            .replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("]", "\\]"))
+    return (
+        html.escape(text, quote=False)
+        .replace("|", "\\|")
+        .replace("`", "\\`")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+    )
 
 
 def render_markdown(report: DiffReport) -> str:
-    out = ["## guideparse diff", "", f"**{_summary_line(report)}**", "",
-           f"old: `{_md(str(report.old.get('run')))}` · new: `{_md(str(report.new.get('run')))}`", ""]
+    out = [
+        "## guideparse diff",
+        "",
+        f"**{_summary_line(report)}**",
+        "",
+        f"old: `{_md(str(report.old.get('run')))}` · new: `{_md(str(report.new.get('run')))}`",
+        "",
+    ]
     for app in report.apps:
         if app.status == "unchanged":
             continue
@@ -145,23 +166,31 @@ def _cell(value: Any, present: bool, sources: list[tuple[str, int, str | None]])
     return out
 
 
-def render_html(report: DiffReport, old_lines: SourceLookup | None = None, new_lines: SourceLookup | None = None) -> str:
+def render_html(
+    report: DiffReport, old_lines: SourceLookup | None = None, new_lines: SourceLookup | None = None
+) -> str:
     """One self-contained HTML file: summary, a section per app, old → new with source lines, filters."""
     sections = sorted({section_of(c.path) for a in report.apps for c in a.changes})
-    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width,initial-scale=1">',
-             "<title>guideparse diff</title>", f"<style>{_CSS}</style></head><body>", "<header>",
-             "<h1>guideparse diff</h1>",
-             f'<div class="meta">old: {_e(report.old.get("run"))} ({_e(report.old.get("finished_at"))}) → '
-             f'new: {_e(report.new.get("run"))} ({_e(report.new.get("finished_at"))})</div>',
-             '<ul class="summary">' + "".join(f'<li class="{k}" data-count="{k}">{k} {v}</li>'
-                                               for k, v in report.summary.items()) + "</ul>",
-             '<div class="filters"><label>App <select id="f-app"><option value="">all apps</option>'
-             + "".join(f'<option value="{_e(a.slug)}">{_e(a.app or a.slug)}</option>' for a in report.apps)
-             + '</select></label><label>Section <select id="f-section"><option value="">all sections</option>'
-             + "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in sections)
-             + '</select></label><label><input type="checkbox" id="f-unchanged"> show unchanged</label></div>',
-             "</header><main>"]
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        "<title>guideparse diff</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<header>",
+        "<h1>guideparse diff</h1>",
+        f'<div class="meta">old: {_e(report.old.get("run"))} ({_e(report.old.get("finished_at"))}) → '
+        f"new: {_e(report.new.get('run'))} ({_e(report.new.get('finished_at'))})</div>",
+        '<ul class="summary">'
+        + "".join(f'<li class="{k}" data-count="{k}">{k} {v}</li>' for k, v in report.summary.items())
+        + "</ul>",
+        '<div class="filters"><label>App <select id="f-app"><option value="">all apps</option>'
+        + "".join(f'<option value="{_e(a.slug)}">{_e(a.app or a.slug)}</option>' for a in report.apps)
+        + '</select></label><label>Section <select id="f-section"><option value="">all sections</option>'
+        + "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in sections)
+        + '</select></label><label><input type="checkbox" id="f-unchanged"> show unchanged</label></div>',
+        "</header><main>",
+    ]
     for app in report.apps:
         parts.append(_html_app(app, old_lines, new_lines))
     parts += ["</main>", f"<script>{_JS}</script>", "</body></html>"]
@@ -169,14 +198,21 @@ def render_html(report: DiffReport, old_lines: SourceLookup | None = None, new_l
 
 
 def _html_app(app: AppDiff, old_lines: SourceLookup | None, new_lines: SourceLookup | None) -> str:
-    head = (f'<section class="app {app.status}" data-app="{_e(app.slug)}" data-status="{app.status}" '
-            f'id="app-{_e(app.slug)}"><h2><span class="name">{_e(app.app or app.slug)}</span> '
-            f'<code>{_e(app.slug)}</code><span class="badge {app.status}">{app.status}</span></h2>')
+    head = (
+        f'<section class="app {app.status}" data-app="{_e(app.slug)}" data-status="{app.status}" '
+        f'id="app-{_e(app.slug)}"><h2><span class="name">{_e(app.app or app.slug)}</span> '
+        f'<code>{_e(app.slug)}</code><span class="badge {app.status}">{app.status}</span></h2>'
+    )
     if not app.changes:
-        note = {"added": "new app in this run", "removed": "app no longer in this run",
-                "unchanged": "no content changes"}.get(app.status, "")
+        note = {
+            "added": "new app in this run",
+            "removed": "app no longer in this run",
+            "unchanged": "no content changes",
+        }.get(app.status, "")
         return head + f'<p class="note">{_e(note)}</p></section>'
-    rows = ["<table><thead><tr><th class=\"path\">field</th><th class=\"kind\">change</th><th>old</th><th>new</th></tr></thead><tbody>"]
+    rows = [
+        '<table><thead><tr><th class="path">field</th><th class="kind">change</th><th>old</th><th>new</th></tr></thead><tbody>'
+    ]
     for ch in app.changes:
         rows.append(_html_change(app.slug, ch, old_lines, new_lines))
     return head + "".join(rows) + "</tbody></table></section>"
@@ -185,10 +221,12 @@ def _html_app(app: AppDiff, old_lines: SourceLookup | None, new_lines: SourceLoo
 def _html_change(slug: str, ch: Change, old_lines: SourceLookup | None, new_lines: SourceLookup | None) -> str:
     olds = old_lines(slug, ch.path) if old_lines and ch.kind != "added" else []
     news = new_lines(slug, ch.path) if new_lines and ch.kind != "removed" else []
-    return (f'<tr class="{ch.kind}" data-section="{_e(section_of(ch.path))}">'
-            f'<td class="path"><code>{_e(ch.path)}</code></td><td class="kind">{ch.kind}</td>'
-            f'<td class="old">{_cell(ch.old, ch.kind != "added", olds)}</td>'
-            f'<td class="new">{_cell(ch.new, ch.kind != "removed", news)}</td></tr>')
+    return (
+        f'<tr class="{ch.kind}" data-section="{_e(section_of(ch.path))}">'
+        f'<td class="path"><code>{_e(ch.path)}</code></td><td class="kind">{ch.kind}</td>'
+        f'<td class="old">{_cell(ch.old, ch.kind != "added", olds)}</td>'
+        f'<td class="new">{_cell(ch.new, ch.kind != "removed", news)}</td></tr>'
+    )
 
 
 RENDERERS = {"json": render_json, "text": render_text, "markdown": render_markdown, "html": render_html}

@@ -57,7 +57,12 @@ def review_changes(
 def write_reviewed_baseline(base: LoadedRun, latest: LoadedRun, accepted: set[str], baseline_dir: Path) -> None:
     docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
     m = base.manifest
-    manifest = Manifest.model_validate({**m, "finished_at": utc_now(),
-                                        "counts": {**m.get("counts", {}), "apps": len({d.slug for d in docs})},
-                                        "reviewed": {"from": str(latest.path), "accepted": sorted(accepted)}})
+    manifest = Manifest.model_validate(
+        {
+            **m,
+            "finished_at": utc_now(),
+            "counts": {**m.get("counts", {}), "apps": len({d.slug for d in docs})},
+            "reviewed": {"from": str(latest.path), "accepted": sorted(accepted)},
+        }
+    )
     write_run(baseline_dir, docs, manifest)

@@ -16,9 +16,9 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,12 +42,12 @@ _SAFE_SLUG = re.compile(r"[a-z0-9-]+")
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def default_run_dir(base: Path) -> Path:
     """base/runs/<UTC time>, with a counter when that folder exists already."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     d = base / "runs" / stamp
     n = 1
     while os.path.lexists(d):
@@ -113,8 +113,14 @@ Outcome = Extracted | Failed
 
 
 def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str | None = None) -> Failed:
-    status = InputStatus(path=shown, sha256=sha, bytes=None if data is None else len(data), status="failed",
-                         error=f"{err.code} {err.message}", error_code=err.code)
+    status = InputStatus(
+        path=shown,
+        sha256=sha,
+        bytes=None if data is None else len(data),
+        status="failed",
+        error=f"{err.code} {err.message}",
+        error_code=err.code,
+    )
     return Failed(status, err)
 
 
@@ -144,15 +150,25 @@ class ExtractTask:
                 exc.path = f.shown
                 return failed(f.shown, exc, data, sha)
             except Exception as exc:  # a bug must cost one input, not the batch
-                return failed(f.shown, InputError("GP999", f"internal error: {type(exc).__name__}: {exc}",
-                                                  path=f.shown), data, sha)
+                return failed(
+                    f.shown,
+                    InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=f.shown),
+                    data,
+                    sha,
+                )
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         entry = splice_path(result.entry, result.token, f.shown)
         record = splice_path(result.record, result.token, f.shown)
         write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
         status = InputStatus(path=f.shown, sha256=sha, bytes=len(data), status="ok")
-        return Extracted(status, result.slug, splice_path(result.document, result.token, f.shown),
-                         lz4.block.compress(entry, mode="fast"), cached, note)
+        return Extracted(
+            status,
+            result.slug,
+            splice_path(result.document, result.token, f.shown),
+            lz4.block.compress(entry, mode="fast"),
+            cached,
+            note,
+        )
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
         if self.cache is None:
@@ -200,8 +216,7 @@ class RunAssembler:
         doc_at, entry_at = self._docs_at, self._spool_at
         self._docs_at += self._docs.write(outcome.document)
         self._spool_at += self._spool.write(outcome.entry)
-        self._apps.setdefault(outcome.slug, []).append(
-            (doc_at, len(outcome.document), entry_at, len(outcome.entry)))
+        self._apps.setdefault(outcome.slug, []).append((doc_at, len(outcome.document), entry_at, len(outcome.entry)))
         self.cached += outcome.cached
         if outcome.cache_note is not None:
             self.notes.setdefault(outcome.cache_note, []).append(outcome.status.path)
@@ -210,8 +225,10 @@ class RunAssembler:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
         self._docs.close()
         self._spool.flush()
-        with open(self.folder / "documents.jsonl", "rb") as docs, \
-                open(self.folder / "catalog.jsonl", "wb", buffering=1 << 20) as out:
+        with (
+            open(self.folder / "documents.jsonl", "rb") as docs,
+            open(self.folder / "catalog.jsonl", "wb", buffering=1 << 20) as out,
+        ):
             for slug in sorted(self._apps):
                 out.write(self._entry_line(slug, docs))
         self._spool.close()
@@ -297,8 +314,9 @@ def extract_many(
         raise
     if cache is not None and assembler.cached < len(assembler.statuses):  # the cache grew (or may have)
         _prune(cache, cache_max_size, notes)
-    return RunResult(out_dir, assembler.statuses, time.perf_counter() - t0, assembler.failures, apps,
-                     assembler.cached, notes)
+    return RunResult(
+        out_dir, assembler.statuses, time.perf_counter() - t0, assembler.failures, apps, assembler.cached, notes
+    )
 
 
 def _open_cache(cache_dir: str | os.PathLike[str] | None, rules: Rules, notes: list[str]) -> ResultCache | None:
@@ -332,10 +350,15 @@ def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
 
 def _manifest(rules: Rules, started: str, statuses: list[InputStatus], apps: int) -> Manifest:
     ok = sum(1 for s in statuses if s.status == "ok")
-    return Manifest(tool_version=__version__, rules_digest=rules.digest, rules_dir=str(rules.directory),
-                    started_at=started, finished_at=utc_now(),
-                    counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
-                    inputs=statuses)
+    return Manifest(
+        tool_version=__version__,
+        rules_digest=rules.digest,
+        rules_dir=str(rules.directory),
+        started_at=started,
+        finished_at=utc_now(),
+        counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
+        inputs=statuses,
+    )
 
 
 def _write_manifest(folder: Path, manifest: Manifest) -> None:

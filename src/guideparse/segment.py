@@ -3,6 +3,7 @@
 Cheap line rules only: a section starts at a line that wholly matches a heading
 rule from rules/headings.jsonl and runs to the next one. No NLP here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ class Section:
     rule: str
     heading: Line
     captures: dict[str, str]
-    body: list[Line]          # includes blank lines: they separate blocks in flat scrapes
+    body: list[Line]  # includes blank lines: they separate blocks in flat scrapes
 
     @property
     def nonblank(self) -> list[Line]:
@@ -33,10 +34,10 @@ class Section:
 @dataclass
 class Page:
     format: Format
-    header: list[Line]                    # lines before the first section heading
+    header: list[Line]  # lines before the first section heading
     sections: list[Section]
     truncated: bool
-    last_line: int | None                 # last complete line kept (truncated pages)
+    last_line: int | None  # last complete line kept (truncated pages)
     warnings: list[Warn] = field(default_factory=list)
 
     def first(self, label: str) -> Section | None:
@@ -63,14 +64,30 @@ def detect_format(lines: list[Line]) -> Format:
 def segment(text: Text, rules: Rules, fmt: Format | None = None) -> Page:
     """Split a text into title block and sections; detect and trim truncation."""
     lines = text.lines
-    warnings: list[Warn] = []
     fmt = fmt or detect_format(lines)
+    headings, end_lines, end_seen = scan_line_rules(lines, rules)
+    lines, truncated, warnings = trim_cut(text, lines, rules, fmt, end_seen)
+    if end_lines:  # end-of-page chrome ("See how it works") belongs to no section
+        lines = [ln for ln in lines if not (ln.text and ln.text in end_lines)]
+    # Each section runs from its heading to the next: cut by slicing, not line by line.
+    at = [i for i, ln in enumerate(lines) if ln.no in headings]
+    header: list[Line] = lines[: at[0]] if at else list(lines)
+    sections: list[Section] = []
+    for k, i in enumerate(at):
+        heading, caps = headings[lines[i].no]
+        end = at[k + 1] if k + 1 < len(at) else len(lines)
+        sections.append(Section(heading.label, heading.id, lines[i], caps, lines[i + 1 : end]))
+    last_kept = next((ln.no for ln in reversed(lines) if ln.text), None)
+    return Page(fmt, header, sections, truncated, last_kept if truncated else None, warnings)
 
-    # One pass of the line rules: headings, and end-of-page markers (short lines only).
+
+def scan_line_rules(lines: list[Line], rules: Rules) -> tuple[dict[int, tuple], set[str], bool]:
+    """One pass of the line rules: headings by line number, the end-of-page marker lines that
+    are not headings, and whether any end marker was seen (short lines only). Only lines
+    opening with a word some rule opens with are matched (most lines are prose)."""
     headings: dict[int, tuple] = {}
     end_lines: set[str] = set()
     end_seen = False
-    # Only lines opening with a word some rule opens with are matched (most lines are prose).
     heading_words = rules.first_words("headings")
     end_words = rules.first_words("end_markers")
     either = None if heading_words is None or end_words is None else heading_words | end_words
@@ -88,6 +105,14 @@ def segment(text: Text, rules: Rules, fmt: Format | None = None) -> Page:
             end_seen = True
             if hit is None:
                 end_lines.add(t)
+    return headings, end_lines, end_seen
+
+
+def trim_cut(
+    text: Text, lines: list[Line], rules: Rules, fmt: Format, end_seen: bool
+) -> tuple[list[Line], bool, list[Warn]]:
+    """Whether the page is truncated, with its incomplete last line dropped (GP303, GP302)."""
+    warnings: list[Warn] = []
     last = next((ln for ln in reversed(lines) if ln.text), None)
     incomplete_last = False
     if fmt == "html":
@@ -104,18 +129,6 @@ def segment(text: Text, rules: Rules, fmt: Format | None = None) -> Page:
         lines = lines[:-1]
     if truncated:
         kept = next((ln for ln in reversed(lines) if ln.text), None)
-        warnings.append(Warn(code="GP302", message="page stops mid-way; sections after the cut are null",
-                             line=kept.no if kept else None))
-
-    if end_lines:  # end-of-page chrome ("See how it works") belongs to no section
-        lines = [ln for ln in lines if not (ln.text and ln.text in end_lines)]
-    # Each section runs from its heading to the next: cut by slicing, not line by line.
-    at = [i for i, ln in enumerate(lines) if ln.no in headings]
-    header: list[Line] = lines[:at[0]] if at else list(lines)
-    sections: list[Section] = []
-    for k, i in enumerate(at):
-        heading, caps = headings[lines[i].no]
-        end = at[k + 1] if k + 1 < len(at) else len(lines)
-        sections.append(Section(heading.label, heading.id, lines[i], caps, lines[i + 1:end]))
-    last_kept = next((ln.no for ln in reversed(lines) if ln.text), None)
-    return Page(fmt, header, sections, truncated, last_kept if truncated else None, warnings)
+        message = "page stops mid-way; sections after the cut are null"
+        warnings.append(Warn(code="GP302", message=message, line=kept.no if kept else None))
+    return lines, truncated, warnings

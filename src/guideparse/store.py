@@ -1,4 +1,5 @@
 """Run folders on disk: load one, find a value's source lines, keep the accepted baseline."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,14 +21,20 @@ LATEST = Path("out") / "latest"
 class LoadedRun:
     path: Path
     manifest: dict[str, Any]
-    catalog: dict[str, dict]            # slug -> catalog entry
+    catalog: dict[str, dict]  # slug -> catalog entry
     _sources: dict[str, dict[int, str] | None] = field(default_factory=dict)
 
     @property
     def meta(self) -> dict[str, Any]:
         m = self.manifest
-        return {"run": str(self.path), "tool_version": m.get("tool_version"), "rules_digest": m.get("rules_digest"),
-                "started_at": m.get("started_at"), "finished_at": m.get("finished_at"), "apps": len(self.catalog)}
+        return {
+            "run": str(self.path),
+            "tool_version": m.get("tool_version"),
+            "rules_digest": m.get("rules_digest"),
+            "started_at": m.get("started_at"),
+            "finished_at": m.get("finished_at"),
+            "apps": len(self.catalog),
+        }
 
     @cached_property
     def documents(self) -> list[dict]:
@@ -36,7 +43,7 @@ class LoadedRun:
     def documents_of(self, slug: str) -> list[dict]:
         return [d for d in self.documents if d.get("slug") == slug]
 
-    rules: Any = None   # the rules used to render HTML sources (loaded on first need)
+    rules: Any = None  # the rules used to render HTML sources (loaded on first need)
 
     def source_lines(self, slug: str, path: str) -> list[tuple[str, int, str | None]]:
         """(source path, line number, line text or None) behind a value, from the documents'

@@ -11,6 +11,7 @@ runs until a `starts` pattern of a later column. A vocabulary term only counts
 where it is glued to what follows (no space after it) or ends the row, which is
 what distinguishes the cell `Limited` from notes that begin "Limited SSO …".
 """
+
 from __future__ import annotations
 
 import re
@@ -32,15 +33,15 @@ _HEADING_LIKE_MAX = 120
 @dataclass
 class Row:
     line: Line
-    cells: dict[str, str | None]            # role -> cell text (None: absent or lost)
-    rules: dict[str, str]                   # role -> rule id that produced the cell
+    cells: dict[str, str | None]  # role -> cell text (None: absent or lost)
+    rules: dict[str, str]  # role -> rule id that produced the cell
     warnings: list[Warn] = field(default_factory=list)
 
 
 @dataclass
 class Table:
     kind: str
-    columns: list[Column]                   # as the header names them, in order
+    columns: list[Column]  # as the header names them, in order
     header: Line
     title: Line | None
     rows: list[Row]
@@ -128,6 +129,7 @@ def _pipe_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | N
 
 def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
     """`idpssoscimnotes` -> [idp, sso, scim, notes] by greedy longest match with backtracking."""
+
     def walk(pos: int) -> list[Column] | None:
         if pos == len(text):
             return []
@@ -144,6 +146,7 @@ def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | 
 
 
 # --------------------------------------------------------------------------- glued rows
+
 
 def _glued_term(text: str, pos: int, terms: list[tuple[str, str]]) -> tuple[str, str] | None:
     """Longest vocabulary term at `pos` that is glued to what follows or ends the row."""
@@ -232,9 +235,9 @@ def _camel_guess(text: str) -> int | None:
 class _Piece(NamedTuple):
     """What one column takes from a glued row, read from `pos` on."""
 
-    cells: Mapping[str, str | None]   # role -> text (None: lost); a column may settle later ones too
-    rules: Mapping[str, str]          # role -> rule id that cut the cell
-    end: int                          # where the next column starts reading
+    cells: Mapping[str, str | None]  # role -> text (None: lost); a column may settle later ones too
+    rules: Mapping[str, str]  # role -> rule id that cut the cell
+    end: int  # where the next column starts reading
     warning: Warn | None = None
 
 
@@ -264,9 +267,15 @@ def _key_end(line: Line, pos: int, col: Column, later: list[Column], rules: Rule
     if col.vocabulary and any(c.kind == "text" for c in later):
         guess = _camel_guess(text[pos:])
         end = pos + guess if guess else len(text)
-        return end, "split:camel-case-guess", Warn(
-            code="GP103", line=line.no,
-            message=f"{col.vocabulary} name {text[pos:end]!r} is not in rules/vocabulary.jsonl; split guessed at a case change")
+        return (
+            end,
+            "split:camel-case-guess",
+            Warn(
+                code="GP103",
+                line=line.no,
+                message=f"{col.vocabulary} name {text[pos:end]!r} is not in rules/vocabulary.jsonl; split guessed at a case change",
+            ),
+        )
     return len(text), "split:whole-row", None
 
 
@@ -282,8 +291,11 @@ def _cell_piece(line: Line, pos: int, col: Column, later: list[Column], rules: R
     end = pos + len(hit[0])
     rivals = [c for c in later if c.kind == "cell" and c.role in takers]
     if rivals and _glued_term(text, end, _cell_terms(rules)) is None:
-        warning = Warn(code="GP102", line=line.no,
-                       message=f"cell value {hit[0]!r} may belong to column {col.role!r} or {rivals[0].role!r}; left unknown")
+        warning = Warn(
+            code="GP102",
+            line=line.no,
+            message=f"cell value {hit[0]!r} may belong to column {col.role!r} or {rivals[0].role!r}; left unknown",
+        )
         return _Piece({col.role: None} | {c.role: None for c in rivals}, {}, end, warning)
     return _Piece({col.role: hit[0]}, {col.role: hit[1]}, end)
 
@@ -300,7 +312,11 @@ def _text_piece(line: Line, pos: int, col: Column, later: list[Column], rules: R
 
 #: Column kind -> how a column of that kind takes its cell from a glued row.
 _PIECE_READERS: dict[str, Callable[[Line, int, Column, list[Column], Rules], _Piece]] = {
-    "icon": _icon_piece, "key": _key_piece, "cell": _cell_piece, "text": _text_piece}
+    "icon": _icon_piece,
+    "key": _key_piece,
+    "cell": _cell_piece,
+    "text": _text_piece,
+}
 
 
 def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
@@ -309,9 +325,9 @@ def split_glued_row(line: Line, columns: list[Column], rules: Rules) -> Row:
     pos = 0
     for i, col in enumerate(columns):
         if pos >= len(line.text):
-            row.cells[col.role] = None   # the row ended before this column
+            row.cells[col.role] = None  # the row ended before this column
             continue
-        piece = _PIECE_READERS[col.kind](line, pos, col, columns[i + 1:], rules)
+        piece = _PIECE_READERS[col.kind](line, pos, col, columns[i + 1 :], rules)
         row.cells.update(piece.cells)
         row.rules.update(piece.rules)
         if piece.warning is not None:
@@ -331,13 +347,19 @@ def pipe_row(line: Line, columns: list[Column]) -> Row:
         if v:
             rids[col.role] = "pipe:cell"
     warns = []
-    if len(values) > len(columns) and any(values[len(columns):]):
-        warns.append(Warn(code="GP104", line=line.no,
-                          message=f"row has {len(values)} cells for {len(columns)} columns; extra cells ignored"))
+    if len(values) > len(columns) and any(values[len(columns) :]):
+        warns.append(
+            Warn(
+                code="GP104",
+                line=line.no,
+                message=f"row has {len(values)} cells for {len(columns)} columns; extra cells ignored",
+            )
+        )
     return Row(line, cells, rids, warns)
 
 
 # --------------------------------------------------------------------------- tables in a block
+
 
 def _title_before(lines: list[Line], idx: int) -> Line | None:
     """The heading-like line just before a table header (blank lines skipped)."""
@@ -357,7 +379,7 @@ def header_candidates(lines: Iterable[Line], rules: Rules) -> frozenset[int]:
     only lines match_header can accept. One pass per page spares every table search the rest."""
     starts = rules.header_starts
     k = min(map(len, starts), default=0)
-    heads = {s[:k] for s in starts}   # a set lookup turns most lines away before startswith
+    heads = {s[:k] for s in starts}  # a set lookup turns most lines away before startswith
     out = []
     for ln in lines:
         t = ln.text
@@ -371,8 +393,9 @@ def header_candidates(lines: Iterable[Line], rules: Rules) -> frozenset[int]:
     return frozenset(out)
 
 
-def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None,
-                heads: AbstractSet[int] | None = None) -> list[Table]:
+def read_tables(
+    lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None = None, heads: AbstractSet[int] | None = None
+) -> list[Table]:
     """Find every table of the given kinds in a block of lines, with their rows.
 
     `heads`, when given, holds (at least) the numbers of the lines that can be headers
@@ -417,6 +440,7 @@ def read_tables(lines: list[Line], rules: Rules, kinds: tuple[str, ...] | None =
 
 # --------------------------------------------------------------------------- label/value rows
 
+
 @dataclass
 class LabelRow:
     field: str
@@ -454,7 +478,7 @@ def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[l
             low = t.casefold()
             found = next(((lab, f) for lab, folded, f in ordered if low.startswith(folded)), None)
             if found:
-                rows.append(LabelRow(found[1], t[:len(found[0])], t[len(found[0]):].strip(), ln, "glued:label"))
+                rows.append(LabelRow(found[1], t[: len(found[0])], t[len(found[0]) :].strip(), ln, "glued:label"))
                 continue
         rest.append(ln)
     return rows, rest

@@ -4,6 +4,7 @@ Flat scrapes separate blocks with blank lines: a one-line block is a paragraph
 or a sub-heading, a longer block is a list or title/detail pairs. Pipe scrapes
 have no blank lines, so every line is its own block.
 """
+
 from __future__ import annotations
 
 from ..context import Ctx
@@ -54,8 +55,12 @@ def words(text: str) -> int:
 def is_heading_like(text: str, bullets: tuple[str, ...], max_words: int = 12) -> bool:
     """A sub-heading: short, no sentence end, neither a bullet (`bullets`: Rules.bullet_prefixes)
     nor a table row."""
-    return (0 < words(text) <= max_words and not text.endswith(NOT_SUBHEADING_END)
-            and not is_bullet(text, bullets) and not text.startswith("|"))
+    return (
+        0 < words(text) <= max_words
+        and not text.endswith(NOT_SUBHEADING_END)
+        and not is_bullet(text, bullets)
+        and not text.startswith("|")
+    )
 
 
 def looks_like_pairs(block: list[Line], bullets: tuple[str, ...]) -> bool:

@@ -1,4 +1,5 @@
-""""Configuration for <IdP>": labelled values, then notes."""
+""" "Configuration for <IdP>": labelled values, then notes."""
+
 from __future__ import annotations
 
 from ..context import Ctx

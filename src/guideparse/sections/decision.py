@@ -1,4 +1,5 @@
-""""The decision": the situation / recommendation table."""
+""" "The decision": the situation / recommendation table."""
+
 from __future__ import annotations
 
 from ..context import Ctx

@@ -1,4 +1,5 @@
 """Label/value sections: "Quick SCIM facts" and "The cost of not automating"."""
+
 from __future__ import annotations
 
 import re
@@ -69,8 +70,9 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
         if found:
             ctx.trace("quick_facts.sso_protocols", line, None, "+".join(rid for _, rid in found))
         else:
-            ctx.warn("GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl",
-                     line.no)
+            ctx.warn(
+                "GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl", line.no
+            )
     ctx.note_cut(section, "quick_facts")
     return QuickFacts.model_validate(values), raw
 
@@ -84,7 +86,7 @@ def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | No
     values: dict[str, object] = {}
     for ln in rest:
         if ln.text.casefold().startswith(rules.basis_prefix.casefold()):
-            basis = ln.text[len(rules.basis_prefix):].strip().rstrip(":").strip()
+            basis = ln.text[len(rules.basis_prefix) :].strip().rstrip(":").strip()
             if basis:
                 values["basis"] = basis
                 ctx.trace("cost_of_manual_management.basis", ln, None, "cost.basis")

@@ -1,12 +1,13 @@
 """The title block of a flat scrape: app name, badge and plan requirement.
 
-    Stitchflow                                  chrome
-    Mailjet logo                                logo        -> app candidate
-    Mailjet SCIM guide                          title       -> app
-    Connector Only                              (no rule)   -> badge
-    How to automate Mailjet user provisioning…  tagline
-    Native SCIM requires Enterprise plan        plan        -> plan_requirement
+Stitchflow                                  chrome
+Mailjet logo                                logo        -> app candidate
+Mailjet SCIM guide                          title       -> app
+Connector Only                              (no rule)   -> badge
+How to automate Mailjet user provisioning…  tagline
+Native SCIM requires Enterprise plan        plan        -> plan_requirement
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

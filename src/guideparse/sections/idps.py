@@ -1,4 +1,5 @@
-""""Supported identity providers": one row per IdP with SSO / SCIM cells and notes."""
+""" "Supported identity providers": one row per IdP with SSO / SCIM cells and notes."""
+
 from __future__ import annotations
 
 from ..context import Ctx
@@ -19,8 +20,11 @@ def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[s
     if term is not None:
         return term.value, term.id
     known = ", ".join(sorted({t.text for t in ctx.rules.cells.values()} | set(ctx.rules.icons)))
-    ctx.warn("GP101", f"unknown cell value {text!r} in column {role} of {idp} (known: {known}); "
-             "add it to rules/vocabulary.jsonl", row.line.no)
+    ctx.warn(
+        "GP101",
+        f"unknown cell value {text!r} in column {role} of {idp} (known: {known}); add it to rules/vocabulary.jsonl",
+        row.line.no,
+    )
     return "unknown", "cell.unknown-value"
 
 

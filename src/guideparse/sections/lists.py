@@ -1,5 +1,6 @@
 """List sections: bullets ("Summary of challenges", "Key limitations") and
 title/detail pairs ("Additional constraints")."""
+
 from __future__ import annotations
 
 from ..context import Ctx
@@ -16,7 +17,7 @@ def strip_bullet(text: str, prefixes: tuple[str, ...]) -> str | None:
         return None
     for p in prefixes:
         if text.startswith(p):
-            return text[len(p):].strip()
+            return text[len(p) :].strip()
     return None
 
 

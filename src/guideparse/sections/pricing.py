@@ -4,6 +4,7 @@ A plan table is recognised by its header row (Plan / Price / SSO / SCIM), not by
 its title, so a new title wording needs no rule; the title is the heading-like
 line just above the header.
 """
+
 from __future__ import annotations
 
 from ..context import Ctx

@@ -1,4 +1,5 @@
 """Prose sections: paragraphs as printed (one non-blank line is one paragraph)."""
+
 from __future__ import annotations
 
 from ..context import Ctx

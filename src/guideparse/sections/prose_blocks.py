@@ -1,5 +1,6 @@
 """Sections of prose, lists and small tables: "What this means in practice",
 "What X actually offers for identity", "What IT admins are saying"."""
+
 from __future__ import annotations
 
 from ..context import Ctx
@@ -65,7 +66,7 @@ def _supported(text: str | None, ctx: Ctx) -> tuple[str | None, str | None]:
         return None, text
     for icon, (value, _rid) in ctx.rules.icons_longest_first:
         if text.startswith(icon):
-            return value, text[len(icon):].strip() or None
+            return value, text[len(icon) :].strip() or None
     first = text.split(" ", 1)[0].rstrip(",.;:").casefold()
     hit = ctx.rules.bools.get(first)
     if hit is not None:
@@ -99,7 +100,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
                 current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
             list_title = None
             continue
-        if all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines, bullets)):
+        if all(is_bullet(ln.text, bullets) for ln in lines) or (
+            len(lines) > 1 and not looks_like_pairs(lines, bullets)
+        ):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
             path = f"{base()}.lists[{len(current().lists)}]"
             if list_title is not None:
@@ -114,8 +117,11 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             continue
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        next_is_list = nxt is not None and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES) and (
-            all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt, bullets)))
+        next_is_list = (
+            nxt is not None
+            and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES)
+            and (all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt, bullets)))
+        )
         if first.endswith(LEAD_IN_END) and words(first) <= 6 and next_is_list:
             list_title = ln
             ctx.use(ln, None, f"{section.rule}:list-title")
@@ -150,10 +156,16 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
             continue
         stage = "quotes"
         last = out.quotes[-1] if out.quotes else None
-        if (last is not None and last.attribution is None and words(ln.text) <= 8
-                and not ln.text.endswith(QUOTE_TEXT_END)):
+        if (
+            last is not None
+            and last.attribution is None
+            and words(ln.text) <= 8
+            and not ln.text.endswith(QUOTE_TEXT_END)
+        ):
             last.attribution = ln.text
-            ctx.trace(f"admins_saying.quotes[{len(out.quotes) - 1}].attribution", ln, None, f"{section.rule}:attribution")
+            ctx.trace(
+                f"admins_saying.quotes[{len(out.quotes) - 1}].attribution", ln, None, f"{section.rule}:attribution"
+            )
             continue
         ctx.trace(f"admins_saying.quotes[{len(out.quotes)}].text", ln, None, f"{section.rule}:quote")
         out.quotes.append(Quote(text=ln.text))

@@ -1,13 +1,14 @@
-""""Related apps": one card per app, each opening with an "<App> logo" line.
+""" "Related apps": one card per app, each opening with an "<App> logo" line.
 
-    6sense logo                         card start
-    6sense                              app
-    No SCIM                             status
-    B2B Revenue Intelligence / ABM      category
-    ProvisioningNot Supported           label/value (rules/tables.yaml related_apps)
-    Manual Cost$11,754/yr               label/value
-    6sense, the B2B revenue …           summary
+6sense logo                         card start
+6sense                              app
+No SCIM                             status
+B2B Revenue Intelligence / ABM      category
+ProvisioningNot Supported           label/value (rules/tables.yaml related_apps)
+Manual Cost$11,754/yr               label/value
+6sense, the B2B revenue …           summary
 """
+
 from __future__ import annotations
 
 from ..context import Ctx

@@ -1,4 +1,4 @@
-""""Technical specifications": sub-headings and their values.
+""" "Technical specifications": sub-headings and their values.
 
 In pipe scrapes a sub-heading is often glued to the end of the previous value
 (`Not specifiedKey limitations`); the split uses the labels in rules/tables.yaml.
@@ -6,6 +6,7 @@ A list printed without separators ("…Custom planNo SCIM provisioning…") is
 split where a lower-case letter touches an upper-case one, never inside a
 vocabulary term or the app's name.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,7 +19,7 @@ from ..reading import Line
 from ..segment import Section
 from .lists import read_bullets
 
-_GLUE = re.compile(r"(?<=[a-z).])(?=[A-Z])")   # not after a digit: "2FA", "100K"
+_GLUE = re.compile(r"(?<=[a-z).])(?=[A-Z])")  # not after a digit: "2FA", "100K"
 
 
 @dataclass
@@ -41,10 +42,16 @@ def split_spec_blocks(section: Section, ctx: Ctx) -> list[Block]:
             continue
         if not blocks:
             continue
-        glued = next(((lab, f) for lab, folded, f in labels
-                      if low.endswith(folded) and len(t) > len(lab) and not t[-len(lab) - 1].isspace()), None)
+        glued = next(
+            (
+                (lab, f)
+                for lab, folded, f in labels
+                if low.endswith(folded) and len(t) > len(lab) and not t[-len(lab) - 1].isspace()
+            ),
+            None,
+        )
         if glued:
-            blocks[-1].lines.append(Line(ln.no, t[:-len(glued[0])]))
+            blocks[-1].lines.append(Line(ln.no, t[: -len(glued[0])]))
             blocks.append(Block(glued[1], ln))
             continue
         blocks[-1].lines.append(ln)
@@ -71,7 +78,9 @@ def _protected(ctx: Ctx, app: str | None) -> list[str]:
     return terms + ([app] if app else [])
 
 
-def parse_technical_specs(section: Section | None, ctx: Ctx, app: str | None) -> tuple[TechnicalSpecs | None, list[str] | None]:
+def parse_technical_specs(
+    section: Section | None, ctx: Ctx, app: str | None
+) -> tuple[TechnicalSpecs | None, list[str] | None]:
     """Return (technical_specs, key_limitations)."""
     if section is None:
         return None, None

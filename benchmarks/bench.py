@@ -14,7 +14,7 @@ so every guide is its own app), then measures in one run:
   --repeat, right after guideparse's runs of that round).
 
 With --ab, each batch mechanism is also timed on and off in the same rounds (the
-README's A/B table): CPU pinning, GC tuning, cache compression, the cache itself, and
+README's A/B table): GC tuning, cache compression, the cache itself, and
 path splicing (a cached result serving the same bytes under a new name). Mechanisms are
 switched off by a small driver that patches them before calling the CLI, not by flags
 of the product. With --previous, another build's `guideparse` (e.g. a worktree of the
@@ -223,10 +223,6 @@ def round_ab(gp: str, inputs: Path, renamed: Path, work: Path, jobs: int, best: 
             ),
         )
         sizes[off] = tree_bytes(cache)
-    best.keep(
-        "first, no pin",
-        timed_run([gp, "extract", str(inputs), "-o", str(work / "nopin"), "--no-pin", "--no-cache", *j]),
-    )
     best.keep("first, no cache", timed_run([gp, "extract", str(inputs), "-o", str(work / "nocache"), "--no-cache", *j]))
     best.keep(
         "renamed, cached",
@@ -286,7 +282,6 @@ def report_ab(best: Best, sizes: dict[str, int], n: int, size: int) -> None:
 
     first, cached = best["first, off="], best["cached, off="]
     rows = [
-        ("CPU pinning", "first run", first, best["first, no pin"]),
         ("GC tuning", "first run", first, best["first, off=gc"]),
         ("GC tuning", "cached re-run", cached, best["cached, off=gc"]),
         ("cache compression (LZ4)", "first run", first, best["first, off=compress"]),

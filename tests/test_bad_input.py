@@ -206,7 +206,7 @@ def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path, big_batch):
     proc = _spawn(["extract", str(inp), "-o", str(out), "--no-cache", "-q", "-j", "2"], capture=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until it is writing its run
-        tmp = [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
+        tmp = [p for p in tmp_path.iterdir() if p.name.startswith(".out.guideparse-tmp-")]
         if tmp and (tmp[0] / "records").is_dir() and any((tmp[0] / "records").iterdir()):
             break
         time.sleep(0.05)
@@ -224,7 +224,7 @@ def test_kill_9_mid_run_leaves_previous_run_intact(tmp_path, big_batch):
         os.kill(w, signal.SIGKILL)
     assert not survivors
     assert _tree(out) == previous
-    assert [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]  # the dead run's leftovers
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".out.guideparse-tmp-")]  # the dead run's leftovers
     assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(out), "--no-cache", "-q"]) == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
@@ -234,7 +234,9 @@ def test_ctrl_c_is_one_line_and_keeps_previous_run(tmp_path, big_batch):
     inp, out, previous = big_batch
     proc = _spawn(["extract", str(inp), "-o", str(out), "--no-cache", "-j", "2"])
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]:
+    while time.monotonic() < deadline and not [
+        p for p in tmp_path.iterdir() if p.name.startswith(".out.guideparse-tmp-")
+    ]:
         time.sleep(0.05)
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group

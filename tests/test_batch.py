@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from conftest import RAW, ROOT
 from guideparse.cli import main
 
@@ -151,56 +149,3 @@ def test_workers_writing_one_app_do_not_collide(tmp_path):
         assert main(["extract", str(inp), "-o", str(out), "-j", "2", "-q", *cache]) == 0
         assert [p.name for p in (out / "records").iterdir()] == ["brex.json"]
         assert len(json.loads((out / "records" / "brex.json").read_text(encoding="utf-8"))["sources"]) == 400
-
-
-def _pinned_child(counter, queue) -> None:
-    from guideparse.pool import pin_to_cpu
-
-    pin_to_cpu(counter)
-    queue.put(sorted(os.sched_getaffinity(0)))
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is a Linux call")
-def test_pinned_workers_take_one_cpu_each():
-    """The k-th process pinned with one shared counter runs on the k-th usable CPU only; the parent stays free."""
-    import multiprocessing
-
-    from guideparse.pool import usable_cpus
-
-    ctx = multiprocessing.get_context("fork")
-    counter, queue = ctx.Value("i", 0), ctx.SimpleQueue()
-    cpus = usable_cpus()
-    got = []
-    for _ in range(3):
-        p = ctx.Process(target=_pinned_child, args=(counter, queue))
-        p.start()
-        got.append(queue.get())
-        p.join()
-    assert got == [[cpus[k % len(cpus)]] for k in range(3)]
-    assert sorted(os.sched_getaffinity(0)) == cpus
-
-
-def test_pool_pins_workers_unless_told_not_to(tmp_path, monkeypatch):
-    """Pool workers are pinned by default when there are no more of them than usable CPUs;
-    not with --no-pin, nor when the workers outnumber the CPUs."""
-    import guideparse.pool as pool
-
-    log = tmp_path / "pinned"
-
-    def record(counter) -> None:
-        with open(log, "a", encoding="ascii") as fh:
-            fh.write(f"{os.getpid()}\n")
-
-    monkeypatch.setattr(pool, "pin_to_cpu", record)  # forked workers inherit the patch
-
-    def pinned(*flags: str, cpus: list[int]) -> set[str]:
-        monkeypatch.setattr(pool, "usable_cpus", lambda: cpus)
-        log.unlink(missing_ok=True)
-        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
-        assert main(["extract", str(RAW), "-o", str(out), "-j", "2", "--no-cache", "-q", *flags]) == 0
-        return set(log.read_text().split()) if log.exists() else set()
-
-    workers = pinned(cpus=[0, 1])
-    assert len(workers) == 2 and str(os.getpid()) not in workers
-    assert pinned("--no-pin", cpus=[0, 1]) == set()
-    assert pinned(cpus=[0]) == set()

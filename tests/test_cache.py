@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RAW
-from guideparse.cache import ResultCache, decode_entry, open_cache, parse_size
+from guideparse.cache import ResultCache, decode_entry, parse_size
 from guideparse.cli import main
 
 
@@ -82,14 +81,16 @@ def test_entry_decoding_refuses_anything_not_written_by_the_cache():
 
     key = "ab" * 32
     result = CachedResult("brex", b'{"d":1}\n', b'{"a":1}\n', b'{\n  "a": 1\n}\n', "tok")
-    good = encode_entry(key, result)
-    assert decode_entry(good, key) == result
-    assert decode_entry(good, "cd" * 32) is None  # the same entry under another key
-    assert decode_entry(good.replace(b" brex ", b" xerb "), key) is None
-    assert decode_entry(b"", key) is None
-    assert decode_entry(b"GPZ1 x y z 1 2 3\n", key) is None
-    assert decode_entry(b"GPR1 " + b"0" * 64 + b" s t 1 1 0\nxx", key) is None
-    assert decode_entry(os.urandom(300), key) is None
+    good = encode_entry(key, "v1", result)
+    assert decode_entry(good, key, "v1") == result
+    assert decode_entry(good, "cd" * 32, "v1") is None  # the same entry under another key
+    assert decode_entry(good, key, "v2") is None  # or copied into another version's folder
+    assert decode_entry(good.replace(b" brex ", b" xerb "), key, "v1") is None
+    assert decode_entry(b"GPR1" + good[4:], key, "v1") is None  # compressed bytes called raw
+    assert decode_entry(b"", key, "v1") is None
+    assert decode_entry(b"GPZ1 x y z 1 2 3\n", key, "v1") is None
+    assert decode_entry(b"GPR1 " + b"0" * 64 + b" s t 1 1 0\nxx", key, "v1") is None
+    assert decode_entry(os.urandom(300), key, "v1") is None
 
 
 def test_editing_a_run_changes_neither_cache_nor_later_runs(tmp_path, clean):
@@ -134,19 +135,18 @@ def test_run_files_are_the_users_own(tmp_path):
 
 
 def test_cache_on_a_full_disk_costs_only_the_cache(tmp_path, capsys, monkeypatch, clean):
-    """Every cache write fails with ENOSPC: the run is complete and equal to a run without the
-    cache, with one warning line."""
-    import guideparse.cache as cache_mod
+    """Every cache write fails with ENOSPC (the folder itself is fine): the run is complete and
+    equal to a run without the cache, with one warning line."""
 
-    def full(path, data):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def full(self, sha, result):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.entry_path(sha)))
 
-    monkeypatch.setattr(cache_mod, "write_atomic", full)
+    monkeypatch.setattr(ResultCache, "put", full)
     capsys.readouterr()
     assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"), "-j", "1"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert [line for line in err if "No space left on device" in line and "cache" in line], err
-    assert len(err) == 2  # the warning and the summary
+    assert len(err) == 2, err  # the warning and the summary
+    assert "cache not written (No space left on device); the run is complete" in err[0]
     assert _files(tmp_path / "r") == clean
 
 
@@ -179,6 +179,26 @@ def test_a_folder_of_other_files_is_never_used_as_cache(tmp_path, capsys):
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 
+def test_another_tools_cache_folder_is_not_ours(tmp_path, capsys):
+    """A folder tagged by another tool (the same CACHEDIR.TAG signature) is neither used nor cleared."""
+    other = tmp_path / ".mypy_cache"
+    (other / "results").mkdir(parents=True)
+    (other / "results" / "keep.json").write_text("{}", encoding="utf-8")
+    (other / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# mypy\n", encoding="utf-8")
+    before = sorted(p.relative_to(other) for p in other.rglob("*"))
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(other)]) == 0
+    assert "cache not used" in capsys.readouterr().err
+    assert main(["cache", "clear", "--cache-dir", str(other)]) == 2
+    assert sorted(p.relative_to(other) for p in other.rglob("*")) == before
+
+
+def test_a_cache_overlapping_the_run_is_not_used(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(out), "--cache-dir", str(out / "cache")]) == 0
+    assert "overlap" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["catalog.jsonl", "documents.jsonl", "manifest.json", "records"]
+
+
 def test_cache_info_prune_and_clear(tmp_path, capsys):
     cache = tmp_path / "cache"
     assert main(["cache", "info", "--cache-dir", str(cache)]) == 0  # no cache yet: empty, nothing created
@@ -194,46 +214,58 @@ def test_cache_info_prune_and_clear(tmp_path, capsys):
     left = _entries(cache)
     assert 0 < len(left) < n and sum(p.stat().st_size for p in left) <= size // 2
     (cache / "index.sqlite3").write_bytes(b"an earlier layout")
+    (cache / "my-notes.txt").write_text("not the cache's", encoding="utf-8")
     assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
-    assert sorted(p.name for p in cache.iterdir()) == ["CACHEDIR.TAG"]
+    assert sorted(p.name for p in cache.iterdir()) == ["CACHEDIR.TAG", "my-notes.txt"]
     assert main(["cache", "prune", "--cache-dir", str(cache), "--max-size", "lots"]) == 2
 
 
 def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
-    """Filled past its limit run after run, the cache keeps under it, and what it drops is
-    what was used longest ago."""
+    """Filled past its limit run after run, the cache keeps under it, and what it drops is what
+    was used longest ago: an old entry used again survives newer ones left unused."""
     cache = tmp_path / "cache"
-    inputs = tmp_path / "in"
-    inputs.mkdir()
     seed = (RAW / "brex.flat.txt").read_text(encoding="utf-8")
-    limit = 60_000
-    for batch in range(4):
-        for i in range(6):
-            (inputs / f"b{batch}-{i}.txt").write_text(
-                seed.replace("Brex", f"Brex {uuid.uuid4().hex[:6]}"), encoding="utf-8"
-            )
+    limit = [1 << 30]
+
+    def batch(name: str, n: int) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(n):
+            (folder / f"{i}.txt").write_text(seed.replace("Brex", f"Brex {uuid.uuid4().hex[:6]}"), encoding="utf-8")
+        return folder
+
+    def run(folder: Path) -> None:
         assert (
             main(
                 [
                     "extract",
-                    str(inputs),
+                    str(folder),
                     "-o",
-                    str(tmp_path / f"r{batch}"),
+                    str(tmp_path / f"out-{uuid.uuid4().hex[:6]}"),
                     "--cache-dir",
                     str(cache),
                     "-q",
                     "--cache-max-size",
-                    str(limit),
+                    str(limit[0]),
                 ]
             )
             == 0
         )
-        assert sum(p.stat().st_size for p in _entries(cache)) <= limit
-    store = open_cache(cache, "probe")
-    kept = {p.name for p, _, _ in ResultCache.entries(store)}
-    newest = {
-        json.loads(line)["source"]["sha256"] + ".gpr"
-        for line in (tmp_path / "r3" / "documents.jsonl").read_text().splitlines()
-        if "/b3-" in json.loads(line)["source"]["path"]
-    }
-    assert newest <= kept  # the last batch's results survive
+        assert sum(p.stat().st_size for p in _entries(cache)) <= limit[0]
+
+    def shas(folder: Path) -> set[str]:
+        import hashlib
+
+        return {hashlib.sha256(p.read_bytes()).hexdigest() + ".gpr" for p in folder.iterdir()}
+
+    first, second = batch("first", 4), batch("second", 4)
+    run(first)
+    limit[0] = int(max(p.stat().st_size for p in _entries(cache)) * 10.5)  # room for ten entries
+    for p in _entries(cache):  # written two hours ago
+        os.utime(p, (p.stat().st_atime - 7200, p.stat().st_mtime - 7200))
+    run(second)
+    run(first)  # used again now
+    for n in range(2):  # 4 + 4 + 3 + 3 entries: the four least recently used must go
+        run(batch(f"more{n}", 3))
+    kept = {p.name for p in _entries(cache)}
+    assert shas(first) <= kept and not shas(second) & kept

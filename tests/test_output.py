@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,3 +157,96 @@ def test_a_symlink_loop_fails_only_itself(tmp_path, capsys):
     ]
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in manifest["inputs"]] == ["ok", "failed", "failed", "failed"]
+
+
+def test_a_run_folder_with_a_foreign_file_in_records_is_not_a_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["extract", str(ONE), "-o", str(out), "--no-cache", "-q"]) == 0
+    (out / "records" / "my-overrides.yaml").write_text("keep: me\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    assert "not a guideparse run" in _refused(capsys, out)
+    assert _tree(tmp_path) == before
+
+
+def test_out_latest_that_is_not_our_link_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for make in (lambda p: p.write_text("mine\n"), lambda p: p.mkdir()):
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        (tmp_path / "out").mkdir()
+        make(tmp_path / "out" / "latest")
+        assert main(["extract", str(ONE), "--no-cache"]) == 2
+        err = capsys.readouterr().err
+        assert "GP910" in err and "latest" in err
+        assert not (tmp_path / "out" / "runs").exists() or not any((tmp_path / "out" / "runs").iterdir())
+
+
+def test_default_run_folders_never_collide(tmp_path):
+    from guideparse.run import default_run_dir
+
+    a, b = default_run_dir(tmp_path), default_run_dir(tmp_path)
+    assert a != b and a.is_dir() and b.is_dir() and a.name[:16] == b.name[:16]
+
+
+def test_accept_never_replaces_what_is_not_a_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["extract", str(ONE), "-o", str(run), "--no-cache", "-q"]) == 0
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / ".git").mkdir()
+    before = _tree(tmp_path)
+    from guideparse.store import accept_run
+
+    with pytest.raises(fsio.GuideparseError, match="GP910"):
+        accept_run(run, base)
+    (run / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(fsio.GuideparseError, match="GP908"):
+        accept_run(run, tmp_path / "fresh")
+    assert _tree(tmp_path) == {**before, "run/notes.txt": b"mine"}
+
+
+_KILL_ASIDE = """
+import os, signal, sys
+import guideparse.fsio as fsio
+fsio._exchange = lambda a, b: False
+real, calls = os.rename, []
+def rename(a, b):
+    calls.append(a)
+    if len(calls) == 2:  # the old run is aside; the new one not yet in
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(a, b)
+os.rename = rename
+from guideparse.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_kill_inside_the_two_rename_swap_loses_nothing(tmp_path):
+    """The fallback swap killed with the old run aside: the next run puts it back first."""
+    out = tmp_path / "out"
+    assert main(["extract", str(ONE), "-o", str(out), "--no-cache", "-q"]) == 0
+    old = _tree(out)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_ASIDE, "extract", str(RAW), "-o", str(out), "--no-cache", "-q", "-j", "1"],
+        capture_output=True,
+    )
+    assert proc.returncode == -signal.SIGKILL and not out.exists()
+    fsio.recover_work_folders(tmp_path)
+    assert _tree(out) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failed_input(tmp_path, capsys, monkeypatch):
+    inp = tmp_path / "in"
+    (inp / "locked").mkdir(parents=True)
+    (inp / "a.txt").write_bytes(ONE.read_bytes())
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"{inp / 'locked'}: GP905 folder cannot be listed: permission denied" in err

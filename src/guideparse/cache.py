@@ -17,10 +17,11 @@ only ever deletes what it wrote there.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-import shutil
+import sys
 import time
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -39,6 +40,7 @@ _MAX_ENTRY = 256 * 1024 * 1024  # a file larger than this is not a cache entry
 _TOUCH_AFTER = 3600.0  # an entry's last use is recorded to the hour (its mtime): LRU without a write per hit
 _COMPRESS = True  # LZ4: a fifth of the bytes for ~30 us a result (see the README's A/B table)
 _ENTRY = re.compile(r"[0-9a-f]{64}\.gpr")
+_SHARD = re.compile(r"[0-9a-f]{2}")
 _VERSION_DIR = re.compile(r"[0-9a-f]{16}")
 _LEGACY = ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm", "checked")  # earlier cache layouts
 
@@ -52,9 +54,23 @@ def code_version() -> str:
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
+#: Packages whose version can change what an input extracts to.
+_DEPENDENCIES = ("spacy", "pydantic", "pydantic-core", "beautifulsoup4", "lxml", "soupsieve", "pyyaml")
+
+
 def result_version(rules_digest: str) -> str:
-    """What a cached result depends on besides its input: the rules and the code."""
-    return f"{rules_digest}:{code_version()}"
+    """What a cached result depends on besides its input: the rules, the code, Python and the
+    packages extraction uses."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    deps = []
+    for name in _DEPENDENCIES:
+        try:
+            deps.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            deps.append(f"{name}=none")
+    h = hashlib.sha256(" ".join([sys.version, *deps]).encode()).hexdigest()[:12]
+    return f"{rules_digest}:{code_version()}:{h}"
 
 
 def default_cache_dir() -> Path:
@@ -137,7 +153,7 @@ class ResultCache:
             data, st = read_whole(path, _MAX_ENTRY)
         except OSError:
             return None, False
-        result = decode_entry(data, sha)
+        result = decode_entry(data, sha, self.version)
         if result is None:
             return None, True
         if st.st_mtime < time.time() - _TOUCH_AFTER:
@@ -150,7 +166,7 @@ class ResultCache:
     def put(self, sha: str, result: CachedResult) -> None:
         """Keep a result; raises OSError (a full or read-only disk) for the caller to note."""
         path = self.entry_path(sha)
-        data = encode_entry(sha, result)
+        data = encode_entry(sha, self.version, result)
         try:
             write_atomic(path, data)
         except FileNotFoundError:  # the first entry of its shard (or of this version)
@@ -166,11 +182,14 @@ class ResultCache:
         out = []
         for version in _subdirs(self.results, _VERSION_DIR):
             for shard in _subdirs(version, None):
-                with os.scandir(shard) as it:
-                    for e in it:
-                        if _ENTRY.fullmatch(e.name):
-                            st = e.stat(follow_symlinks=False)
-                            out.append((Path(e.path), st.st_size, st.st_mtime))
+                try:
+                    with os.scandir(shard) as it:
+                        for e in it:
+                            if _ENTRY.fullmatch(e.name) and e.is_file(follow_symlinks=False):
+                                st = e.stat(follow_symlinks=False)
+                                out.append((Path(e.path), st.st_size, st.st_mtime))
+                except OSError:
+                    continue  # pruned by another run meanwhile
         return out
 
     def prune(self, max_size: int) -> tuple[int, int]:
@@ -207,9 +226,17 @@ class ResultCache:
         )
 
     def clear(self) -> int:
-        """Remove every entry guideparse wrote here (and earlier layouts' files); returns bytes freed."""
-        freed = _tree_size(self.results)
-        shutil.rmtree(self.results, ignore_errors=True)
+        """Remove every entry guideparse wrote here (and earlier layouts' files), file by file:
+        nothing else in the folder is touched. Returns bytes freed."""
+        freed = 0
+        for path, size, _ in self.entries():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                freed += size
+        _drop_stale_tmp(self.results, age=0.0)
+        _drop_empty_versions(self.results, keep_version_files=False)
+        with contextlib.suppress(OSError):
+            self.results.rmdir()
         for name in _legacy_names(self.root):
             freed += _tree_size(self.root / name)
             remove_path(self.root / name)
@@ -229,7 +256,7 @@ def open_cache(root: Path | None, version: str, *, create: bool = True) -> Resul
     try:
         if create:
             root.mkdir(parents=True, exist_ok=True)
-        if not _is_ours(root, tag):
+        if not _is_ours(root, tag, legacy=root == default_cache_dir().absolute()):
             raise CacheRefused(f"{root} holds files guideparse did not write; give an empty or new folder")
         if create and not tag.is_file():
             write_atomic(tag, _TAG.encode())
@@ -238,32 +265,34 @@ def open_cache(root: Path | None, version: str, *, create: bool = True) -> Resul
     return ResultCache(root, version)
 
 
-def _is_ours(root: Path, tag: Path) -> bool:
+def _is_ours(root: Path, tag: Path, legacy: bool) -> bool:
+    """A cache folder guideparse made: its tag is ours word for word, or, untagged, it is
+    empty or (the default folder only: `legacy`) holds only what earlier cache layouts wrote."""
     try:
-        if tag.is_file():
-            return tag.read_text(encoding="utf-8", errors="replace").startswith(_TAG_SIGNATURE)
+        if os.path.lexists(tag):
+            return tag.is_file() and not tag.is_symlink() and tag.read_bytes() == _TAG.encode()
         names = os.listdir(root)
     except OSError:
         return False
-    return not names or any(n in _LEGACY for n in names)
+    return not names or (legacy and all(n in _LEGACY or _is_legacy_version(root / n) for n in names))
 
 
 # --------------------------------------------------------------------------- entry format
 
 
-def encode_entry(key: str, result: CachedResult) -> bytes:
-    """An entry file: a header line whose digest covers the key, the header fields and the
-    payload (so an entry copied under another key, or with a changed field, fails), then the
-    compressed texts."""
+def encode_entry(key: str, version: str, result: CachedResult) -> bytes:
+    """An entry file: a header line whose digest covers the key, the version, the header and
+    the payload (so an entry copied under another key or version, or with a changed field,
+    fails), then the compressed texts."""
     texts = (result.document, result.entry, result.record)
     body = b"".join(texts)
     payload = lz4.block.compress(body, mode="fast") if _COMPRESS else body
     magic = _MAGIC_LZ4 if _COMPRESS else _MAGIC_RAW
     fields = " ".join([result.slug, result.token, *(str(len(t)) for t in texts)])
-    return magic + f" {_digest(key, fields, payload)} {fields}\n".encode("ascii") + payload
+    return magic + f" {_digest(key, version, magic, fields, payload)} {fields}\n".encode("ascii") + payload
 
 
-def decode_entry(data: bytes, key: str) -> CachedResult | None:
+def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
     """The result an entry holds for `key`, or None when any check fails (cut, garbled, moved, foreign)."""
     head, sep, payload = data.partition(b"\n")
     parts = head.split(b" ")
@@ -271,7 +300,7 @@ def decode_entry(data: bytes, key: str) -> CachedResult | None:
         return None
     try:
         digest, fields = parts[1].decode("ascii"), b" ".join(parts[2:]).decode("ascii")
-        if _digest(key, fields, payload) != digest:
+        if _digest(key, version, parts[0], fields, payload) != digest:
             return None
         slug, token, *lengths = fields.split(" ")
         n_doc, n_entry, n_record = map(int, lengths)
@@ -283,8 +312,8 @@ def decode_entry(data: bytes, key: str) -> CachedResult | None:
     return CachedResult(slug, body[:n_doc], body[n_doc : n_doc + n_entry], body[n_doc + n_entry :], token)
 
 
-def _digest(key: str, fields: str, payload: bytes) -> str:
-    h = hashlib.sha256(f"{key}\0{fields}\0".encode())
+def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:
+    h = hashlib.sha256(f"{key}\0{version}\0{magic.decode('ascii')}\0{fields}\0".encode())
     h.update(payload)
     return h.hexdigest()
 
@@ -311,36 +340,47 @@ def _read_version(home: Path) -> str:
         return "?"
 
 
+_TMP = re.compile(r"(?:[0-9a-f]{64}\.gpr|VERSION)\.[0-9]+-[0-9]+\.tmp")
+
+
 def _drop_stale_tmp(results: Path, age: float = 3600.0) -> None:
-    """Work files of writers that died mid-write (older than an hour)."""
+    """Work files of writers that died mid-write (older than `age` seconds)."""
     cutoff = time.time() - age
     for version in _subdirs(results, _VERSION_DIR):
-        for shard in [version, *_subdirs(version, None)]:
-            for p in shard.glob("*.tmp"):
-                try:
-                    if p.lstat().st_mtime < cutoff:
-                        p.unlink()
-                except OSError:
-                    pass
+        for folder in [version, *_subdirs(version, _SHARD)]:
+            with contextlib.suppress(OSError), os.scandir(folder) as it:
+                for e in it:
+                    if _TMP.fullmatch(e.name) and e.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(e.path)
 
 
-def _drop_empty_versions(results: Path) -> None:
+def _drop_empty_versions(results: Path, keep_version_files: bool = True) -> None:
+    """Remove empty shard folders, and version folders left with their VERSION file only
+    (rmdir and unlink of our own names: never a tree)."""
     for version in _subdirs(results, _VERSION_DIR):
-        shards = _subdirs(version, None)
-        for shard in shards:
-            try:
+        for shard in _subdirs(version, _SHARD):
+            with contextlib.suppress(OSError):
                 shard.rmdir()  # only when empty
-            except OSError:
-                pass
-        if not _subdirs(version, None):
-            shutil.rmtree(version, ignore_errors=True)
+        if not _subdirs(version, None) and set(os.listdir(version)) <= {"VERSION"}:
+            if keep_version_files and version.stat().st_mtime > time.time() - 600:
+                continue  # a run may be about to write its first entry here
+            with contextlib.suppress(OSError):
+                (version / "VERSION").unlink(missing_ok=True)
+                version.rmdir()
 
 
 def _legacy_names(root: Path) -> list[str]:
     """Files of earlier cache layouts in this cache folder (an SQLite index, pack folders)."""
     names = [n for n in _LEGACY if os.path.lexists(root / n)]
-    names += [p.name for p in _subdirs(root, _VERSION_DIR) if (p / "packs").is_dir() or (p / "records").is_dir()]
-    return names
+    return names + [p.name for p in _subdirs(root, _VERSION_DIR) if _is_legacy_version(p)]
+
+
+def _is_legacy_version(folder: Path) -> bool:
+    """A rules/code version folder of the earlier layout: packs, records and kept runs only."""
+    try:
+        return bool(_VERSION_DIR.fullmatch(folder.name)) and set(os.listdir(folder)) <= {"packs", "records", "runs"}
+    except OSError:
+        return False
 
 
 def _tree_size(path: Path) -> int:

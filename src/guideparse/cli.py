@@ -6,9 +6,10 @@ commands import the library lazily so `--help` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec
 
@@ -51,7 +52,6 @@ _OUT = typer.Option(
 )
 _MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this.")
 _JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use).")
-_PIN = typer.Option(True, "--pin/--no-pin", help="Keep each worker on a CPU of its own.")
 _CACHE_MAX_SIZE = typer.Option(
     f"{DEFAULT_MAX_SIZE >> 20}M", "--cache-max-size", help="Drop least recently used cache entries past this size."
 )
@@ -93,7 +93,6 @@ def extract(
     rules_dir: Path | None = _RULES_DIR,
     max_bytes: int = _MAX_BYTES,
     jobs: int | None = _JOBS,
-    pin: bool = _PIN,
     cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     cache_max_size: str = _CACHE_MAX_SIZE,
@@ -104,29 +103,29 @@ def extract(
     Exit status: 0 all inputs ok; 1 some inputs failed (the run is still written);
     2 usage or rules error (nothing written).
     """
-    from .pool import quiet_gc, usable_cpus
+    from .pool import quiet_gc
     from .rules import load_rules
     from .run import default_run_dir, extract_many
 
     limit = _size(cache_max_size)
     rules = load_rules(rules_dir)
     given = inputs or ["raw"]
-    for g in given:
-        if not Path(g).exists() and not Path(g).is_symlink():
-            raise GuideparseError("GP905", "no such file or folder", path=g)
+    if out is None:
+        from .fsio import check_latest
+
+        check_latest(OUT_BASE)
     target = out or default_run_dir(OUT_BASE)
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
-    with _progress(not quiet and sys.stderr.isatty()) as on_progress:
+    with _progress(not quiet and sys.stderr.isatty()) as on_progress, _unused_removed(None if out else target):
         result = extract_many(
             given,
             target,
             rules=rules,
-            jobs=jobs or len(usable_cpus()),
+            jobs=jobs,
             max_bytes=max_bytes,
             cache_dir=cache_dir,
             use_cache=not no_cache,
             cache_max_size=limit,
-            pin=pin,
             on_progress=on_progress,
         )
     for failure in result.failures:
@@ -152,6 +151,18 @@ def _summary(result: RunResult) -> str:
     )
 
 
+@contextlib.contextmanager
+def _unused_removed(folder: Path | None) -> Iterator[None]:
+    """The run folder made for a run that then failed is not left behind empty."""
+    try:
+        yield
+    except BaseException:
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when still empty
+        raise
+
+
 class _progress:
     """A rich progress bar on a terminal (count, ETA); nothing otherwise."""
 
@@ -164,15 +175,20 @@ class _progress:
             return None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = self.bar = Progress(
-            TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        bar = self.bar = Progress(  # no refresh thread: workers are forked while it runs
+            TextColumn("extracting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            auto_refresh=False,
         )
         bar.start()
         task = bar.add_task("extract", total=None)
 
         def advance(done: int, total: int) -> None:
             if done % 16 == 0 or done == total:
-                bar.update(task, completed=done, total=total)
+                bar.update(task, completed=done, total=total, refresh=True)
 
         return advance
 
@@ -222,6 +238,7 @@ def explain(
 
 
 @app.command()
+@_interruptible
 def diff(
     old: Path | None = typer.Argument(None, help="Old run folder (default: out/baseline)."),
     new: Path | None = typer.Argument(None, help="New run folder (default: out/latest)."),
@@ -253,6 +270,7 @@ def diff(
 
 
 @app.command()
+@_interruptible
 def accept(
     run: Path | None = typer.Argument(None, help="Run folder to accept (default: out/latest)."),
 ) -> None:
@@ -309,6 +327,7 @@ def rules_cmd(rules_dir: Path | None = _RULES_DIR) -> None:
 
 
 @cache_app.command("info")
+@_interruptible
 def cache_info(cache_dir: Path | None = _CACHE_DIR) -> None:
     """Where the cache is, its size, entries, and the rules/code versions it holds."""
     from datetime import datetime
@@ -327,6 +346,7 @@ def cache_info(cache_dir: Path | None = _CACHE_DIR) -> None:
 
 
 @cache_app.command("prune")
+@_interruptible
 def cache_prune(
     cache_dir: Path | None = _CACHE_DIR,
     max_size: str = typer.Option(f"{DEFAULT_MAX_SIZE >> 20}M", "--max-size", help="Size to bring the cache under."),
@@ -337,6 +357,7 @@ def cache_prune(
 
 
 @cache_app.command("clear")
+@_interruptible
 def cache_clear(cache_dir: Path | None = _CACHE_DIR) -> None:
     """Remove every cached result (only what guideparse wrote in the cache folder)."""
     freed = _open_cache_folder(cache_dir).clear()
@@ -377,10 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as exc:  # the disk, not an input: inputs fail one by one inside the run
         where = f" ({exc.filename})" if exc.filename else ""
-        _err(
-            f"guideparse: GP909 the run folder could not be written: {exc.strerror or exc}{where}; "
-            "the previous output is unchanged"
-        )
+        _err(f"guideparse: GP909 could not write: {exc.strerror or exc}{where}; nothing was replaced")
         return EXIT_TROUBLE
     return EXIT_OK
 

@@ -45,7 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP906": ("unsupported", "unsupported format or request"),
     "GP907": ("outside_input", "path leads outside the input folder"),
     "GP908": ("bad_run_folder", "not a readable run folder"),
-    "GP909": ("output_failed", "the run folder could not be written"),
+    "GP909": ("output_failed", "an output could not be written; nothing was replaced"),
     "GP910": ("unsafe_output", "output path refused: replacing it would destroy what is not a run"),
     "GP999": ("internal_error", "internal error"),
 }

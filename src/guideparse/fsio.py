@@ -14,8 +14,11 @@ import errno
 import itertools
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,9 +44,11 @@ os.register_at_fork(after_in_child=_forked)
 def read_whole(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat_result]:
     """A file's bytes (at most limit + 1 of them: more means too large) and its stat taken on
     the open file. Few system calls: thousands of small files are read per run."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO put in its place cannot block
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
         data = os.read(fd, min(st.st_size, limit) + 1)
         if len(data) == st.st_size + 1 and len(data) <= limit:  # it grew since the stat: read on
             data += os.read(fd, limit + 1 - len(data))
@@ -84,33 +89,61 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
-def new_work_folder(dest: Path, kind: str = "tmp") -> Path:
-    """A new hidden folder beside `dest` for this process (".<name>.<kind>-<pid>-<random>").
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+_WORK_NAME = re.compile(
+    r"\.(?P<dest>.+)\.guideparse-(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9]+)-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}"
+)
 
-    Work folders left by processes that no longer run (killed, crashed) are removed
-    first: an interrupted run costs its own work, never disk space for good."""
+
+def new_work_folder(dest: Path, kind: str = "tmp") -> Path:
+    """A new hidden folder beside `dest` for this process
+    (".<name>.guideparse-<kind>-<host>-<pid>-<random>"), made with the umask's permissions.
+
+    First, what processes of this host that no longer run (killed, crashed) left beside it
+    is dealt with: their work folders removed, and a run they had moved aside to replace it
+    put back where it was if nothing took its place. An interrupted run costs its own work,
+    never the previous run, nor disk space for good."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{dest.name}.{kind}-"
-    for stale in dest.parent.glob(prefix + "*"):
-        pid = stale.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
-            remove_path(stale)
+    recover_work_folders(dest.parent)
     while True:
-        folder = dest.parent / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+        folder = dest.parent / f".{dest.name}.guideparse-{kind}-{_HOST}-{_PID}-{secrets.token_hex(4)}"
         try:
-            folder.mkdir(mode=0o777)  # the umask decides, as for any folder the user makes
+            folder.mkdir(mode=0o777)
             return folder
         except FileExistsError:
             continue
 
 
+def recover_work_folders(parent: Path) -> None:
+    """Remove the work folders of dead processes of this host in `parent`; restore a run one
+    of them had moved aside (the two-rename swap) when its place is still empty."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        m = _WORK_NAME.fullmatch(name)
+        if m is None or m["host"] != _HOST or _running(int(m["pid"])):
+            continue
+        left = parent / name
+        try:
+            if m["kind"] == "old" and not os.path.lexists(parent / m["dest"]):
+                os.rename(left, parent / m["dest"])  # the previous run, back where it was
+            else:
+                remove_path(left)
+        except OSError:
+            continue  # another process got there first
+
+
 def _running(pid: int) -> bool:
+    if pid == _PID:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True  # someone else's process
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or not a pid: leave it alone)
     return True
 
 
@@ -147,32 +180,49 @@ def _exchange(a: str, b: str) -> bool:
 def swap_into_place(tmp: Path, dest: Path) -> None:
     """Put the finished folder `tmp` (same parent) at `dest`.
 
-    With an existing `dest`, the two are exchanged atomically and the old one, now at
-    `tmp`, is removed: a kill at any point leaves `dest` old or new, never missing (a
-    leftover work folder is removed by the next run). Where the system cannot exchange,
-    two renames: the old folder is moved aside first."""
+    With an existing `dest`, the two are exchanged atomically: a kill at any point leaves
+    `dest` old or new, never missing (the next run removes the leftover). What the exchange
+    took away is removed only if it is still a run or empty; if someone put other files
+    there meanwhile, the exchange is undone and GP910 raised. Where the system cannot
+    exchange, two renames (see rename_aside_then_in)."""
     if not os.path.lexists(dest):
         os.rename(tmp, dest)
         return
-    if _exchange(str(tmp), str(dest)):
-        remove_path(tmp)
+    if not _exchange(str(tmp), str(dest)):
+        rename_aside_then_in(tmp, dest)
         return
-    rename_aside_then_in(tmp, dest)
+    if not _replaceable(tmp):
+        _exchange(str(tmp), str(dest))
+        raise GuideparseError("GP910", "refusing to replace it: it changed during the run", path=str(dest))
+    remove_path(tmp)
 
 
 def rename_aside_then_in(tmp: Path, dest: Path) -> None:
-    """The fallback swap: `dest` moved aside to a work folder name, `tmp` renamed in, the old removed."""
+    """The fallback swap: `dest` moved aside under a work-folder name, `tmp` renamed in, the
+    old one removed. A failure in between puts the old one back; a kill in between leaves it
+    aside, and the next run's new_work_folder puts it back."""
     aside = new_work_folder(dest, "old")
     aside.rmdir()
-    os.replace(dest, aside)
-    os.replace(tmp, dest)
+    os.rename(dest, aside)
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(aside, dest)
+        raise
     remove_path(aside)
 
 
+def _replaceable(path: Path) -> bool:
+    try:
+        return not os.listdir(path) or is_run_folder(path)
+    except OSError:
+        return False
+
+
 def point_latest(base: Path, run_dir: Path) -> None:
-    """Make base/latest a relative symlink to the run, replaced atomically."""
+    """Make base/latest a relative symlink to the run, replaced atomically (see check_latest)."""
     link = base / "latest"
-    tmp = base / f".latest.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = base / f".latest.guideparse-tmp-{_HOST}-{_PID}-{secrets.token_hex(4)}"
     tmp.symlink_to(os.path.relpath(run_dir, base))
     try:
         os.replace(tmp, link)
@@ -181,9 +231,20 @@ def point_latest(base: Path, run_dir: Path) -> None:
         raise
 
 
+def check_latest(base: Path) -> None:
+    """Refuse (GP910) before a run when base/latest exists and is not a symlink: replacing it
+    would destroy what is not ours."""
+    link = base / "latest"
+    if os.path.lexists(link) and not link.is_symlink():
+        raise GuideparseError("GP910", "refusing to replace it: it is not the symlink guideparse makes", path=str(link))
+    recover_work_folders(base)
+
+
 def copy_folder(src: Path, dest: Path) -> None:
-    """Replace `dest` with a copy of folder `src` (copies, never links: the copy is its own)."""
-    dest = dest.absolute()
+    """Replace `dest` (new, empty or a run: see check_output_target) with a copy of folder `src`
+    (copies, never links: the copy is its own)."""
+    dest = Path(os.path.abspath(dest))
+    check_output_target(dest, [str(src)])
     tmp = new_work_folder(dest)
     try:
         shutil.copytree(src, tmp, dirs_exist_ok=True, symlinks=False)
@@ -196,14 +257,29 @@ def copy_folder(src: Path, dest: Path) -> None:
 # --------------------------------------------------------------------------- what --out may name
 
 
+_RECORD_NAME = re.compile(r"[a-z0-9-]+\.json")
+
+
 def is_run_folder(path: Path) -> bool:
-    """A folder written by guideparse: its manifest says so and it holds nothing else."""
+    """A folder written by guideparse and holding nothing else: its manifest says so, its
+    files are regular files, and records/ holds only record files."""
     try:
         names = set(os.listdir(path))
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if not (isinstance(manifest, dict) and manifest.get("tool") == "guideparse" and names <= RUN_ENTRIES):
+            return False
+        if any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - {"records"}):
+            return False
+        return "records" not in names or _only_records(path / "records")
     except (OSError, ValueError):
         return False
-    return isinstance(manifest, dict) and manifest.get("tool") == "guideparse" and names <= RUN_ENTRIES
+
+
+def _only_records(folder: Path) -> bool:
+    if os.path.islink(folder):
+        return False
+    with os.scandir(folder) as it:
+        return all(_RECORD_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in it)
 
 
 def check_output_target(out: Path, inputs: Iterable[str]) -> None:
@@ -230,8 +306,11 @@ def _unsafe_output_reason(out: Path, inputs: Iterable[str]) -> str | None:
     for given in inputs:
         if _holds(real, os.path.realpath(given)):
             return f"it is or holds the input {given}"
-    if os.listdir(out) and not is_run_folder(out):
-        return "the folder holds files that are not a guideparse run (pick a new or empty folder)"
+    try:
+        if os.listdir(out) and not is_run_folder(out):
+            return "the folder holds files that are not a guideparse run (pick a new or empty folder)"
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
     return None
 
 

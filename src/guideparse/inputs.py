@@ -43,12 +43,18 @@ def collect_inputs(inputs: Iterable[str]) -> list[InputFile]:
 
 
 def _walk(folder: str) -> Iterable[InputFile]:
-    """Guide files under a folder (symlinked folders are not followed; hidden files skipped)."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    """Guide files under a folder (symlinked folders are not followed; hidden files skipped).
+    A subfolder that cannot be listed is an input that fails (its guides would go unseen)."""
+    unlisted: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False, onerror=unlisted.append):
         dirnames.sort()
         for name in sorted(filenames):
             if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
                 yield _input_file(os.path.join(dirpath, name), folder)
+    for exc in unlisted:
+        shown = os.fsdecode(exc.filename) if exc.filename is not None else folder
+        reason = os_input_error(exc, shown).message
+        yield InputFile(shown, folder, f"folder cannot be listed: {reason}; its guides were not read")
 
 
 def _input_file(path: str, root: str | None) -> InputFile:

@@ -2,8 +2,8 @@
 
 A plain `multiprocessing.Pool.imap`. Workers are forked where the system can (they
 inherit the loaded rules and the imported extractor: no start-up of their own), die
-with their parent however it ends, leave Ctrl-C to the main process, may each keep
-a CPU of their own, and collect garbage less often (see `quiet_gc`).
+with their parent however it ends (on Linux), leave Ctrl-C to the main process, and
+collect garbage less often (see `quiet_gc`).
 """
 
 from __future__ import annotations
@@ -43,27 +43,22 @@ def quiet_gc() -> None:
     gc.set_threshold(70_000, 20, 20)
 
 
-def map_ordered(
-    task: Callable[[T], R], items: Sequence[T], jobs: int, *, pin: bool = True, tune_gc: bool = True
-) -> Iterator[R]:
+def map_ordered(task: Callable[[T], R], items: Sequence[T], jobs: int, *, tune_gc: bool = True) -> Iterator[R]:
     """task(item) for every item, in order; in `jobs` worker processes when there is work
     for more than one, else in this process (which keeps its own GC settings)."""
     if jobs <= 1 or len(items) <= CHUNK:
         yield from map(task, items)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    counter = context.Value("i", 0) if pin and jobs <= len(usable_cpus()) else None
-    with context.Pool(jobs, initializer=_init_worker, initargs=(task, counter, tune_gc)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(task, tune_gc)) as pool:
         yield from pool.imap(_call, items, CHUNK)
 
 
-def _init_worker(task: Callable[[Any], Any], pin_counter: Any, tune_gc: bool) -> None:
+def _init_worker(task: Callable[[Any], Any], tune_gc: bool) -> None:
     global _TASK
     _TASK = task
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    if pin_counter is not None:
-        pin_to_cpu(pin_counter)
     if tune_gc:
         quiet_gc()
 
@@ -71,23 +66,6 @@ def _init_worker(task: Callable[[Any], Any], pin_counter: Any, tune_gc: bool) ->
 def _call(item: Any) -> Any:
     assert _TASK is not None, "worker not initialised"
     return _TASK(item)
-
-
-def pin_to_cpu(counter: Any) -> None:
-    """Keep this worker on one CPU of its own (the k-th worker on the k-th allowed CPU).
-
-    Workers left free are moved between CPUs as the main process wakes and sleeps, and
-    each move starts them on cold caches. `counter` is a shared multiprocessing Value."""
-    if not hasattr(os, "sched_setaffinity"):
-        return
-    try:
-        cpus = usable_cpus()
-        with counter.get_lock():
-            k = counter.value
-            counter.value += 1
-        os.sched_setaffinity(0, {cpus[k % len(cpus)]})
-    except OSError:
-        pass  # not allowed here: run unpinned
 
 
 def _die_with_parent() -> None:

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
+
 from .diff import AppDiff, DiffReport, diff_catalogs
+from .errors import GuideparseError
 from .models import DocumentRecord, Manifest
 from .run import utc_now, write_run
 from .store import BASELINE, LATEST, LoadedRun, load_run, reviewed_documents
@@ -55,7 +58,10 @@ def review_changes(
 
 
 def write_reviewed_baseline(base: LoadedRun, latest: LoadedRun, accepted: set[str], baseline_dir: Path) -> None:
-    docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
+    try:
+        docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
+    except ValidationError as exc:
+        raise GuideparseError("GP908", f"a document does not follow the contract: {exc.errors()[0]['msg']}") from None
     m = base.manifest
     manifest = Manifest.model_validate(
         {

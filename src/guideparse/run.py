@@ -11,6 +11,7 @@ The run is built in a work folder beside `--out` and swapped into place at once.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -26,13 +27,13 @@ import lz4.block
 from pydantic import TypeAdapter
 
 from . import __version__
-from .cache import CachedResult, CacheRefused, ResultCache, open_cache, result_version, splice_path
+from .cache import CachedResult, CacheRefused, ResultCache, default_cache_dir, open_cache, result_version, splice_path
 from .catalog import build_catalog, merge_documents, merge_order, single_entry
 from .errors import GuideparseError, InputError
 from .fsio import check_output_target, new_work_folder, swap_into_place, write_atomic
 from .inputs import DEFAULT_MAX_BYTES, InputFile, collect_inputs, read_input
 from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
-from .pool import map_ordered
+from .pool import map_ordered, usable_cpus
 from .rules import Rules, load_rules
 
 _DOCUMENT = TypeAdapter(DocumentRecord)
@@ -46,14 +47,18 @@ def utc_now() -> str:
 
 
 def default_run_dir(base: Path) -> Path:
-    """base/runs/<UTC time>, with a counter when that folder exists already."""
+    """A new, empty base/runs/<UTC time> (with a counter when taken), made at once, so two
+    runs started in the same second never pick the same folder."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    d = base / "runs" / stamp
-    n = 1
-    while os.path.lexists(d):
-        d = base / "runs" / f"{stamp}-{n}"
-        n += 1
-    return d
+    (base / "runs").mkdir(parents=True, exist_ok=True)
+    for n in itertools.count():
+        d = base / "runs" / (f"{stamp}-{n}" if n else stamp)
+        try:
+            d.mkdir()
+            return d
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
 
 
 def safe_record_name(slug: str) -> str:
@@ -91,14 +96,20 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
 
 @dataclass(frozen=True)
 class Extracted:
-    """An input that gave a record."""
+    """An input that gave a record. Plain fields: thousands cross from the workers per run."""
 
-    status: InputStatus
+    path: str
+    sha256: str
+    size: int
     slug: str
     document: bytes  # the documents.jsonl line
     entry: bytes  # the catalog line of the app as if it had this document only, LZ4-compressed
     cached: bool = False
     cache_note: str | None = None
+
+    @property
+    def status(self) -> InputStatus:
+        return InputStatus.model_construct(path=self.path, sha256=self.sha256, bytes=self.size, status="ok")
 
 
 @dataclass(frozen=True)
@@ -160,9 +171,10 @@ class ExtractTask:
         entry = splice_path(result.entry, result.token, f.shown)
         record = splice_path(result.record, result.token, f.shown)
         write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
-        status = InputStatus(path=f.shown, sha256=sha, bytes=len(data), status="ok")
         return Extracted(
-            status,
+            f.shown,
+            sha,
+            len(data),
             result.slug,
             splice_path(result.document, result.token, f.shown),
             lz4.block.compress(entry, mode="fast"),
@@ -204,7 +216,11 @@ class RunAssembler:
         self.cached = 0
         self.notes: dict[str, list[str]] = {}
         self._docs: BinaryIO = open(folder / "documents.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
-        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
+        try:
+            self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
+        except BaseException:
+            self._docs.close()
+            raise
         self._apps: dict[str, list[tuple[int, int, int, int]]] = {}
         self._docs_at = self._spool_at = 0  # kept here: tell() is a system call
 
@@ -219,7 +235,7 @@ class RunAssembler:
         self._apps.setdefault(outcome.slug, []).append((doc_at, len(outcome.document), entry_at, len(outcome.entry)))
         self.cached += outcome.cached
         if outcome.cache_note is not None:
-            self.notes.setdefault(outcome.cache_note, []).append(outcome.status.path)
+            self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
 
     def finish(self) -> int:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
@@ -270,38 +286,38 @@ class RunResult:
 
 
 def extract_many(
-    inputs: Iterable[str | os.PathLike[str]],
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     *,
     rules: Rules | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     cache_max_size: int | None = None,
-    pin: bool = True,
     tune_gc: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Extract every input (files, or folders searched for guides) into the run folder `out`,
     written beside it and swapped into place at once. `out` must be new, empty, or a run.
+    `jobs` worker processes (default: the CPUs this process may use).
 
     A bad input costs itself only (a `failed` status); an unusable cache costs time only
     (a note in `RunResult.notes`)."""
     started, t0 = utc_now(), time.perf_counter()
-    given = [os.fspath(p) for p in inputs]
-    out_dir = Path(out).absolute()
+    given = _given_inputs(inputs)
+    out_dir = Path(os.path.abspath(out))
     check_output_target(out_dir, given)
     rules = rules or load_rules()
     files = collect_inputs(given)
     notes: list[str] = []
-    cache = _open_cache(cache_dir, rules, notes) if use_cache else None
+    cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
     tmp = new_work_folder(out_dir)
     try:
         (tmp / "records").mkdir()
         with RunAssembler(tmp) as assembler:
             task = ExtractTask(rules, tmp / "records", max_bytes, cache)
-            for n, outcome in enumerate(map_ordered(task, files, jobs, pin=pin, tune_gc=tune_gc), 1):
+            for n, outcome in enumerate(map_ordered(task, files, jobs or len(usable_cpus()), tune_gc=tune_gc), 1):
                 assembler.add(outcome)
                 if on_progress is not None:
                     on_progress(n, len(files))
@@ -314,14 +330,30 @@ def extract_many(
         raise
     if cache is not None and assembler.cached < len(assembler.statuses):  # the cache grew (or may have)
         _prune(cache, cache_max_size, notes)
-    return RunResult(
-        out_dir, assembler.statuses, time.perf_counter() - t0, assembler.failures, apps, assembler.cached, notes
-    )
+    seconds = time.perf_counter() - t0
+    return RunResult(out_dir, assembler.statuses, seconds, assembler.failures, apps, assembler.cached, notes)
 
 
-def _open_cache(cache_dir: str | os.PathLike[str] | None, rules: Rules, notes: list[str]) -> ResultCache | None:
+def _given_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The inputs as paths (one path alone is one input); each must exist (GP905: nothing to do)."""
+    given = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
+    for g in given:
+        if not os.path.lexists(g):
+            raise GuideparseError("GP905", "no such file or folder", path=g)
+    return given
+
+
+def _open_cache(
+    cache_dir: str | os.PathLike[str] | None, out_dir: Path, rules: Rules, notes: list[str]
+) -> ResultCache | None:
+    """The cache, or None with a note: refused, or overlapping the run (the swap would take it)."""
+    root = Path(os.path.abspath(cache_dir)) if cache_dir is not None else default_cache_dir()
+    real_root, real_out = os.path.realpath(root), os.path.realpath(out_dir)
+    if os.path.commonpath([real_root, real_out]) in (real_root, real_out):
+        notes.append(f"cache not used: {root} and the run folder {out_dir} overlap")
+        return None
     try:
-        return open_cache(Path(cache_dir) if cache_dir is not None else None, result_version(rules.digest))
+        return open_cache(root, result_version(rules.digest))
     except CacheRefused as exc:
         notes.append(f"cache not used: {exc}")
         return None
@@ -367,7 +399,8 @@ def _write_manifest(folder: Path, manifest: Manifest) -> None:
 
 def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest) -> None:
     """Write a run folder from documents in memory (the baseline after `review`)."""
-    out_dir = out_dir.absolute()
+    out_dir = Path(os.path.abspath(out_dir))
+    check_output_target(out_dir, [])
     tmp = new_work_folder(out_dir)
     try:
         (tmp / "records").mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -79,19 +80,29 @@ class LoadedRun:
         return self._sources[src]
 
 
-def _read_jsonl(path: Path):
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON-lines file of a run; anything else is one GP908 naming file and line."""
     try:
         with path.open(encoding="utf-8") as fh:
             for no, line in enumerate(fh, 1):
                 if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise GuideparseError("GP908", f"invalid JSON: {exc.msg}", path=str(path), line=no) from None
+                    yield _object(line, path, no)
     except FileNotFoundError:
         raise GuideparseError("GP908", "not a run folder: missing file", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise GuideparseError("GP908", "not UTF-8 text", path=str(path)) from None
     except OSError as exc:
         raise GuideparseError("GP908", f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+
+
+def _object(text: str, path: Path, line: int | None = None) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GuideparseError("GP908", f"invalid JSON: {exc.msg}", path=str(path), line=line) from None
+    if not isinstance(value, dict):
+        raise GuideparseError("GP908", "not a JSON object", path=str(path), line=line)
+    return value
 
 
 def load_run(path: str | os.PathLike[str]) -> LoadedRun:
@@ -100,20 +111,26 @@ def load_run(path: str | os.PathLike[str]) -> LoadedRun:
     if not p.is_dir():
         raise GuideparseError("GP908", "not a run folder", path=str(p))
     try:
-        manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+        manifest = _object((p / "manifest.json").read_text(encoding="utf-8"), p / "manifest.json")
     except FileNotFoundError:
         raise GuideparseError("GP908", "not a run folder: no manifest.json", path=str(p)) from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise GuideparseError("GP908", f"unreadable manifest.json: {exc}", path=str(p)) from None
-    catalog = {e["slug"]: e for e in _read_jsonl(p / "catalog.jsonl")}
+    catalog = {}
+    for entry in _read_jsonl(p / "catalog.jsonl"):
+        if not isinstance(entry.get("slug"), str):
+            raise GuideparseError("GP908", "a catalog entry without a slug", path=str(p / "catalog.jsonl"))
+        catalog[entry["slug"]] = entry
     return LoadedRun(p, manifest, catalog)
 
 
 def accept_run(run: Path, baseline: Path = BASELINE) -> LoadedRun:
     """Make a run the accepted baseline: a copy (its own files), swapped into place at once."""
-    from .fsio import copy_folder
+    from .fsio import copy_folder, is_run_folder
 
     src = load_run(run)  # refuse what is not a run folder
+    if not is_run_folder(src.path):
+        raise GuideparseError("GP908", "not a run folder written by guideparse (other files in it)", path=str(run))
     copy_folder(src.path.resolve(), baseline)
     return load_run(baseline)
 

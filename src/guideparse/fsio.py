@@ -57,11 +57,25 @@ def read_whole(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, private: bool = False) -> None:
     """Create or replace a file with these bytes: written under a temporary name beside it,
     then renamed over it, so no reader sees half a file and no other name of the old file
-    (a link elsewhere) is written through."""
+    (a link elsewhere) is written through.
+
+    `private`: the folder is a work folder nobody reads until it is swapped into place, so a
+    name still free is written directly (no rename: thousands of records per run)."""
     path = os.fspath(path)
+    if private:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            pass  # another worker's record of the same app: replace it as usual
+        else:
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            return
     while True:
         tmp = f"{path}.{_PID}-{next(_SERIAL)}.tmp"
         try:
@@ -71,15 +85,19 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             continue
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         _unlink_quietly(tmp)
         raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _unlink_quietly(path: str) -> None:

@@ -170,7 +170,7 @@ class ExtractTask:
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         entry = splice_path(result.entry, result.token, f.shown)
         record = splice_path(result.record, result.token, f.shown)
-        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record)
+        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record, private=True)
         return Extracted(
             f.shown,
             sha,

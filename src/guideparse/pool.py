@@ -13,12 +13,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-CHUNK = 32  # items handed to a worker at a time
+CHUNK = 32  # inputs in one task (a chunk)
 
 _TASK: Callable[[Any], Any] | None = None
 
@@ -46,12 +47,16 @@ def quiet_gc() -> None:
 def map_ordered(task: Callable[[T], R], items: Sequence[T], jobs: int, *, tune_gc: bool = True) -> Iterator[R]:
     """task(item) for every item, in order; in `jobs` worker processes when there is work
     for more than one, else in this process (which keeps its own GC settings)."""
-    if jobs <= 1 or len(items) <= CHUNK:
+    if jobs <= 1 or len(items) <= 1:
         yield from map(task, items)
         return
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(task, tune_gc)) as pool:
-        yield from pool.imap(_call, items, CHUNK)
+    with pool_context().Pool(jobs, initializer=_init_worker, initargs=(task, tune_gc)) as pool:
+        yield from pool.imap(_call, items)
+
+
+def pool_context() -> BaseContext:
+    """Fork where the system can: workers inherit what the main process loaded."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
 
 
 def _init_worker(task: Callable[[Any], Any], tune_gc: bool) -> None:

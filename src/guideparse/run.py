@@ -33,7 +33,8 @@ from .errors import GuideparseError, InputError
 from .fsio import check_output_target, new_work_folder, swap_into_place, write_atomic
 from .inputs import DEFAULT_MAX_BYTES, InputFile, collect_inputs, read_input
 from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
-from .pool import map_ordered, usable_cpus
+from .ordered import OrderedFile
+from .pool import CHUNK, map_ordered, pool_context, usable_cpus
 from .rules import Rules, load_rules
 
 _DOCUMENT = TypeAdapter(DocumentRecord)
@@ -102,7 +103,7 @@ class Extracted:
     sha256: str
     size: int
     slug: str
-    document: bytes  # the documents.jsonl line
+    document: tuple[int, int]  # where its line is in documents.jsonl: offset, length
     entry: bytes  # the catalog line of the app as if it had this document only, LZ4-compressed
     cached: bool = False
     cache_note: str | None = None
@@ -135,18 +136,41 @@ def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str
     return Failed(status, err)
 
 
+Chunk = tuple[int, list[InputFile]]  # a chunk's number and its inputs, in input order
+
+
 @dataclass
 class ExtractTask:
-    """What a worker does with one input: read it, take its result from the cache or extract
-    it, write the app's record into the run, and hand back the two lines."""
+    """What a worker does with a chunk of inputs: read each, take its result from the cache or
+    extract it, write the app's record into the run; then write the chunk's document lines
+    into documents.jsonl, in their place (ordered.OrderedFile), and hand back where they are
+    with the compressed catalog lines."""
 
     rules: Rules
-    records: Path
+    folder: Path  # the run's work folder
     max_bytes: int
+    documents: OrderedFile
     cache: ResultCache | None = None
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
 
-    def __call__(self, f: InputFile) -> Outcome:
+    def __call__(self, chunk: Chunk) -> list[Outcome]:
+        number, files = chunk
+        done = [(f, self._one(f)) for f in files]
+        docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
+        at = self.documents.write(number, b"".join(docs))
+        outcomes: list[Outcome] = []
+        k = 0
+        for f, one in done:
+            if isinstance(one, Failed):
+                outcomes.append(one)
+                continue
+            result, sha, size, cached, note = one
+            entry = lz4.block.compress(splice_path(result.entry, result.token, f.shown), mode="fast")
+            outcomes.append(Extracted(f.shown, sha, size, result.slug, (at, len(docs[k])), entry, cached, note))
+            at, k = at + len(docs[k]), k + 1
+        return outcomes
+
+    def _one(self, f: InputFile) -> Failed | tuple[CachedResult, str, int, bool, str | None]:
         try:
             data = read_input(f, self.max_bytes)
         except InputError as exc:
@@ -161,26 +185,12 @@ class ExtractTask:
                 exc.path = f.shown
                 return failed(f.shown, exc, data, sha)
             except Exception as exc:  # a bug must cost one input, not the batch
-                return failed(
-                    f.shown,
-                    InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=f.shown),
-                    data,
-                    sha,
-                )
+                error = InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=f.shown)
+                return failed(f.shown, error, data, sha)
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
-        entry = splice_path(result.entry, result.token, f.shown)
         record = splice_path(result.record, result.token, f.shown)
-        write_atomic(self.records / f"{safe_record_name(result.slug)}.json", record, private=True)
-        return Extracted(
-            f.shown,
-            sha,
-            len(data),
-            result.slug,
-            splice_path(result.document, result.token, f.shown),
-            lz4.block.compress(entry, mode="fast"),
-            cached,
-            note,
-        )
+        write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, private=True)
+        return result, sha, len(data), cached, note
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
         if self.cache is None:
@@ -204,10 +214,9 @@ class ExtractTask:
 
 
 class RunAssembler:
-    """Writes the outcomes, in input order, into a run folder being built.
-
-    Document lines go straight to documents.jsonl; catalog lines, compressed by the workers,
-    to a spool (the main process writes a fifth of their bytes); only offsets stay in memory. `finish` writes catalog.jsonl by slug and the merged records."""
+    """Collects the outcomes in input order (the workers have written the document lines), then
+    writes catalog.jsonl by slug from a spool of the compressed catalog lines, merging the apps
+    with several documents (whose records it rewrites). Only offsets stay in memory."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -215,47 +224,40 @@ class RunAssembler:
         self.failures: list[GuideparseError] = []
         self.cached = 0
         self.notes: dict[str, list[str]] = {}
-        self._docs: BinaryIO = open(folder / "documents.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115
-        try:
-            self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
-        except BaseException:
-            self._docs.close()
-            raise
-        self._apps: dict[str, list[tuple[int, int, int, int]]] = {}
-        self._docs_at = self._spool_at = 0  # kept here: tell() is a system call
+        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
+        self._spool_at = 0  # kept here: tell() is a system call
+        self._apps: dict[str, list[tuple[tuple[int, int], int, int]]] = {}
 
     def add(self, outcome: Outcome) -> None:
         self.statuses.append(outcome.status)
         if isinstance(outcome, Failed):
             self.failures.append(outcome.error)
             return
-        doc_at, entry_at = self._docs_at, self._spool_at
-        self._docs_at += self._docs.write(outcome.document)
+        at = self._spool_at
         self._spool_at += self._spool.write(outcome.entry)
-        self._apps.setdefault(outcome.slug, []).append((doc_at, len(outcome.document), entry_at, len(outcome.entry)))
+        self._apps.setdefault(outcome.slug, []).append((outcome.document, at, len(outcome.entry)))
         self.cached += outcome.cached
         if outcome.cache_note is not None:
             self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
 
     def finish(self) -> int:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
-        self._docs.close()
         self._spool.flush()
         with (
             open(self.folder / "documents.jsonl", "rb") as docs,
             open(self.folder / "catalog.jsonl", "wb", buffering=1 << 20) as out,
         ):
             for slug in sorted(self._apps):
-                out.write(self._entry_line(slug, docs))
+                out.write(self._entry_line(slug, docs.fileno()))
         self._spool.close()
         os.unlink(self.folder / ".catalog-spool")
         return len(self._apps)
 
-    def _entry_line(self, slug: str, docs: BinaryIO) -> bytes:
+    def _entry_line(self, slug: str, docs: int) -> bytes:
         group = self._apps[slug]
         if len(group) == 1:
-            return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][3], group[0][2])))
-        found = [DocumentRecord.model_validate_json(os.pread(docs.fileno(), n, at)) for at, n, _, _ in group]
+            return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
+        found = [DocumentRecord.model_validate_json(os.pread(docs, n, at)) for (at, n), _, _ in group]
         entry = merge_documents(merge_order(found))
         write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry))
         return catalog_line(entry)
@@ -264,7 +266,6 @@ class RunAssembler:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._docs.close()
         self._spool.close()
 
 
@@ -316,11 +317,13 @@ def extract_many(
     try:
         (tmp / "records").mkdir()
         with RunAssembler(tmp) as assembler:
-            task = ExtractTask(rules, tmp / "records", max_bytes, cache)
-            for n, outcome in enumerate(map_ordered(task, files, jobs or len(usable_cpus()), tune_gc=tune_gc), 1):
-                assembler.add(outcome)
+            task = ExtractTask(rules, tmp, max_bytes, OrderedFile(tmp / "documents.jsonl", pool_context()), cache)
+            chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
+            for outcomes in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):
+                for outcome in outcomes:
+                    assembler.add(outcome)
                 if on_progress is not None:
-                    on_progress(n, len(files))
+                    on_progress(len(assembler.statuses), len(files))
             apps = assembler.finish()
         notes += _cache_notes(assembler.notes)
         _write_manifest(tmp, _manifest(rules, started, assembler.statuses, apps))

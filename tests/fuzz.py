@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from guide_pieces import GUIDE_PIECES, MARKUP_PIECES  # noqa: E402
 from guideparse.errors import InputError  # noqa: E402
 from guideparse.record import extract_document  # noqa: E402
 from guideparse.rules import load_rules  # noqa: E402
@@ -34,33 +35,7 @@ PAGES = [p.read_bytes() for p in sorted((ROOT / "raw").glob("*.txt"))[:40]] + [
     p.read_bytes() for p in sorted((HERE / "fixtures" / "html").glob("*.html"))
 ]
 
-_PIECES = list("abcXYZ |$0123456789.,()/-+:?•✓❌\t\u00a0\r\n<>&\"'") + [
-    "Okta",
-    "Via third-party",
-    "JIT only",
-    "Via API",
-    "Microsoft Entra ID",
-    "SCIM",
-    "SSO",
-    "Plan",
-    "Price",
-    "Notes",
-    "IdP",
-    "Free",
-    "Custom",
-    "| ",
-    " |",
-    "\n",
-    "Quick SCIM facts\n",
-    "Supported identity providers\n",
-    "Tier comparison\n",
-    "SCIM available?",
-    "<table>",
-    "<tr><td>",
-    "</td></tr>",
-    "<html>",
-    "<!doctype html>",
-]
+_PIECES = GUIDE_PIECES + MARKUP_PIECES
 GUIDE_TEXT = st.lists(st.sampled_from(_PIECES), max_size=120).map("".join)
 
 

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import RAW, ROOT
+from guide_pieces import GUIDE_PIECES
 from guideparse.errors import CODES, GuideparseError, InputError, RulesError
 from guideparse.models import DocumentRecord
 from guideparse.paths import item_key, iter_leaves, resolve
@@ -44,31 +45,7 @@ PAGE_SETTINGS = settings(
 )
 
 # Text that looks like guide material: vocabulary, icons, pipes, glue.
-ALPHABET = st.sampled_from(
-    list("abcXYZ |$0123456789.,()/-+:?•✓❌\t\u00a0\r\n")
-    + [
-        "Okta",
-        "Via third-party",
-        "JIT only",
-        "Via API",
-        "Microsoft Entra ID",
-        "SCIM",
-        "SSO",
-        "Plan",
-        "Price",
-        "Notes",
-        "IdP",
-        "Free",
-        "Custom",
-        "| ",
-        " |",
-        "\n",
-        "Quick SCIM facts\n",
-        "Supported identity providers\n",
-        "Tier comparison\n",
-        "SCIM available?",
-    ]
-)
+ALPHABET = st.sampled_from(GUIDE_PIECES)
 GUIDEY = st.lists(ALPHABET, max_size=80).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=400), GUIDEY)
 #: A word of prose, and a line of them (no heading, rule or bullet can start with these alone).

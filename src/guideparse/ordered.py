@@ -2,10 +2,12 @@
 the chunk before it.
 
 The documents of a run are written by the workers that made them, straight into
-documents.jsonl, in input order: a chunk reserves its offset (a counter shared by the
-processes, under a lock, after the chunk numbered before it has), then writes with
-pwrite, outside the lock, beside the others. The main process never holds or copies a
-document, so it is not the bottleneck of a batch.
+documents.jsonl, in input order: a worker whose chunk's turn has come (the chunk before
+it has its place) reserves the offset (a counter shared by the processes, under a lock)
+and writes with pwrite, outside the lock, beside the others. A worker whose chunk's turn
+has not come does not wait: it hands the bytes to the main process, which writes them
+when it reaches that chunk (it receives chunks in order, so its turn has come by then).
+The main process copies only the chunks that finish early.
 """
 
 from __future__ import annotations
@@ -29,12 +31,24 @@ class OrderedFile:
         self._pid = -1
         path.touch()
 
+    def try_write(self, chunk: int, data: bytes) -> int | None:
+        """Write a chunk's bytes in their place if the chunk's turn has come; returns the offset
+        they start at, or None (nothing written) when an earlier chunk has no place yet."""
+        return self._write(chunk, data, wait=False)
+
     def write(self, chunk: int, data: bytes) -> int:
-        """Write a chunk's bytes in its place; returns the offset they start at."""
+        """Write a chunk's bytes in their place, waiting for their turn; returns the offset."""
+        offset = self._write(chunk, data, wait=True)
+        assert offset is not None
+        return offset
+
+    def _write(self, chunk: int, data: bytes, wait: bool) -> int | None:
         with self._turn:
             while self._next_chunk.value != chunk:
+                if not wait:
+                    return None
                 self._turn.wait()
-            offset = self._end.value
+            offset = int(self._end.value)
             self._end.value = offset + len(data)
             self._next_chunk.value = chunk + 1
             self._turn.notify_all()

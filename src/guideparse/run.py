@@ -139,6 +139,17 @@ def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str
 Chunk = tuple[int, list[InputFile]]  # a chunk's number and its inputs, in input order
 
 
+@dataclass(frozen=True)
+class ChunkDone:
+    """A chunk's outcomes; with its document lines when it was not the chunk's turn to write
+    them (the main process then writes them in their place, and document offsets are relative
+    to the chunk's start)."""
+
+    number: int
+    outcomes: list[Outcome]
+    documents: bytes | None
+
+
 @dataclass
 class ExtractTask:
     """What a worker does with a chunk of inputs: read each, take its result from the cache or
@@ -153,11 +164,13 @@ class ExtractTask:
     cache: ResultCache | None = None
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
 
-    def __call__(self, chunk: Chunk) -> list[Outcome]:
+    def __call__(self, chunk: Chunk) -> ChunkDone:
         number, files = chunk
         done = [(f, self._one(f)) for f in files]
         docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
-        at = self.documents.write(number, b"".join(docs))
+        data = b"".join(docs)
+        written = self.documents.try_write(number, data)
+        at = written or 0  # relative to the chunk's start when the main process writes it
         outcomes: list[Outcome] = []
         k = 0
         for f, one in done:
@@ -168,7 +181,7 @@ class ExtractTask:
             entry = lz4.block.compress(splice_path(result.entry, result.token, f.shown), mode="fast")
             outcomes.append(Extracted(f.shown, sha, size, result.slug, (at, len(docs[k])), entry, cached, note))
             at, k = at + len(docs[k]), k + 1
-        return outcomes
+        return ChunkDone(number, outcomes, None if written is not None else data)
 
     def _one(self, f: InputFile) -> Failed | tuple[CachedResult, str, int, bool, str | None]:
         try:
@@ -228,14 +241,16 @@ class RunAssembler:
         self._spool_at = 0  # kept here: tell() is a system call
         self._apps: dict[str, list[tuple[tuple[int, int], int, int]]] = {}
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, base: int = 0) -> None:
+        """One outcome; `base` is added to its document's offset (see ChunkDone)."""
         self.statuses.append(outcome.status)
         if isinstance(outcome, Failed):
             self.failures.append(outcome.error)
             return
         at = self._spool_at
         self._spool_at += self._spool.write(outcome.entry)
-        self._apps.setdefault(outcome.slug, []).append((outcome.document, at, len(outcome.entry)))
+        doc = (outcome.document[0] + base, outcome.document[1])
+        self._apps.setdefault(outcome.slug, []).append((doc, at, len(outcome.entry)))
         self.cached += outcome.cached
         if outcome.cache_note is not None:
             self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
@@ -319,9 +334,10 @@ def extract_many(
         with RunAssembler(tmp) as assembler:
             task = ExtractTask(rules, tmp, max_bytes, OrderedFile(tmp / "documents.jsonl", pool_context()), cache)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
-            for outcomes in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):
-                for outcome in outcomes:
-                    assembler.add(outcome)
+            for done in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):
+                base = 0 if done.documents is None else task.documents.write(done.number, done.documents)
+                for outcome in done.outcomes:
+                    assembler.add(outcome, base)
                 if on_progress is not None:
                     on_progress(len(assembler.statuses), len(files))
             apps = assembler.finish()

@@ -5,14 +5,16 @@ The documents of a run are written by the workers that made them, straight into
 documents.jsonl, in input order: a worker whose chunk's turn has come (the chunk before
 it has its place) reserves the offset (a counter shared by the processes, under a lock)
 and writes with pwrite, outside the lock, beside the others. A worker whose chunk's turn
-has not come does not wait: it hands the bytes to the main process, which writes them
-when it reaches that chunk (it receives chunks in order, so its turn has come by then).
-The main process copies only the chunks that finish early.
+has not come waits a little (a fraction of the time the chunk took), then hands the bytes
+to the main process, which writes them when it reaches that chunk (it receives chunks in
+order, so its turn has come by then). Workers neither idle long nor make the main process
+copy every document.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
@@ -31,23 +33,24 @@ class OrderedFile:
         self._pid = -1
         path.touch()
 
-    def try_write(self, chunk: int, data: bytes) -> int | None:
-        """Write a chunk's bytes in their place if the chunk's turn has come; returns the offset
-        they start at, or None (nothing written) when an earlier chunk has no place yet."""
-        return self._write(chunk, data, wait=False)
+    def try_write(self, chunk: int, data: bytes, patience: float) -> int | None:
+        """Write a chunk's bytes in their place if the chunk's turn comes within `patience`
+        seconds; returns the offset they start at, or None (nothing written)."""
+        return self._write(chunk, data, time.monotonic() + patience)
 
     def write(self, chunk: int, data: bytes) -> int:
         """Write a chunk's bytes in their place, waiting for their turn; returns the offset."""
-        offset = self._write(chunk, data, wait=True)
+        offset = self._write(chunk, data, None)
         assert offset is not None
         return offset
 
-    def _write(self, chunk: int, data: bytes, wait: bool) -> int | None:
+    def _write(self, chunk: int, data: bytes, deadline: float | None) -> int | None:
         with self._turn:
             while self._next_chunk.value != chunk:
-                if not wait:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
                     return None
-                self._turn.wait()
+                self._turn.wait(left)
             offset = int(self._end.value)
             self._end.value = offset + len(data)
             self._next_chunk.value = chunk + 1

@@ -137,6 +137,7 @@ def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str
 
 
 Chunk = tuple[int, list[InputFile]]  # a chunk's number and its inputs, in input order
+PATIENCE = 0.25  # a worker waits for its chunk's turn this share of the time the chunk took
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,12 @@ class ExtractTask:
 
     def __call__(self, chunk: Chunk) -> ChunkDone:
         number, files = chunk
+        started = time.monotonic()
         done = [(f, self._one(f)) for f in files]
         docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
         data = b"".join(docs)
-        written = self.documents.try_write(number, data)
+        patience = (time.monotonic() - started) * PATIENCE
+        written = self.documents.try_write(number, data, patience)
         at = written or 0  # relative to the chunk's start when the main process writes it
         outcomes: list[Outcome] = []
         k = 0

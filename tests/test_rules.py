@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from guideparse.errors import RulesError
@@ -233,6 +235,52 @@ def test_bad_css_selector_names_file_and_line(rules_copy):
         load_rules(rules_copy)
     assert info.value.path == str(path) and "bad CSS selector '[hidden'" in info.value.message
     assert info.value.line == next(i for i, ln in enumerate(text.splitlines(), 1) if '"[hidden"' in ln)
+
+
+def test_selectors_outside_the_subset_are_refused(rules_copy):
+    path = rules_copy / "page.yaml"
+    text = path.read_text(encoding="utf-8").replace('- "[hidden]"', '- "li:has(a)"', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=r"bad CSS selector 'li:has\(a\)'.*supported: a tag or \*"):
+        load_rules(rules_copy)
+
+
+_NAME = st.from_regex(r"[a-z][a-z0-9-]{0,6}", fullmatch=True)
+_PART = st.one_of(
+    _NAME.map(".{}".format),
+    _NAME.map("#{}".format),
+    _NAME.map("[{}]".format),
+    st.tuples(_NAME, st.sampled_from(["=", "*=", "^=", "$=", "~=", "|="]), _NAME).map(
+        lambda t: f"[{t[0]}{t[1]}'{t[2]}']"
+    ),
+)
+_COMPOUND = (
+    st.tuples(st.one_of(st.just(""), _NAME), st.lists(_PART, max_size=3))
+    .filter(lambda t: t[0] or t[1])
+    .map(lambda t: t[0] + "".join(t[1]))
+)
+_SELECTOR = st.lists(st.tuples(_COMPOUND, st.sampled_from([" ", " > ", "+", " ~ "])), min_size=1, max_size=3).map(
+    lambda parts: "".join(c + j for c, j in parts[:-1]) + parts[-1][0]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_SELECTOR, _COMPOUND.map(":not({})".format)), min_size=1, max_size=3).map(", ".join))
+def test_every_selector_of_the_subset_compiles_in_soupsieve(selector):
+    """The subset rules are checked against (css_subset) is a subset: soupsieve takes each."""
+    import soupsieve
+
+    from guideparse.css_subset import check_selector
+
+    assert check_selector(selector) is None
+    soupsieve.compile(selector)
+
+
+def test_shipped_selectors_compile_in_soupsieve(rules):
+    import soupsieve
+
+    for sel in [*rules.page.html.chrome_selectors, *rules.page.html.row_selectors]:
+        soupsieve.compile(sel)
 
 
 def test_new_price_lead_in_is_a_rules_change(rules_copy):

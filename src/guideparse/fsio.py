@@ -9,6 +9,7 @@ are created with the umask's permissions, as any other tool's output.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import itertools
@@ -20,7 +21,7 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import GuideparseError
@@ -258,18 +259,26 @@ def check_latest(base: Path) -> None:
     recover_work_folders(base)
 
 
-def copy_folder(src: Path, dest: Path) -> None:
-    """Replace `dest` (new, empty or a run: see check_output_target) with a copy of folder `src`
-    (copies, never links: the copy is its own)."""
-    dest = Path(os.path.abspath(dest))
-    check_output_target(dest, [str(src)])
+@contextlib.contextmanager
+def replacing(dest: Path, inputs: Iterable[str] = ()) -> Iterator[Path]:
+    """Build what replaces `dest` (new, empty or a run: check_output_target) in a work folder
+    beside it, yielded; when the block ends, the folder is swapped into place; on any error it
+    is removed and `dest` stays as it was. Every run folder and baseline is written this way."""
+    check_output_target(dest, inputs)
     tmp = new_work_folder(dest)
     try:
-        shutil.copytree(src, tmp, dirs_exist_ok=True, symlinks=False)
+        yield tmp
         swap_into_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def copy_folder(src: Path, dest: Path) -> None:
+    """Replace `dest` (new, empty or a run) with a copy of folder `src` (copies, never links:
+    the copy is its own)."""
+    with replacing(Path(os.path.abspath(dest)), [str(src)]) as tmp:
+        shutil.copytree(src, tmp, dirs_exist_ok=True, symlinks=False)
 
 
 # --------------------------------------------------------------------------- what --out may name

@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-CHUNK = 32  # inputs in one task (a chunk)
-
 _TASK: Callable[[Any], Any] | None = None
 
 

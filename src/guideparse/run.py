@@ -1,11 +1,12 @@
 """Assembling a run: inputs -> run folder (documents, catalog, records, manifest).
 
-Each input is read, looked up in the cache by its sha256 or extracted, and its
-record written, by `ExtractTask` (in worker processes, `pool.map_ordered`). The main
-process receives the results in input order, appends each document line to
-`documents.jsonl` as it comes, and spools each single-document catalog line; at
-the end it writes `catalog.jsonl` by slug, merging the apps with several documents.
-The run is built in a work folder beside `--out` and swapped into place at once.
+Chunks of inputs go to `ExtractTask` (in worker processes, `pool.map_ordered`): each
+input is read, looked up in the cache by its sha256 or extracted, and its record
+written; the chunk's document lines go straight into documents.jsonl, in their place
+(`ordered.OrderedFile`). The main process receives the outcomes in input order, spools
+the single-document catalog lines and at the end writes `catalog.jsonl` by slug,
+merging the apps with several documents. The run is built in a work folder beside
+`--out` and swapped into place at once (`fsio.replacing`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import itertools
 import os
 import re
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,14 +27,23 @@ import lz4.block
 from pydantic import TypeAdapter
 
 from . import __version__
-from .cache import CachedResult, CacheRefused, ResultCache, default_cache_dir, open_cache, result_version, splice_path
+from .cache import (
+    DEFAULT_MAX_SIZE,
+    CachedResult,
+    CacheRefused,
+    ResultCache,
+    default_cache_dir,
+    open_cache,
+    result_version,
+    splice_path,
+)
 from .catalog import build_catalog, merge_documents, merge_order, single_entry
 from .errors import GuideparseError, InputError
-from .fsio import check_output_target, new_work_folder, swap_into_place, write_atomic
+from .fsio import check_output_target, replacing, write_atomic
 from .inputs import DEFAULT_MAX_BYTES, InputFile, collect_inputs, read_input
 from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
 from .ordered import OrderedFile
-from .pool import CHUNK, map_ordered, pool_context, usable_cpus
+from .pool import map_ordered, pool_context, usable_cpus
 from .rules import Rules, load_rules
 
 _DOCUMENT = TypeAdapter(DocumentRecord)
@@ -137,6 +146,7 @@ def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str
 
 
 Chunk = tuple[int, list[InputFile]]  # a chunk's number and its inputs, in input order
+CHUNK = 32  # inputs in one task
 PATIENCE = 0.25  # a worker waits for its chunk's turn this share of the time the chunk took
 
 
@@ -326,13 +336,12 @@ def extract_many(
     started, t0 = utc_now(), time.perf_counter()
     given = _given_inputs(inputs)
     out_dir = Path(os.path.abspath(out))
-    check_output_target(out_dir, given)
+    check_output_target(out_dir, given)  # before the rules load: a refused --out costs nothing
     rules = rules or load_rules()
     files = collect_inputs(given)
     notes: list[str] = []
     cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
-    tmp = new_work_folder(out_dir)
-    try:
+    with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
         with RunAssembler(tmp) as assembler:
             task = ExtractTask(rules, tmp, max_bytes, OrderedFile(tmp / "documents.jsonl", pool_context()), cache)
@@ -346,10 +355,6 @@ def extract_many(
             apps = assembler.finish()
         notes += _cache_notes(assembler.notes)
         _write_manifest(tmp, _manifest(rules, started, assembler.statuses, apps))
-        swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     if cache is not None and assembler.cached < len(assembler.statuses):  # the cache grew (or may have)
         _prune(cache, cache_max_size, notes)
     seconds = time.perf_counter() - t0
@@ -394,8 +399,6 @@ def _cache_notes(by_kind: dict[str, list[str]]) -> list[str]:
 
 
 def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
-    from .cache import DEFAULT_MAX_SIZE
-
     try:
         cache.prune(DEFAULT_MAX_SIZE if max_size is None else max_size)
     except OSError as exc:
@@ -421,10 +424,7 @@ def _write_manifest(folder: Path, manifest: Manifest) -> None:
 
 def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest) -> None:
     """Write a run folder from documents in memory (the baseline after `review`)."""
-    out_dir = Path(os.path.abspath(out_dir))
-    check_output_target(out_dir, [])
-    tmp = new_work_folder(out_dir)
-    try:
+    with replacing(Path(os.path.abspath(out_dir))) as tmp:
         (tmp / "records").mkdir()
         docs = sorted(documents, key=lambda d: d.source.path)
         write_atomic(tmp / "documents.jsonl", b"".join(_DOCUMENT.dump_json(d) + b"\n" for d in docs))
@@ -434,7 +434,3 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
             lines.append(catalog_line(entry))
         write_atomic(tmp / "catalog.jsonl", b"".join(lines))
         _write_manifest(tmp, manifest)
-        swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -181,7 +181,7 @@ class ResultCache:
         """(path, bytes, last used) of every entry of every version."""
         out = []
         for version in _subdirs(self.results, _VERSION_DIR):
-            for shard in _subdirs(version, None):
+            for shard in _subdirs(version, _SHARD):
                 try:
                     with os.scandir(shard) as it:
                         for e in it:

@@ -218,6 +218,9 @@ def test_cache_info_prune_and_clear(tmp_path, capsys):
     assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
     assert sorted(p.name for p in cache.iterdir()) == ["CACHEDIR.TAG", "my-notes.txt"]
     assert main(["cache", "prune", "--cache-dir", str(cache), "--max-size", "lots"]) == 2
+    assert _extract(tmp_path / "r2", "--cache-dir", str(cache)) == 0  # fills it again
+    assert _extract(tmp_path / "r3", "--cache-dir", str(cache), "--cache-max-size", "0") == 0  # all cached: no growth
+    assert _entries(cache) == []  # a size given is applied after every run
 
 
 def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):

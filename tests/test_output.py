@@ -250,3 +250,10 @@ def test_a_folder_that_cannot_be_listed_is_a_failed_input(tmp_path, capsys, monk
     assert main(["extract", str(inp), "-o", str(tmp_path / "r"), "--no-cache", "-j", "1"]) == 1
     err = capsys.readouterr().err
     assert f"{inp / 'locked'}: GP905 folder cannot be listed: permission denied" in err
+
+
+def test_out_below_a_regular_file_is_refused(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n", encoding="utf-8")
+    assert "notes.txt is not a folder" in _refused(capsys, notes / "run")
+    assert notes.read_text(encoding="utf-8") == "mine\n"

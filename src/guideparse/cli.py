@@ -53,7 +53,10 @@ _OUT = typer.Option(
 _MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this.")
 _JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use).")
 _CACHE_MAX_SIZE = typer.Option(
-    f"{DEFAULT_MAX_SIZE >> 20}M", "--cache-max-size", help="Drop least recently used cache entries past this size."
+    None,
+    "--cache-max-size",
+    help=f"Drop least recently used cache entries past this size (default {DEFAULT_MAX_SIZE >> 20}M, "
+    "checked after runs that add entries; given, after every run).",
 )
 
 
@@ -95,7 +98,7 @@ def extract(
     jobs: int | None = _JOBS,
     cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
-    cache_max_size: str = _CACHE_MAX_SIZE,
+    cache_max_size: str | None = _CACHE_MAX_SIZE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress, no summary)."),
 ) -> None:
     """Extract guides into a run folder (documents, catalog, records, manifest).
@@ -107,7 +110,7 @@ def extract(
     from .rules import load_rules
     from .run import default_run_dir, extract_many
 
-    limit = _size(cache_max_size)
+    limit = None if cache_max_size is None else _size(cache_max_size)
     rules = load_rules(rules_dir)
     given = inputs or ["raw"]
     if out is None:

@@ -320,6 +320,9 @@ def check_output_target(out: Path, inputs: Iterable[str]) -> None:
 
 def _unsafe_output_reason(out: Path, inputs: Iterable[str]) -> str | None:
     if not os.path.lexists(out):
+        above = next((p for p in out.parents if os.path.lexists(p)), None)
+        if above is not None and not above.is_dir():
+            return f"{above} is not a folder"
         return None
     if out.is_symlink():
         return "it is a symlink (name the folder itself)"

@@ -355,8 +355,8 @@ def extract_many(
             apps = assembler.finish()
         notes += _cache_notes(assembler.notes)
         _write_manifest(tmp, _manifest(rules, started, assembler.statuses, apps))
-    if cache is not None and assembler.cached < len(assembler.statuses):  # the cache grew (or may have)
-        _prune(cache, cache_max_size, notes)
+    if cache is not None and (cache_max_size is not None or assembler.cached < len(assembler.statuses)):
+        _prune(cache, cache_max_size, notes)  # asked to, or the cache grew (or may have)
     seconds = time.perf_counter() - t0
     return RunResult(out_dir, assembler.statuses, seconds, assembler.failures, apps, assembler.cached, notes)
 

@@ -1,7 +1,7 @@
 """Batch ingestion benchmark.
 
     .venv/bin/python benchmarks/bench.py [--guides 10000] [--jobs 2] [--workdir DIR] [--repeat N]
-                                         [--ab] [--previous PATH/TO/guideparse]
+                                         [--ab] [--previous PATH/TO/guideparse [--paired ROUNDS]]
 
 Generates N distinct whole guides from the five seeds in raw/ (each app renamed,
 so every guide is its own app), then measures in one run:
@@ -18,7 +18,9 @@ README's A/B table): GC tuning, cache compression, the cache itself, and
 path splicing (a cached result serving the same bytes under a new name). Mechanisms are
 switched off by a small driver that patches them before calling the CLI, not by flags
 of the product. With --previous, another build's `guideparse` (e.g. a worktree of the
-commit before a change) is timed for the first run and the cached re-run in the same rounds.
+commit before a change) is timed for the first run and the cached re-run in the same rounds;
+with --paired, only the two builds' first runs are timed, back to back, and the median of
+their ratios printed (the steadiest comparison this noisy machine allows).
 
 Prints markdown tables (the README keeps the latest ones).
 """
@@ -29,6 +31,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -255,6 +258,24 @@ def round_previous(prev: str, inputs: Path, work: Path, jobs: int, best: Best) -
         )
 
 
+def paired_first_runs(gp: str, prev: str, inputs: Path, work: Path, jobs: int, rounds: int) -> list[float]:
+    """First runs (cold cache of their own) of this build and the previous one, back to back in
+    each round, the order alternating (ABBA): the ratio within a round cancels most of this
+    machine's drift over minutes. Returns this build's time over the previous one's, per round."""
+    ratios = []
+    for r in range(rounds):
+        order = [("this", gp), ("previous", prev)]
+        seconds = {}
+        for name, exe in order if r % 2 == 0 else order[::-1]:
+            os.sync()  # writes of the run before are not charged to this one
+            out, cache = work / f"paired-{name}-{r}", work / f"paired-cache-{name}-{r}"
+            cmd = [exe, "extract", str(inputs), "-o", str(out), "-j", str(jobs), "--cache-dir", str(cache), "-q"]
+            seconds[name] = timed_run(cmd)[0]
+        ratios.append(seconds["this"] / seconds["previous"])
+        print(f"round {r}: this {seconds['this']:.2f} s, previous {seconds['previous']:.2f} s", file=sys.stderr)
+    return ratios
+
+
 def report_main(best: Best, n: int, size: int, jobs: int, repeat: int, same: bool, gp: str) -> None:
     runs = {k: best.best[k] for k in ("1 job", f"{jobs} jobs", f"{jobs} jobs, cached re-run")}
     naive1, naiven = best["naive 1"], best[f"naive {jobs}"]
@@ -313,6 +334,13 @@ def main() -> None:
     )
     ap.add_argument("--ab", action="store_true", help="also time each batch mechanism on and off")
     ap.add_argument("--previous", default=None, help="another build's guideparse executable to time beside this one")
+    ap.add_argument(
+        "--paired",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="with --previous: only time both builds' first runs, back to back, for this many rounds",
+    )
     args = ap.parse_args()
     gp = str(Path(sys.executable).with_name("guideparse"))
     base = args.workdir or Path(tempfile.mkdtemp(prefix="guideparse-bench-"))
@@ -326,6 +354,13 @@ def main() -> None:
         renamed = base / f"renamed-{n}"
         if args.ab and not renamed.exists():
             shutil.copytree(inputs, renamed, copy_function=lambda s, d: shutil.copy(s, d.replace("guide-", "moved-")))
+        if args.paired and args.previous:
+            ratios = sorted(paired_first_runs(gp, args.previous, inputs, work, jobs, args.paired))
+            print(
+                f"\nfirst run, {n} guides, {jobs} jobs, this build / previous build over {len(ratios)} paired rounds: "
+                f"median {statistics.median(ratios):.3f} (each: {', '.join(f'{x:.2f}' for x in ratios)})"
+            )
+            return
         best, same, sizes = Best(), True, {}
         for r in range(args.repeat):
             same = round_main(gp, inputs, work / f"main{r}", jobs, best) and same

@@ -126,7 +126,7 @@ def test_review_accepts_app_by_app(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
     assert main(["review"]) == 0
     out = capsys.readouterr()
-    assert "[1/2]" in out.out and "clay" in out.out and "1 app(s) accepted" in out.err
+    assert "[1/2]" in out.out and "clay" in out.out and "1 app accepted; it gains 0 apps; loses 1 app (emma)" in out.err
     assert main(["diff", "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert {a["slug"]: a["status"] for a in report["apps"] if a["status"] != "unchanged"} == {"clay": "changed"}

@@ -2,7 +2,8 @@
 
 Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the current
 rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
-A file holds a one-line header (format, digest, slug, path token, lengths) and the
+A file holds a one-line header (format, digest, slug, path token, the facts a run's
+summary counts, lengths) and the
 payload: the document line, the catalog line and the pretty record, LZ4-compressed
 (the record is kept rather than derived from the line: deriving it costs more than
 the rest of a cached result's work; see the README).
@@ -106,6 +107,25 @@ class CachedResult:
     entry: bytes  # the catalog line of the app as if it had this document only
     record: bytes  # that line as records/<slug>.json holds it (indented)
     token: str
+    facts: str = "0;"  # what the run's summary counts: truncated (1/0) ';' warning codes (GP302=1,GP203=2)
+
+    @property
+    def truncated(self) -> bool:
+        return self.facts.startswith("1")
+
+    @property
+    def warning_counts(self) -> dict[str, int]:
+        """Warning code -> how many the document has."""
+        codes = self.facts.partition(";")[2]
+        return {c: int(n) for c, _, n in (x.partition("=") for x in codes.split(",")) if c}
+
+
+def result_facts(truncated: bool, warning_codes: list[str]) -> str:
+    """The facts field of a result (no spaces: it is a header field)."""
+    counts: dict[str, int] = {}
+    for code in warning_codes:
+        counts[code] = counts.get(code, 0) + 1
+    return ("1;" if truncated else "0;") + ",".join(f"{c}={n}" for c, n in sorted(counts.items()))
 
 
 @dataclass
@@ -288,7 +308,7 @@ def encode_entry(key: str, version: str, result: CachedResult) -> bytes:
     body = b"".join(texts)
     payload = lz4.block.compress(body, mode="fast") if _COMPRESS else body
     magic = _MAGIC_LZ4 if _COMPRESS else _MAGIC_RAW
-    fields = " ".join([result.slug, result.token, *(str(len(t)) for t in texts)])
+    fields = " ".join([result.slug, result.token, result.facts, *(str(len(t)) for t in texts)])
     return magic + f" {_digest(key, version, magic, fields, payload)} {fields}\n".encode("ascii") + payload
 
 
@@ -296,20 +316,20 @@ def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
     """The result an entry holds for `key`, or None when any check fails (cut, garbled, moved, foreign)."""
     head, sep, payload = data.partition(b"\n")
     parts = head.split(b" ")
-    if not sep or len(parts) != 7 or parts[0] not in (_MAGIC_RAW, _MAGIC_LZ4):
+    if not sep or len(parts) != 8 or parts[0] not in (_MAGIC_RAW, _MAGIC_LZ4):
         return None
     try:
         digest, fields = parts[1].decode("ascii"), b" ".join(parts[2:]).decode("ascii")
         if _digest(key, version, parts[0], fields, payload) != digest:
             return None
-        slug, token, *lengths = fields.split(" ")
+        slug, token, facts, *lengths = fields.split(" ")
         n_doc, n_entry, n_record = map(int, lengths)
         body = lz4.block.decompress(payload) if parts[0] == _MAGIC_LZ4 else payload
     except (ValueError, lz4.block.LZ4BlockError):
         return None
     if len(body) != n_doc + n_entry + n_record:
         return None
-    return CachedResult(slug, body[:n_doc], body[n_doc : n_doc + n_entry], body[n_doc + n_entry :], token)
+    return CachedResult(slug, body[:n_doc], body[n_doc : n_doc + n_entry], body[n_doc + n_entry :], token, facts)
 
 
 def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:

@@ -9,23 +9,26 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec
 
 import typer
+from typer.core import TyperCommand
 
 from .cache import DEFAULT_MAX_SIZE
-from .choices import DiffFormat, SchemaKind
+from .choices import DiffFormat, ReportFormat, SchemaKind
 from .errors import GuideparseError
 from .inputs import DEFAULT_MAX_BYTES
+from .limits import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from typer import _click as click  # the click typer ships
 
     from .cache import ResultCache
     from .diff import AppDiff, DiffReport
-    from .review import Answer
+    from .review import AcceptPlan, Answer
     from .run import RunResult
 
 app = typer.Typer(
@@ -33,31 +36,111 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rendering it with rich costs a tenth of a second of imports
-    help="Turn scraped SaaS identity guides into a clean, versioned catalog.",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 cache_app = typer.Typer(no_args_is_help=True, help="Inspect, bound or clear the result cache.")
-app.add_typer(cache_app, name="cache")
+app.add_typer(cache_app, name="cache", short_help="Inspect, bound or clear the result cache.")
+runs_app = typer.Typer(invoke_without_command=True, help="List the run folders under out/runs, or prune them.")
+app.add_typer(runs_app, name="runs", short_help="List the run folders under out/runs, or prune old ones.")
 
 P = ParamSpec("P")
-EXIT_OK, EXIT_SOME_FAILED, EXIT_TROUBLE = 0, 1, 2
+#: Exit statuses: all ok; some inputs failed (run written) or a refusal; usage, rules or
+#: environment trouble (nothing written); a bug in guideparse (EX_SOFTWARE of sysexits.h).
+EXIT_OK, EXIT_SOME_FAILED, EXIT_TROUBLE, EXIT_INTERNAL = 0, 1, 2, 70
 OUT_BASE = Path("out")
 
-_CACHE_DIR = typer.Option(None, "--cache-dir", help="Result cache folder (default: $XDG_CACHE_HOME/guideparse).")
-_RULES_DIR = typer.Option(None, "--rules", help="Rules folder (default: the project's rules/).")
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"guideparse {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Turn scraped SaaS identity guides into a clean, versioned catalog.
+
+    \b
+    Start with:  guideparse extract raw/        (then: guideparse accept)
+    After a new scrape:  guideparse extract new/ && guideparse diff   (or: guideparse review)
+    """
+
+
+class _Command(TyperCommand):
+    """Arguments listed by name, as the usage line shows them: typer's type labels
+    (`<list[str]>`) speak Python, not to a user."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        args, opts = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                args.append((record[0].split(" <")[0], record[1]))
+            else:
+                opts.append(record)
+        for title, rows in (("Arguments", args), ("Options", opts)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _command(group: typer.Typer, name: str | None = None) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Register a command whose listing shows its docstring's whole first line (click would cut it)."""
+
+    def register(fn: Callable[P, None]) -> Callable[P, None]:
+        first = (fn.__doc__ or "").strip().split("\n")[0]
+        group.command(name, short_help=first, cls=_Command)(fn)
+        return fn
+
+    return register
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 app', '2 apps', '0 apps'; '1 entry', '2 entries' with `many`."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
+_CACHE_DIR = typer.Option(
+    None, "--cache-dir", metavar="DIR", help="Result cache folder (default: $XDG_CACHE_HOME/guideparse)."
+)
+_RULES_DIR = typer.Option(None, "--rules", metavar="DIR", help="Rules folder (default: the project's rules/).")
 _OUT = typer.Option(
     None,
     "--out",
     "-o",
+    metavar="DIR",
     help="Run folder: new, empty, or an earlier run (default: out/runs/<UTC time>, linked from out/latest).",
 )
-_MAX_BYTES = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse inputs larger than this.")
-_JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: the CPUs this process may use).")
+_MAX_BYTES = typer.Option(
+    DEFAULT_MAX_BYTES, "--max-bytes", min=1, metavar="BYTES", help="Refuse inputs larger than this."
+)
+_JOBS = typer.Option(
+    None, "--jobs", "-j", min=1, metavar="N", help="Worker processes (default: the CPUs this process may use)."
+)
 _CACHE_MAX_SIZE = typer.Option(
     None,
     "--cache-max-size",
+    metavar="SIZE",
     help=f"Drop least recently used cache entries past this size (default {DEFAULT_MAX_SIZE >> 20}M, "
     "checked after runs that add entries; given, after every run).",
 )
+_TIMEOUT = typer.Option(
+    DEFAULT_TIMEOUT,
+    "--timeout",
+    min=0.0,
+    metavar="SECONDS",
+    help="Fail an input whose extraction takes longer than this (GP912; 0: no limit).",
+)
+_QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
+_FORMAT = typer.Option("text", "--format", "-f", help="text (for people) or json (for tools, on stdout).")
 
 
 class Interrupted(Exception):
@@ -88,44 +171,52 @@ def _size(text: str) -> int:
         raise typer.BadParameter(str(exc)) from None
 
 
-@app.command()
+@_command(app)
 @_interruptible
 def extract(
-    inputs: list[str] | None = typer.Argument(None, help="Guide files or folders (default: raw/)."),
+    inputs: list[str] | None = typer.Argument(
+        None, metavar="INPUT", help="Guide files or folders (default: raw/).", show_default=False
+    ),
     out: Path | None = _OUT,
     rules_dir: Path | None = _RULES_DIR,
     max_bytes: int = _MAX_BYTES,
     jobs: int | None = _JOBS,
+    timeout: float = _TIMEOUT,
     cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     cache_max_size: str | None = _CACHE_MAX_SIZE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print failures only (no progress, no summary)."),
+    fmt: ReportFormat = _FORMAT,
 ) -> None:
     """Extract guides into a run folder (documents, catalog, records, manifest).
 
     Exit status: 0 all inputs ok; 1 some inputs failed (the run is still written);
-    2 usage or rules error (nothing written).
+    2 usage, rules or environment error (nothing written); 70 a bug in guideparse.
+
+    \b
+    Examples:
+      guideparse extract                       every guide in raw/ -> out/runs/<time>, out/latest
+      guideparse extract scrape/ -o run1 -j 4  a folder into run1/, with 4 workers
+      guideparse extract page.html --no-cache  one page, cache neither read nor written
     """
     from .pool import quiet_gc
     from .rules import load_rules
-    from .run import default_run_dir, extract_many
+    from .run import extract_many
 
     limit = None if cache_max_size is None else _size(cache_max_size)
     rules = load_rules(rules_dir)
     given = inputs or ["raw"]
-    if out is None:
-        from .fsio import check_latest
-
-        check_latest(OUT_BASE)
-    target = out or default_run_dir(OUT_BASE)
+    target = out or _new_default_run()
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
-    with _progress(not quiet and sys.stderr.isatty()) as on_progress, _unused_removed(None if out else target):
+    show_progress = not quiet and fmt == "text" and sys.stderr.isatty()
+    with _progress(show_progress) as on_progress, _unused_removed(None if out else target):
         result = extract_many(
             given,
             target,
             rules=rules,
             jobs=jobs,
             max_bytes=max_bytes,
+            timeout=timeout or None,
             cache_dir=cache_dir,
             use_cache=not no_cache,
             cache_max_size=limit,
@@ -137,21 +228,56 @@ def extract(
         from .fsio import point_latest
 
         point_latest(OUT_BASE, target)
-    if not quiet:
-        for note in result.notes:
-            _err(f"guideparse: {note}")
-        _err(_summary(result))
+    _report_run(result, quiet, fmt)
     raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
 
 
-def _summary(result: RunResult) -> str:
-    n = len(result.statuses)
-    rate = n / result.seconds if result.seconds > 0 else 0.0
+def _new_default_run() -> Path:
+    """out/runs/<UTC time>, made now; first, out/latest must be guideparse's link (or absent)."""
+    from .fsio import check_latest
+    from .run import default_run_dir
+
+    check_latest(OUT_BASE)
+    return default_run_dir(OUT_BASE)
+
+
+def _report_run(result: RunResult, quiet: bool, fmt: ReportFormat) -> None:
+    if fmt == "json":
+        import json
+
+        summary = result.summary.model_dump(mode="json") if result.summary else {}
+        print(json.dumps({"out": str(result.out_dir), **summary, "cached": result.cached, "notes": result.notes}))
+    elif not quiet:
+        for note in result.notes:
+            _err(f"guideparse: {note}")
+        _err(summary_line(result))
+
+
+def summary_line(result: RunResult, top: int = 4) -> str:
+    """`71 ok (66 truncated, 70 with warnings), 0 failed, 43 apps, 198 warnings (GP302 66, …) in …`"""
+    s = result.summary
+    assert s is not None
+    notes = [f"{s.truncated} truncated"] if s.truncated else []
+    if s.ok_with_warnings:
+        notes.append(f"{s.ok_with_warnings} with warnings")
+    ok = f"{s.ok} ok" + (f" ({', '.join(notes)})" if notes else "")
+    failed = f"{s.failed} failed" + (f" ({_top(s.failures, top)})" if s.failed else "")
+    n_warn = sum(s.warnings.values())
+    warns = plural(n_warn, "warning") + (f" ({_top(s.warnings, top)})" if n_warn else "")
     cached = f", {result.cached} from cache" if result.cached else ""
+    rate = s.inputs / result.seconds if result.seconds > 0 else 0.0
     return (
-        f"{n - result.failed} ok, {result.failed} failed, {result.apps} apps{cached} "
+        f"{ok}, {failed}, {plural(s.apps, 'app')}, {warns}{cached} "
         f"in {result.seconds:.2f}s ({rate:.0f} guides/s) -> {result.out_dir}"
     )
+
+
+def _top(counts: dict[str, int], top: int) -> str:
+    """'GP302 66, GP303 66, +3 more codes' (counts already sorted, largest first)."""
+    items = list(counts.items())
+    shown = ", ".join(f"{code} {n}" for code, n in items[:top])
+    rest = len(items) - top
+    return shown + (f", +{rest} more code{'s' * (rest != 1)}" if rest > 0 else "")
 
 
 @contextlib.contextmanager
@@ -200,11 +326,16 @@ class _progress:
             self.bar.stop()
 
 
-@app.command()
+@_command(app)
 def schema(
     kind: SchemaKind = typer.Argument("document", help="What to describe."),
 ) -> None:
-    """Print the JSON Schema of a document record (or catalog entry, manifest)."""
+    """Print the JSON Schema of a document record (or catalog entry, manifest).
+
+    \b
+    Example:
+      guideparse schema catalog > catalog.schema.json
+    """
     import json
 
     from pydantic import BaseModel, TypeAdapter
@@ -215,13 +346,24 @@ def schema(
     print(json.dumps(TypeAdapter(models[kind]).json_schema(), indent=2, ensure_ascii=False))
 
 
-@app.command()
+@_command(app)
 def explain(
-    file: Path = typer.Argument(..., help="One guide file."),
-    field: str | None = typer.Argument(None, help="A field path or prefix: quick_facts, identity_providers[Okta]."),
+    file: Path = typer.Argument(..., metavar="FILE", help="One guide file."),
+    field: str | None = typer.Argument(
+        None, metavar="FIELD", help="A field path or prefix: quick_facts, identity_providers[Okta]."
+    ),
     rules_dir: Path | None = _RULES_DIR,
+    full: bool = typer.Option(False, "--full", help="Show whole values and every source line (no cutting)."),
+    fmt: ReportFormat = _FORMAT,
 ) -> None:
-    """Print each extracted value with its source lines and the rule that produced it."""
+    """Print each extracted value with its source lines and the rule that produced it.
+
+    \b
+    Examples:
+      guideparse explain raw/004-mimecast.txt
+      guideparse explain raw/004-mimecast.txt 'identity_providers[Okta]' --full
+      guideparse explain page.html quick_facts --format json
+    """
     from .api import extract as extract_one
     from .explain import explain as render
     from .inputs import InputFile, read_input
@@ -231,26 +373,47 @@ def explain(
     rules = load_rules(rules_dir)
     data = read_input(InputFile(str(file), None), DEFAULT_MAX_BYTES)
     doc = extract_one(data, rules, name=str(file))
-    out = render(doc, source_view(data, str(file), rules), field)
+    if fmt == "json":
+        import json
+
+        from .paths import under
+
+        picked = {p: v for p, v in doc.provenance.items() if not field or under(p, field)}
+        if field and not picked:
+            raise _no_value(doc.provenance, field, file)
+        print(json.dumps({"source": doc.source.path, "provenance": picked}, ensure_ascii=False))
+        return
+    out = render(doc, source_view(data, str(file), rules), field, full=full)
     if field and not out:
-        valid = sorted({p.split(".")[0].split("[")[0] for p in doc.provenance})
-        raise GuideparseError(
-            "GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file)
-        )
+        raise _no_value(doc.provenance, field, file)
     print("\n".join(out))
 
 
-@app.command()
+def _no_value(provenance: Mapping[str, object], field: str, file: Path) -> GuideparseError:
+    valid = sorted({p.split(".")[0].split("[")[0] for p in provenance})
+    return GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))
+
+
+@_command(app)
 @_interruptible
 def diff(
-    old: Path | None = typer.Argument(None, help="Old run folder (default: out/baseline)."),
-    new: Path | None = typer.Argument(None, help="New run folder (default: out/latest)."),
+    old: Path | None = typer.Argument(None, metavar="OLD", help="Old run folder (default: out/baseline)."),
+    new: Path | None = typer.Argument(None, metavar="NEW", help="New run folder (default: out/latest)."),
     fmt: DiffFormat = typer.Option("text", "--format", "-f", help="Report format."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."
+    ),
+    quiet: bool = _QUIET,
 ) -> None:
     """Show what changed in content between two runs (catalog entries, matched by slug).
 
     Exit status like diff(1): 0 no changes, 1 changes, 2 trouble.
+
+    \b
+    Examples:
+      guideparse diff                                  out/baseline -> out/latest
+      guideparse diff run1 run2 --format json          for tools
+      guideparse diff --format html -o report.html     one self-contained page
     """
     from .diff import diff_catalogs
     from .report import render_report
@@ -267,39 +430,101 @@ def diff(
         from .fsio import write_atomic
 
         write_atomic(output, text.encode("utf-8"))
+        if not quiet:
+            s = report.summary
+            _err(
+                f"wrote {output} ({fmt}: {s['added']} added, {s['removed']} removed, "
+                f"{s['changed']} changed, {s['unchanged']} unchanged)"
+            )
     else:
         sys.stdout.write(text)
     raise typer.Exit(1 if report.has_changes else 0)
 
 
-@app.command()
+@_command(app)
 @_interruptible
 def accept(
-    run: Path | None = typer.Argument(None, help="Run folder to accept (default: out/latest)."),
+    run: Path | None = typer.Argument(None, metavar="RUN", help="Run folder to accept (default: out/latest)."),
+    allow_failed: bool = typer.Option(False, "--allow-failed", help="Accept a run that has failed inputs."),
+    allow_removals: bool = typer.Option(
+        False, "--allow-removals", help="Accept a run that drops apps the baseline has."
+    ),
+    quiet: bool = _QUIET,
 ) -> None:
-    """Make a run the accepted baseline (out/baseline) that `diff` and `review` compare against."""
-    from .store import BASELINE, LATEST, accept_run
+    """Make a run the accepted baseline (out/baseline) that `diff` and `review` compare against.
 
-    base = accept_run(run or LATEST, BASELINE)
-    _err(f"baseline <- {run or LATEST} ({len(base.catalog)} apps)")
+    It says what the baseline gains, loses and changes. A run with failed inputs, or one that
+    would drop apps from the baseline, is refused (exit 1, saying what it would lose) unless
+    allowed; on a terminal it asks instead.
+
+    \b
+    Examples:
+      guideparse accept
+      guideparse accept out/runs/20261127T101500Z --allow-removals
+    """
+    from .review import AcceptRefused, accept, plan_accept
+    from .store import BASELINE, LATEST
+
+    source = run or LATEST
+    plan = plan_accept(source, BASELINE)
+    reasons = plan.refusals(allow_failed, allow_removals)
+    if reasons and sys.stdin.isatty() and sys.stderr.isatty():
+        _err(f"{source}: " + "; ".join(reasons))
+        allow_failed = allow_removals = _confirm("accept it anyway? [y/N] ")
+    try:
+        accept(source, BASELINE, allow_failed=allow_failed, allow_removals=allow_removals, plan=plan)
+    except AcceptRefused as exc:
+        _err(exc.one_line())
+        raise typer.Exit(EXIT_SOME_FAILED) from None
+    if not quiet:
+        _err(f"baseline <- {source}: {_gains(plan)}")
 
 
-@app.command()
+def _gains(plan: AcceptPlan) -> str:
+    if not plan.has_baseline:
+        return f"new baseline with {plural(len(plan.added), 'app')}"
+    parts = []
+    for what, apps in (("gains", plan.added), ("loses", plan.removed), ("changes", plan.changed)):
+        names = ", ".join(apps[:5]) + (f", +{len(apps) - 5} more" if len(apps) > 5 else "")
+        parts.append(f"{what} {plural(len(apps), 'app')}" + (f" ({names})" if apps else ""))
+    return "; ".join(parts)
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+@_command(app)
 @_interruptible
-def review() -> None:
-    """Walk latest-vs-baseline app by app: [a]ccept, [s]kip or [q]uit; accepted apps become the new baseline."""
+def review(quiet: bool = _QUIET) -> None:
+    """Walk latest-vs-baseline app by app: accept, skip or quit; accepted apps join the baseline.
+
+    \b
+    Example:
+      guideparse extract new-scrape/ && guideparse review
+    """
     from .review import review_changes
     from .store import BASELINE
 
     if not BASELINE.exists():
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
     outcome = review_changes(_ask_on_terminal)
+    if quiet:
+        return
     if not outcome.pending:
         _err("nothing to review: latest matches the baseline")
     elif not outcome.written:
         _err("baseline unchanged (nothing accepted)")
     else:
-        _err(f"baseline updated: {len(outcome.accepted)} app(s) accepted")
+        gained = [("gains", outcome.added), ("loses", outcome.removed), ("changes", outcome.changed)]
+        told = "; ".join(f"{w} {plural(len(a), 'app')}" + (f" ({', '.join(a)})" if a else "") for w, a in gained)
+        _err(f"baseline updated: {plural(len(outcome.accepted), 'app')} accepted; it {told}")
+
+
+_ANSWERS: dict[str, Answer] = {"a": "accept", "s": "skip", "q": "quit"}
 
 
 def _ask_on_terminal(report: DiffReport, app_diff: AppDiff, i: int, n: int) -> Answer:
@@ -307,64 +532,152 @@ def _ask_on_terminal(report: DiffReport, app_diff: AppDiff, i: int, n: int) -> A
 
     print(f"[{i}/{n}]")
     print(render_text(report, color=sys.stdout.isatty()).split("\n", 2)[2], end="")
-    answers: dict[str, Answer] = {"a": "accept", "s": "skip", "q": "quit"}
     while True:
         try:
-            answer = input("accept / skip / quit [a/s/q]? ").strip().lower()[:1]
+            answer = input("accept / skip / quit [a/s/q]? ").strip().lower()
         except EOFError:
             return "quit"
-        if answer in answers:
-            return answers[answer]
+        if answer[:1] in _ANSWERS and _ANSWERS[answer[:1]].startswith(answer):
+            return _ANSWERS[answer[:1]]
+        print(f"{answer!r} is not an answer: type a (accept), s (skip) or q (quit)")
 
 
-@app.command("rules")
-def rules_cmd(rules_dir: Path | None = _RULES_DIR) -> None:
-    """Validate the rules and print their digest."""
+@_command(app, "rules")
+def rules_cmd(rules_dir: Path | None = _RULES_DIR, fmt: ReportFormat = _FORMAT) -> None:
+    """Validate the rules and print their digest.
+
+    \b
+    Example:
+      guideparse rules --rules my-rules/
+    """
     from .rules import load_rules
 
     r = load_rules(rules_dir)
+    counts = {"headings": len(r.headings), "idps": len(r.idps), "cell_values": len(r.cells), "icons": len(r.icons)}
+    if fmt == "json":
+        import json
+
+        print(json.dumps({"digest": r.digest, "directory": str(r.directory), **counts}))
+        return
     print(
-        f"{r.digest}  {r.directory}  ({len(r.headings)} headings, {len(r.idps)} IdPs, "
-        f"{len(r.cells)} cell values, {len(r.icons)} icons)"
+        f"{r.digest}  {r.directory}  ({plural(counts['headings'], 'heading')}, {plural(counts['idps'], 'IdP')}, "
+        f"{plural(counts['cell_values'], 'cell value')}, {plural(counts['icons'], 'icon')})"
     )
 
 
-@cache_app.command("info")
+@runs_app.callback()
+def runs_list(ctx: typer.Context, fmt: ReportFormat = _FORMAT) -> None:
+    """List the run folders under out/runs: time, inputs, ok/failed, apps, latest and baseline.
+
+    \b
+    Examples:
+      guideparse runs
+      guideparse runs prune --keep 5
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .store import list_runs
+
+    runs = list_runs(OUT_BASE)
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        print(json.dumps([{**asdict(r), "path": str(r.path)} for r in runs]))
+        return
+    if not runs:
+        _err(f"no runs under {OUT_BASE / 'runs'}")
+    for r in runs:
+        marks = ", ".join(m for m, on in (("latest", r.latest), ("baseline", r.baseline)) if on)
+        print(
+            f"{r.path}  {r.started_at or '?'}  {plural(r.inputs or 0, 'input')}, {r.ok or 0} ok, "
+            f"{r.failed or 0} failed, {plural(r.apps or 0, 'app')}" + (f"  [{marks}]" if marks else "")
+        )
+
+
+@_command(runs_app, "prune")
 @_interruptible
-def cache_info(cache_dir: Path | None = _CACHE_DIR) -> None:
-    """Where the cache is, its size, entries, and the rules/code versions it holds."""
+def runs_prune(
+    keep: int = typer.Option(10, "--keep", min=0, metavar="N", help="How many of the newest runs to keep."),
+    quiet: bool = _QUIET,
+) -> None:
+    """Remove all but the newest N runs of out/runs (never latest's, never the baseline's).
+
+    \b
+    Example:
+      guideparse runs prune --keep 3
+    """
+    from .store import prune_runs
+
+    removed = prune_runs(OUT_BASE, keep)
+    if not quiet:
+        _err(f"removed {plural(len(removed), 'run')}" + (f" ({', '.join(p.name for p in removed)})" if removed else ""))
+
+
+@_command(cache_app, "info")
+@_interruptible
+def cache_info(cache_dir: Path | None = _CACHE_DIR, fmt: ReportFormat = _FORMAT) -> None:
+    """Where the cache is, its size, entries, and the rules/code versions it holds.
+
+    \b
+    Example:
+      guideparse cache info --format json
+    """
     from datetime import datetime
 
     info = _open_cache_folder(cache_dir).info()
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        print(json.dumps({**asdict(info), "limit": DEFAULT_MAX_SIZE}))
+        return
     print(
-        f"location  {info.location}\nsize      {_human(info.bytes)} in {info.entries} entries"
+        f"location  {info.location}\nsize      {_human(info.bytes)} in {plural(info.entries, 'entry', 'entries')}"
         f"\nlimit     {_human(DEFAULT_MAX_SIZE)} (extract --cache-max-size; cache prune --max-size)"
     )
     for v in info.versions:
         used = datetime.fromtimestamp(v.last_used).strftime("%Y-%m-%d %H:%M")
         mark = "  (current rules and code)" if v.current else ""
-        print(f"version   {v.version}: {v.entries} entries, {_human(v.bytes)}, last used {used}{mark}")
+        print(
+            f"version   {v.version}: {plural(v.entries, 'entry', 'entries')}, {_human(v.bytes)}, last used {used}{mark}"
+        )
     if info.legacy_bytes:
         print(f"legacy    {_human(info.legacy_bytes)} of an earlier cache layout (cache clear removes it)")
 
 
-@cache_app.command("prune")
+@_command(cache_app, "prune")
 @_interruptible
 def cache_prune(
     cache_dir: Path | None = _CACHE_DIR,
-    max_size: str = typer.Option(f"{DEFAULT_MAX_SIZE >> 20}M", "--max-size", help="Size to bring the cache under."),
+    max_size: str = typer.Option(
+        f"{DEFAULT_MAX_SIZE >> 20}M", "--max-size", metavar="SIZE", help="Size to bring the cache under (500M, 2G)."
+    ),
+    quiet: bool = _QUIET,
 ) -> None:
-    """Drop least recently used entries until the cache is under --max-size."""
+    """Drop least recently used entries until the cache is under --max-size.
+
+    \b
+    Example:
+      guideparse cache prune --max-size 200M
+    """
     dropped, freed = _open_cache_folder(cache_dir).prune(_size(max_size))
-    _err(f"cache: dropped {dropped} entries, freed {_human(freed)}")
+    if not quiet:
+        _err(f"cache: dropped {plural(dropped, 'entry', 'entries')}, freed {_human(freed)}")
 
 
-@cache_app.command("clear")
+@_command(cache_app, "clear")
 @_interruptible
-def cache_clear(cache_dir: Path | None = _CACHE_DIR) -> None:
-    """Remove every cached result (only what guideparse wrote in the cache folder)."""
+def cache_clear(cache_dir: Path | None = _CACHE_DIR, quiet: bool = _QUIET) -> None:
+    """Remove every cached result (only what guideparse wrote in the cache folder).
+
+    \b
+    Example:
+      guideparse cache clear --cache-dir /tmp/gp-cache
+    """
     freed = _open_cache_folder(cache_dir).clear()
-    _err(f"cache: cleared, freed {_human(freed)}")
+    if not quiet:
+        _err(f"cache: cleared, freed {_human(freed)}")
 
 
 def _open_cache_folder(cache_dir: Path | None) -> ResultCache:
@@ -403,6 +716,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         _err(f"guideparse: GP909 could not write: {exc.strerror or exc}{where}; nothing was replaced")
         return EXIT_TROUBLE
+    except Exception as exc:  # a bug: one line, its own status, never a traceback
+        _err(f"guideparse: GP999 internal error: {type(exc).__name__}: {exc} (a bug in guideparse; please report it)")
+        return EXIT_INTERNAL
     return EXIT_OK
 
 

@@ -47,6 +47,9 @@ CODES: dict[str, tuple[str, str]] = {
     "GP908": ("bad_run_folder", "not a readable run folder"),
     "GP909": ("output_failed", "an output could not be written; nothing was replaced"),
     "GP910": ("unsafe_output", "output path refused: replacing it would destroy what is not a run"),
+    "GP911": ("no_inputs", "no guide file found where the inputs were searched"),
+    "GP912": ("timed_out", "extraction took longer than --timeout; the input is skipped"),
+    "GP913": ("accept_refused", "accept refused: the run has failed inputs or drops apps from the baseline"),
     "GP999": ("internal_error", "internal error"),
 }
 

@@ -10,10 +10,18 @@ from .paths import iter_leaves, resolve, under
 _MAX_LINES = 3
 
 
-def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None) -> list[str]:
+def _cut(text: str, limit: int, full: bool) -> str:
+    """`text`, or its first `limit` characters and a mark saying how many more there are."""
+    if full or len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit} chars; --full shows all)"
+
+
+def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None, full: bool = False) -> list[str]:
     """Render the explanation as text lines (pure; the CLI prints them).
 
-    `view` maps a source line number to what it reads as (record.source_view).
+    `view` maps a source line number to what it reads as (record.source_view). Long values
+    and source lines are cut, with a mark, unless `full`.
     """
     record = doc.model_dump(mode="json")
     by_no = view
@@ -28,13 +36,15 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
             continue
         shown += 1
         a, b = prov["lines"]
-        out.append(f"{path} = {json.dumps(value, ensure_ascii=False)[:160]}")
+        out.append(f"{path} = {_cut(json.dumps(value, ensure_ascii=False), 160, full)}")
         out.append(f"    rule {prov['rule']}, line{'s' if b > a else ''} {a}{f'-{b}' if b > a else ''}")
-        for n in range(a, min(b, a + _MAX_LINES - 1) + 1):
+        last = b if full else min(b, a + _MAX_LINES - 1)
+        for n in range(a, last + 1):
             if by_no.get(n):
-                out.append(f"    {n:>5} | {by_no[n][:140]}")
-        if b > a + _MAX_LINES - 1:
-            out.append(f"    {'':>5} | … {b - a - _MAX_LINES + 1} more line(s)")
+                out.append(f"    {n:>5} | {_cut(by_no[n], 140, full)}")
+        if b > last:
+            more = b - last
+            out.append(f"    {'':>5} | … {more} more line{'s' * (more != 1)}")
     if field is None:
         missing = [p for p, _ in iter_leaves(record) if p not in doc.provenance]
         for p in missing:
@@ -44,7 +54,7 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
         out.append("")
         out.append(
             f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
-            f"{len(unparsed)} unparsed; {len(doc.warnings)} warning(s)"
+            f"{len(unparsed)} unparsed; {len(doc.warnings)} warning{'s' * (len(doc.warnings) != 1)}"
         )
         for w in doc.warnings:
             out.append(f"  {w.code} {w.kind} line {w.line}: {w.message}")

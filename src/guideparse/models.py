@@ -289,6 +289,20 @@ class InputStatus(_Model):
     error_code: str | None = None
 
 
+class RunSummary(_Model):
+    """What a run did, counted: the manifest's `summary` and the CLI's summary line."""
+
+    inputs: int
+    ok: int = Field(description="inputs that gave a record (with warnings or not)")
+    ok_with_warnings: int = Field(description="ok inputs whose record has at least one warning")
+    truncated: int = Field(description="ok inputs whose page stops mid-way")
+    failed: int
+    apps: int
+    warnings: dict[str, int] = Field(description="warning code -> how many, over all ok inputs")
+    failures: dict[str, int] = Field(description="error code -> how many failed inputs")
+    seconds: float | None = Field(default=None, description="how long the run took (a time: differs run to run)")
+
+
 class Manifest(_Model):
     tool: str = "guideparse"
     tool_version: str
@@ -299,4 +313,5 @@ class Manifest(_Model):
     finished_at: str
     counts: dict[str, int]
     inputs: list[InputStatus]
+    summary: RunSummary | None = None
     reviewed: dict | None = Field(default=None, description="baseline only: the run reviewed and the apps accepted")

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,14 +35,16 @@ from .cache import (
     ResultCache,
     default_cache_dir,
     open_cache,
+    result_facts,
     result_version,
     splice_path,
 )
 from .catalog import build_catalog, merge_documents, merge_order, single_entry
 from .errors import GuideparseError, InputError
 from .fsio import check_output_target, replacing, write_atomic
-from .inputs import DEFAULT_MAX_BYTES, InputFile, collect_inputs, read_input
-from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
+from .inputs import DEFAULT_MAX_BYTES, INPUT_SUFFIXES, InputFile, collect_inputs, read_input
+from .limits import DEFAULT_TIMEOUT, TimeLimitExceeded, time_limit
+from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest, RunSummary
 from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
 from .rules import Rules, load_rules
@@ -98,7 +101,9 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
 
     doc = extract_document(data, token, rules, sha)
     entry = single_entry(doc)
-    return CachedResult(doc.slug, _DOCUMENT.dump_json(doc) + b"\n", catalog_line(entry), pretty_record(entry), token)
+    facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
+    document = _DOCUMENT.dump_json(doc) + b"\n"
+    return CachedResult(doc.slug, document, catalog_line(entry), pretty_record(entry), token, facts)
 
 
 # --------------------------------------------------------------------------- one input
@@ -114,6 +119,7 @@ class Extracted:
     slug: str
     document: tuple[int, int]  # where its line is in documents.jsonl: offset, length
     entry: bytes  # the catalog line of the app as if it had this document only, LZ4-compressed
+    facts: str = "0;"  # CachedResult.facts: truncated, warning codes
     cached: bool = False
     cache_note: str | None = None
 
@@ -173,6 +179,7 @@ class ExtractTask:
     max_bytes: int
     documents: OrderedFile
     cache: ResultCache | None = None
+    timeout: float | None = DEFAULT_TIMEOUT
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
 
     def __call__(self, chunk: Chunk) -> ChunkDone:
@@ -192,7 +199,8 @@ class ExtractTask:
                 continue
             result, sha, size, cached, note = one
             entry = lz4.block.compress(splice_path(result.entry, result.token, f.shown), mode="fast")
-            outcomes.append(Extracted(f.shown, sha, size, result.slug, (at, len(docs[k])), entry, cached, note))
+            doc_at = (at, len(docs[k]))
+            outcomes.append(Extracted(f.shown, sha, size, result.slug, doc_at, entry, result.facts, cached, note))
             at, k = at + len(docs[k]), k + 1
         return ChunkDone(number, outcomes, None if written is not None else data)
 
@@ -206,7 +214,13 @@ class ExtractTask:
         cached = result is not None
         if result is None:
             try:
-                result = extract_result(data, self.rules, sha, self.token)
+                with time_limit(self.timeout):
+                    result = extract_result(data, self.rules, sha, self.token)
+            except TimeLimitExceeded:
+                error = InputError(
+                    "GP912", f"extraction took over {self.timeout:g} s (--timeout); skipped", path=f.shown
+                )
+                return failed(f.shown, error, data, sha)
             except GuideparseError as exc:
                 exc.path = f.shown
                 return failed(f.shown, exc, data, sha)
@@ -249,6 +263,8 @@ class RunAssembler:
         self.statuses: list[InputStatus] = []
         self.failures: list[GuideparseError] = []
         self.cached = 0
+        self.truncated = self.with_warnings = 0
+        self.warnings: Counter[str] = Counter()
         self.notes: dict[str, list[str]] = {}
         self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
         self._spool_at = 0  # kept here: tell() is a system call
@@ -265,8 +281,33 @@ class RunAssembler:
         doc = (outcome.document[0] + base, outcome.document[1])
         self._apps.setdefault(outcome.slug, []).append((doc, at, len(outcome.entry)))
         self.cached += outcome.cached
+        self._count(outcome.facts)
         if outcome.cache_note is not None:
             self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
+
+    def _count(self, facts: str) -> None:
+        truncated, _, codes = facts.partition(";")
+        self.truncated += truncated == "1"
+        if codes:
+            self.with_warnings += 1
+            for code, _, n in (c.partition("=") for c in codes.split(",")):
+                self.warnings[code] += int(n)
+
+    def summary(self, apps: int, seconds: float | None = None) -> RunSummary:
+        """The counts of the run so far."""
+        failed = Counter(e.code for e in self.failures)
+        n = len(self.statuses)
+        return RunSummary(
+            inputs=n,
+            ok=n - len(self.failures),
+            ok_with_warnings=self.with_warnings,
+            truncated=self.truncated,
+            failed=len(self.failures),
+            apps=apps,
+            warnings=dict(sorted(self.warnings.items(), key=lambda kv: (-kv[1], kv[0]))),
+            failures=dict(sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))),
+            seconds=seconds,
+        )
 
     def finish(self) -> int:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
@@ -308,6 +349,7 @@ class RunResult:
     apps: int = 0
     cached: int = 0
     notes: list[str] = field(default_factory=list)
+    summary: RunSummary | None = None
 
     @property
     def failed(self) -> int:
@@ -324,6 +366,7 @@ def extract_many(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     cache_max_size: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
     tune_gc: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
@@ -331,20 +374,25 @@ def extract_many(
     written beside it and swapped into place at once. `out` must be new, empty, or a run.
     `jobs` worker processes (default: the CPUs this process may use).
 
-    A bad input costs itself only (a `failed` status); an unusable cache costs time only
-    (a note in `RunResult.notes`)."""
+    A bad input costs itself only (a `failed` status), and so does one whose extraction takes
+    over `timeout` seconds (GP912); an unusable cache costs time only (a note in
+    `RunResult.notes`). No input found is GP911."""
     started, t0 = utc_now(), time.perf_counter()
     given = _given_inputs(inputs)
     out_dir = Path(os.path.abspath(out))
     check_output_target(out_dir, given)  # before the rules load: a refused --out costs nothing
     rules = rules or load_rules()
     files = collect_inputs(given)
+    if not files:
+        searched = f"searched for {', '.join(INPUT_SUFFIXES)} in folders; files are taken as given"
+        raise GuideparseError("GP911", f"no guide file found ({searched})", path=", ".join(given))
     notes: list[str] = []
     cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
         with RunAssembler(tmp) as assembler:
-            task = ExtractTask(rules, tmp, max_bytes, OrderedFile(tmp / "documents.jsonl", pool_context()), cache)
+            documents = OrderedFile(tmp / "documents.jsonl", pool_context())
+            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
             for done in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):
                 base = 0 if done.documents is None else task.documents.write(done.number, done.documents)
@@ -354,11 +402,13 @@ def extract_many(
                     on_progress(len(assembler.statuses), len(files))
             apps = assembler.finish()
         notes += _cache_notes(assembler.notes)
-        _write_manifest(tmp, _manifest(rules, started, assembler.statuses, apps))
+        summary = assembler.summary(apps, round(time.perf_counter() - t0, 3))
+        _write_manifest(tmp, _manifest(rules, started, assembler.statuses, summary))
     if cache is not None and (cache_max_size is not None or assembler.cached < len(assembler.statuses)):
         _prune(cache, cache_max_size, notes)  # asked to, or the cache grew (or may have)
     seconds = time.perf_counter() - t0
-    return RunResult(out_dir, assembler.statuses, seconds, assembler.failures, apps, assembler.cached, notes)
+    summary = summary.model_copy(update={"seconds": round(seconds, 3)})
+    return RunResult(out_dir, assembler.statuses, seconds, assembler.failures, apps, assembler.cached, notes, summary)
 
 
 def _given_inputs(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -405,8 +455,8 @@ def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
         notes.append(f"cache not pruned: {exc.strerror or exc}")
 
 
-def _manifest(rules: Rules, started: str, statuses: list[InputStatus], apps: int) -> Manifest:
-    ok = sum(1 for s in statuses if s.status == "ok")
+def _manifest(rules: Rules, started: str, statuses: list[InputStatus], summary: RunSummary) -> Manifest:
+    ok, apps = summary.ok, summary.apps
     return Manifest(
         tool_version=__version__,
         rules_digest=rules.digest,
@@ -415,6 +465,7 @@ def _manifest(rules: Rules, started: str, statuses: list[InputStatus], apps: int
         finished_at=utc_now(),
         counts={"inputs": len(statuses), "ok": ok, "failed": len(statuses) - ok, "apps": apps},
         inputs=statuses,
+        summary=summary,
     )
 
 

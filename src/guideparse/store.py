@@ -66,7 +66,10 @@ class LoadedRun:
         if src not in self._sources:
             view = None
             try:
-                data = Path(src).read_bytes()
+                from .fsio import read_whole
+                from .inputs import DEFAULT_MAX_BYTES
+
+                data = read_whole(src, DEFAULT_MAX_BYTES)[0]  # a regular file (a FIFO would block), size capped
                 if hashlib.sha256(data).hexdigest() == sha:
                     from .record import source_view
                     from .rules import load_rules
@@ -140,3 +143,80 @@ def reviewed_documents(baseline: LoadedRun, latest: LoadedRun, accepted: set[str
     keep = [d for d in baseline.documents if d.get("slug") not in accepted]
     take = [d for d in latest.documents if d.get("slug") in accepted]
     return sorted(keep + take, key=lambda d: d["source"]["path"])
+
+
+# --------------------------------------------------------------------------- the runs under out/
+
+
+@dataclass
+class RunInfo:
+    """One run folder under out/runs, as `guideparse runs` lists it."""
+
+    path: Path
+    started_at: str | None
+    inputs: int | None
+    ok: int | None
+    failed: int | None
+    apps: int | None
+    latest: bool = False
+    baseline: bool = False
+
+
+def _manifest_bytes(folder: Path) -> bytes | None:
+    from .fsio import read_whole
+
+    try:
+        return read_whole(folder / "manifest.json", 64 * 1024 * 1024)[0]
+    except OSError:
+        return None
+
+
+def list_runs(base: Path = Path("out")) -> list[RunInfo]:
+    """The run folders of base/runs, oldest first, with their counts; which one base/latest
+    points at, and which one base/baseline is a copy of (same manifest, byte for byte)."""
+    from .fsio import is_run_folder
+
+    runs_dir = base / "runs"
+    try:
+        names = sorted(os.listdir(runs_dir))
+    except FileNotFoundError:
+        return []
+    latest = os.path.realpath(base / "latest") if os.path.islink(base / "latest") else None
+    baseline = _manifest_bytes(base / "baseline")
+    out = []
+    for name in names:
+        folder = runs_dir / name
+        if not is_run_folder(folder):
+            continue  # an empty folder a run reserved, or what guideparse did not write
+        data = _manifest_bytes(folder)
+        m = json.loads(data) if data else {}
+        counts = m.get("counts", {}) if isinstance(m, dict) else {}
+        info = RunInfo(
+            folder,
+            m.get("started_at"),
+            counts.get("inputs"),
+            counts.get("ok"),
+            counts.get("failed"),
+            counts.get("apps"),
+        )
+        info.latest = latest is not None and os.path.realpath(folder) == latest
+        info.baseline = baseline is not None and data == baseline
+        out.append(info)
+    return out
+
+
+def prune_runs(base: Path = Path("out"), keep: int = 10) -> list[Path]:
+    """Remove all but the `keep` newest run folders of base/runs; never the one base/latest
+    points at nor the one the baseline was copied from, never a folder that is not a
+    guideparse run. Returns the folders removed."""
+    from .fsio import is_run_folder, remove_path
+
+    runs = list_runs(base)
+    old = runs[: max(len(runs) - keep, 0)]
+    removed = []
+    for info in old:
+        if info.latest or info.baseline or not is_run_folder(info.path):
+            continue
+        remove_path(info.path)
+        removed.append(info.path)
+    return removed

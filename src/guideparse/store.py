@@ -172,7 +172,7 @@ def _manifest_bytes(folder: Path) -> bytes | None:
 
 
 def list_runs(base: Path = Path("out")) -> list[RunInfo]:
-    """The run folders of base/runs, oldest first, with their counts; which one base/latest
+    """The run folders of base/runs, oldest first (by start time), with their counts; which one base/latest
     points at, and which one base/baseline is a copy of (same manifest, byte for byte)."""
     from .fsio import is_run_folder
 
@@ -202,7 +202,7 @@ def list_runs(base: Path = Path("out")) -> list[RunInfo]:
         info.latest = latest is not None and os.path.realpath(folder) == latest
         info.baseline = baseline is not None and data == baseline
         out.append(info)
-    return out
+    return sorted(out, key=lambda r: (r.started_at or "", r.path.name))
 
 
 def prune_runs(base: Path = Path("out"), keep: int = 10) -> list[Path]:

@@ -12,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import RAW
 
+from conftest import RAW
 from guideparse.cli import app, main
 
 SEED = RAW / "000_2e1c3045778c876f.txt"

@@ -109,7 +109,7 @@ def test_accept_refuses_a_run_with_a_failed_input(tmp_path, monkeypatch, capsys)
     assert "GP913" in err and "1 failed input (raw/broken.txt)" in err and "--allow-failed" in err
     assert (baseline / "manifest.json").read_bytes() == before
     assert main(["accept", "--allow-failed"]) == 0
-    assert "baseline <- out/latest: gains 0 apps; loses 0 apps; changes 0 apps" in capsys.readouterr().err
+    assert "baseline <- out/latest: no change in content" in capsys.readouterr().err
     assert (baseline / "manifest.json").read_bytes() != before
 
 

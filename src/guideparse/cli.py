@@ -483,6 +483,8 @@ def accept(
 def _gains(plan: AcceptPlan) -> str:
     if not plan.has_baseline:
         return f"new baseline with {plural(len(plan.added), 'app')}"
+    if not (plan.added or plan.removed or plan.changed):
+        return "no change in content"
     parts = []
     for what, apps in (("gains", plan.added), ("loses", plan.removed), ("changes", plan.changed)):
         names = ", ".join(apps[:5]) + (f", +{len(apps) - 5} more" if len(apps) > 5 else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .models import DocumentRecord
-from .paths import iter_leaves, resolve, under
+from .paths import iter_leaves, parse_path, resolve, under
 
 _MAX_LINES = 3
 
@@ -13,14 +13,20 @@ _MAX_LINES = 3
 def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None) -> list[str]:
     """Render the explanation as text lines (pure; the CLI prints them).
 
-    `view` maps a source line number to what it reads as (record.source_view).
+    `view` maps a source line number to what it reads as (record.source_view). `field` is a
+    path or a prefix of paths (paths.parse_path; `related_apps[Bill.com]` as typed); one that
+    is no path explains nothing.
     """
+    try:
+        head = parse_path(field) if field else None
+    except ValueError:
+        return []
     record = doc.model_dump(mode="json")
     by_no = view
     out: list[str] = []
     shown = 0
     for path, prov in doc.provenance.items():
-        if field and not under(path, field):
+        if head is not None and not under(path, head):
             continue
         try:
             value = resolve(record, path)

@@ -15,23 +15,33 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from .paths import IDENTITY, NOT_CONTENT, Segment, format_path, identity
+from .paths import IDENTITY, NOT_CONTENT, Segment, format_path, identity, parse_path
 
 Kind = Literal["added", "removed", "changed"]
 Status = Literal["added", "removed", "changed", "unchanged"]
 
 
 class Change(BaseModel):
+    """One change: `path` is the string form of `path_segments` (paths.format_path); a change
+    made with `path` alone gets its segments from it (paths.parse_path)."""
+
     path: str
+    path_segments: list[Segment] = Field(default_factory=list)
     kind: Kind
     old: Any = None
     new: Any = None
 
+    @model_validator(mode="after")
+    def _segments_from_path(self) -> Change:
+        if self.path and not self.path_segments:
+            self.path_segments = parse_path(self.path)
+        return self
+
 
 def _change(path: Sequence[Segment], kind: Kind, old: Any = None, new: Any = None) -> Change:
-    return Change(path=format_path(path), kind=kind, old=old, new=new)
+    return Change(path=format_path(path), path_segments=list(path), kind=kind, old=old, new=new)
 
 
 class AppDiff(BaseModel):

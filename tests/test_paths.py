@@ -4,6 +4,8 @@ backslashes, digits, any unicode); `explain FIELD` finds a path however its iden
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import defaultdict
 from typing import Any
@@ -18,6 +20,7 @@ from guideparse.diff import Change, diff_catalogs, diff_values
 from guideparse.explain import explain
 from guideparse.paths import IDENTITY, Segment, format_path, item_key, iter_leaves, parse_path, resolve, under
 from guideparse.record import extract_document, source_view
+from guideparse.store import LoadedRun
 
 BILL = RAW / "004_c94222c4d3eb625f.txt"  # its related apps include "Bill.com"
 #: The splitting of a path with no escape in it, as tools did before escapes (score.py's way).
@@ -193,6 +196,7 @@ def test_under_is_a_segment_prefix(head, tail):
     path = [*head, *tail]
     assert under(format_path(path), format_path(head))
     assert under(format_path(path), head)
+    assert not under(format_path(head) + "[", head), "no path lies under anything"
 
 
 @settings(max_examples=500, deadline=None)
@@ -244,3 +248,22 @@ def test_explain_of_no_path_explains_nothing(rules):
     data = BILL.read_bytes()
     doc = extract_document(data, str(BILL), rules)
     assert explain(doc, source_view(data, str(BILL), rules), "related_apps[Bill") == []
+
+
+def test_source_lines_read_provenance_of_older_runs(tmp_path):
+    """The HTML diff's source lines: a run written before escapes (`related_apps[Bill.com]`) is
+    still found by the escaped path, and a provenance key that is no path is passed over."""
+    data = BILL.read_bytes()
+    doc = {
+        "slug": "mimecast",
+        "source": {"path": str(BILL), "sha256": hashlib.sha256(data).hexdigest()},
+        "provenance": {
+            "related_apps[Bill.com].summary": {"lines": [293, 293], "rule": "related_apps.card-summary"},
+            "related_apps[Bill": {"lines": [1, 1], "rule": "broken"},
+        },
+    }
+    (tmp_path / "documents.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    run = LoadedRun(tmp_path, {}, {})
+    lines = run.source_lines("mimecast", "related_apps[Bill\\.com].summary")
+    assert [(n, (text or "")[:30]) for _src, n, text in lines] == [(293, "Bill.com offers inconsistent S")]
+    assert run.source_lines("mimecast", "related_apps[Okta]") == []

@@ -185,8 +185,11 @@ def resolve(record: dict, path: str | Sequence[Segment]) -> Any:
 
 
 def under(path: str, prefix: str | Sequence[Segment]) -> bool:
-    """True when `path` is `prefix` or lies below it, segment by segment (so the prefix
-    may be written as a person types it: `related_apps[Bill.com]`). ValueError when either
-    is no path."""
-    head = parse_path(prefix) if isinstance(prefix, str) else list(prefix)
-    return parse_path(path)[: len(head)] == head
+    """True when `path` is `prefix` or lies below it, segment by segment (so either may be
+    written as a person types it: `related_apps[Bill.com]`, as runs before escapes did);
+    False when either is no path (a run folder's provenance is read as found)."""
+    try:
+        head = parse_path(prefix) if isinstance(prefix, str) else list(prefix)
+        return parse_path(path)[: len(head)] == head
+    except ValueError:
+        return False

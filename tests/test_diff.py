@@ -11,7 +11,9 @@ from bs4 import BeautifulSoup
 
 from conftest import RAW
 from guideparse.cli import main
-from guideparse.diff import diff_values
+from guideparse.diff import Change, diff_catalogs, diff_values
+from guideparse.paths import format_path, parse_path
+from guideparse.report import render_json
 from planting import SCRIPT_APP
 
 
@@ -50,6 +52,7 @@ def test_planted_edits_json(runs, capsys):
     brex = next(a for a in report["apps"] if a["slug"] == "brex")
     assert brex["changes"][0] | {} == {
         "path": "quick_facts.sso_required_first",
+        "path_segments": ["quick_facts", "sso_required_first"],
         "kind": "changed",
         "old": True,
         "new": False,
@@ -165,10 +168,61 @@ DIFF_CASES = [
         {"identity_providers": [{"idp": "Okta", "sso": "yes"}]},
         [("identity_providers[Okta].sso", "changed")],
     ),
+    (
+        "identity-with-dots-and-brackets-is-escaped",
+        {"related_apps": [{"app": "Bill.com]", "summary": "a"}]},
+        {"related_apps": [{"app": "Bill.com]", "summary": "b"}]},
+        [("related_apps[Bill\\.com\\]].summary", "changed")],
+    ),
+    (
+        "all-digit-identity-is-not-a-position",
+        {"pricing": [{"title": "2024", "plans": [{"plan": "Pro", "price": "$1"}]}]},
+        {"pricing": [{"title": "2024", "plans": [{"plan": "Pro", "price": "$2"}]}]},
+        [("pricing[\\2024].plans[Pro].price", "changed")],
+    ),
+    (
+        "repeated-identities-are-positions",
+        {"identity_providers": [{"idp": "Okta", "sso": "yes"}, {"idp": "Okta", "sso": "no"}]},
+        {"identity_providers": [{"idp": "Okta", "sso": "yes"}, {"idp": "Okta", "sso": "yes"}]},
+        [("identity_providers[1].sso", "changed")],
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,old,new,want", DIFF_CASES, ids=[c[0] for c in DIFF_CASES])
 def test_diff_values(name, old, new, want):
     """Items are matched by identity, sequences aligned, and each change has one path and kind."""
-    assert [(c.path, c.kind) for c in diff_values(old, new, "")] == want
+    changes = diff_values(old, new)
+    assert [(c.path, c.kind) for c in changes] == want
+    for c in changes:
+        assert c.path_segments == parse_path(c.path) and format_path(c.path_segments) == c.path
+
+
+def test_json_diff_gives_path_segments():
+    """`diff --format json`: a change inside a list item whose identity holds `.` and `]` has its
+    path escaped, and beside it the segments: field names, the item by its identity field."""
+    item = {"app": "Bill.com]", "status": "Native SCIM", "summary": "old"}
+    old = {"acme": {"slug": "acme", "app": "Acme", "related_apps": [item, {"app": "Okta", "summary": "s"}]}}
+    new = {"acme": {"slug": "acme", "app": "Acme", "related_apps": [item | {"summary": "new"}]}}
+    report = json.loads(render_json(diff_catalogs(old, new)))
+    assert report["apps"][0]["changes"] == [
+        {
+            "path": "related_apps[Bill\\.com\\]].summary",
+            "path_segments": ["related_apps", {"app": "Bill.com]"}, "summary"],
+            "kind": "changed",
+            "old": "old",
+            "new": "new",
+        },
+        {
+            "path": "related_apps[Okta]",
+            "path_segments": ["related_apps", {"app": "Okta"}],
+            "kind": "removed",
+            "old": {"app": "Okta", "summary": "s"},
+            "new": None,
+        },
+    ]
+    assert Change(path="related_apps[Bill\\.com\\]].summary", kind="changed").path_segments == [
+        "related_apps",
+        {"app": "Bill.com]"},
+        "summary",
+    ], "a change made from its path alone gets the segments"

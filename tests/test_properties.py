@@ -11,7 +11,6 @@ from __future__ import annotations
 import pickle
 import re
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,7 @@ from conftest import RAW, ROOT
 from guide_pieces import GUIDE_PIECES
 from guideparse.errors import CODES, GuideparseError, InputError, RulesError
 from guideparse.models import DocumentRecord
-from guideparse.paths import item_key, iter_leaves, resolve
+from guideparse.paths import Segment, format_path, item_key, iter_leaves, resolve
 from guideparse.prices import parse_price
 from guideparse.reading import Line, fold_space, read_text
 from guideparse.record import extract_document, read_page, slugify, source_view
@@ -64,28 +63,20 @@ def _is_plain_prose(line: str) -> bool:
     )
 
 
-def _repeated_identities(value: object, path: str = "", field: str = "") -> list[str]:
+def _repeated_identities(value: object, path: tuple[Segment, ...] = (), field: str = "") -> list[str]:
     """The paths of list items that share their identity with another item of their list (a
     page that prints an IdP, a plan or a sub-heading twice): such a path names both, so its
     provenance and its value may be either's."""
     out: list[str] = []
     if isinstance(value, dict):
         for k, v in value.items():
-            out += _repeated_identities(v, f"{path}.{k}" if path else k, k)
+            out += _repeated_identities(v, (*path, k), k)
     elif isinstance(value, list):
         keys = [item_key(field, item, i) for i, item in enumerate(value)]
         for i, item in enumerate(value):
-            sub = f"{path}[{keys[i]}]"
-            out += [sub] if keys.count(keys[i]) > 1 else _repeated_identities(item, sub, field)
+            sub = (*path, keys[i])
+            out += [format_path(sub)] if keys.count(keys[i]) > 1 else _repeated_identities(item, sub, field)
     return out
-
-
-def _untitled_plan_tables(record: dict) -> tuple[str, ...]:
-    """The paths of plan tables without a title line (GP106): a known gap, where parse_pricing
-    traces `pricing[None]` and paths address the table by its index, `pricing[1]`, so neither
-    meets the other (test_untitled_plan_table_paths_resolve)."""
-    untitled = [f"pricing[{i}]" for i, t in enumerate(record.get("pricing") or []) if t["title"] is None]
-    return tuple(untitled) + (("pricing[None]",) if untitled else ())
 
 
 def _values(doc: DocumentRecord) -> dict[str, object]:
@@ -107,7 +98,7 @@ def _check_record_or_error(data: bytes) -> None:
     assert DocumentRecord.model_validate_json(doc.model_dump_json()) == doc, "JSON round trip"
     view = source_view(data, "p.txt", RULES)
     record = doc.model_dump(mode="json")
-    known_gap = _untitled_plan_tables(record) + tuple(_repeated_identities(record))
+    known_gap = tuple(_repeated_identities(record))
     for path, prov in doc.provenance.items():
         a, b = prov["lines"]
         assert view.get(a) and view.get(b) and a <= b, f"{path}: lines {a}-{b} are not text lines of the page"
@@ -166,18 +157,15 @@ def test_mutated_seed(seed, data):
     _check_record_or_error(blob)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_pricing keys a plan table without a title as pricing[None], "
-    "paths.item_key by its index (pricing[0]); fixing it changes the output of such pages",
-)
 def test_untitled_plan_table_paths_resolve():
-    """A page whose plan table has no title line: its values have provenance, which resolves."""
+    """A page whose plan table has no title line: the table is addressed by its position
+    (`pricing[0]`, never `pricing[None]`), its values have provenance, which resolves."""
     page = SEEDS[0].replace(b"\nTier comparison\n", b"\n")
     doc = extract_document(page, "p.txt", RULES)
     assert any(w.code == "GP106" for w in doc.warnings)
     record = doc.model_dump(mode="json")
-    assert _untitled_plan_tables(record)
+    assert record["pricing"][0]["title"] is None
+    assert "pricing[0].plans[Free].plan" in doc.provenance
     for path in doc.provenance:
         resolve(record, path)
     for path, _value in iter_leaves(record):

@@ -4,6 +4,7 @@
     doc = guideparse.extract("raw/brex.flat.txt")          # one guide -> DocumentRecord
     run = guideparse.extract_many(["raw"], out="out/run")  # a batch -> run folder
     report = guideparse.diff_runs("out/baseline", "out/run")
+    guideparse.parse_path(r"related_apps[Bill\\.com].summary")  # -> ["related_apps", {"app": "Bill.com"}, "summary"]
 
 Names are imported on first use, so `import guideparse` (and `guideparse --help`) stays fast.
 """
@@ -29,6 +30,8 @@ _HOMES = {
     "Manifest": "models",
     "InputStatus": "models",
     "DiffReport": "diff",
+    "parse_path": "paths",
+    "format_path": "paths",
     "GuideparseError": "errors",
     "InputError": "errors",
     "RulesError": "errors",
@@ -50,7 +53,9 @@ __all__ = [
     "diff_runs",
     "extract",
     "extract_many",
+    "format_path",
     "load_rules",
+    "parse_path",
     "review_changes",
 ]
 
@@ -60,6 +65,7 @@ if TYPE_CHECKING:
     from .diff import DiffReport
     from .errors import GuideparseError, InputError, RulesError
     from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest
+    from .paths import format_path, parse_path
     from .review import review_changes
     from .rules import Rules, load_rules
     from .run import RunResult, extract_many

@@ -19,18 +19,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from .models import CatalogEntry, Conflict, DocumentRecord, SourcedWarn
-from .paths import IDENTITY
+from .paths import IDENTITY, Segment, format_path, identity
 
 #: Values that mean "not known" and are filled by any known value.
 UNKNOWN = (None, "unknown")
 _NOT_MERGED = {"source", "provenance", "warnings", "schema_version", "slug"}
-
-
-def _identity(field: str, item: Any) -> str | None:
-    key = IDENTITY.get(field)
-    if key and isinstance(item, dict) and item.get(key) is not None:
-        return str(item[key])
-    return None
 
 
 class _Merger:
@@ -42,7 +35,12 @@ class _Merger:
         values = self.conflicts.setdefault(path, [{"value": old, "source": old_src}])
         values.append({"value": new, "source": new_src})
 
-    def merge(self, a: Any, b: Any, path: str, src_a: str, src_b: str, field: str = "") -> Any:
+    def source_of(self, path: tuple[Segment, ...], default: str) -> str:
+        return self.origin.get(format_path(path), default)
+
+    def merge(self, a: Any, b: Any, at: tuple[Segment, ...], src_a: str, src_b: str, field: str = "") -> Any:
+        """`a` and `b` merged; `at` is their path's segments (conflicts and origins are keyed by its string)."""
+        path = format_path(at)
         if b in UNKNOWN or (isinstance(b, list) and not b and a not in UNKNOWN):
             return a
         if a in UNKNOWN or (isinstance(a, list) and not a):
@@ -51,14 +49,14 @@ class _Merger:
         if isinstance(a, dict) and isinstance(b, dict):
             out = dict(a)
             for k, v in b.items():
-                sub = f"{path}.{k}" if path else k
-                out[k] = self.merge(a.get(k), v, sub, self.origin.get(sub, src_a), src_b, k)
+                sub = (*at, k)
+                out[k] = self.merge(a.get(k), v, sub, self.source_of(sub, src_a), src_b, k)
             return out
         if isinstance(a, list) and isinstance(b, list):
-            ids_a = [_identity(field, x) for x in a]
-            ids_b = [_identity(field, x) for x in b]
+            ids_a = [identity(field, x) for x in a]
+            ids_b = [identity(field, x) for x in b]
             if all(ids_a) and all(ids_b) and len(set(ids_a)) == len(a) and len(set(ids_b)) == len(b):
-                return self._merge_keyed(a, b, path, src_a, src_b, field)
+                return self._merge_keyed(a, b, at, src_a, src_b, field)
             if a == b[: len(a)]:
                 self.origin[path] = src_b
                 return b
@@ -70,19 +68,19 @@ class _Merger:
         self.origin[path] = src_b
         return b
 
-    def _merge_keyed(self, a: list, b: list, path: str, src_a: str, src_b: str, field: str) -> list:
+    def _merge_keyed(self, a: list, b: list, at: tuple[Segment, ...], src_a: str, src_b: str, field: str) -> list:
         out = list(a)
-        index = {_identity(field, x): i for i, x in enumerate(out)}
+        index = {identity(field, x): i for i, x in enumerate(out)}
         for item in b:
-            ident = _identity(field, item)
-            sub = f"{path}[{ident}]"
+            ident = identity(field, item)
+            sub: tuple[Segment, ...] = (*at, {IDENTITY[field]: str(ident)})
             if ident in index:
                 i = index[ident]
-                out[i] = self.merge(out[i], item, sub, self.origin.get(sub, src_a), src_b, field)
+                out[i] = self.merge(out[i], item, sub, self.source_of(sub, src_a), src_b, field)
             else:
                 index[ident] = len(out)
                 out.append(item)
-                self.origin[sub] = src_b
+                self.origin[format_path(sub)] = src_b
         return out
 
 
@@ -112,7 +110,7 @@ def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
     for doc in docs[1:]:
         data = {k: v for k, v in doc.model_dump(mode="json").items() if k not in _NOT_MERGED}
         for k, v in data.items():
-            merged[k] = merger.merge(merged.get(k), v, k, merger.origin.get(k, src0), doc.source.path, k)
+            merged[k] = merger.merge(merged.get(k), v, (k,), merger.source_of((k,), src0), doc.source.path, k)
     warnings: list[SourcedWarn] = []
     for doc in docs:
         for w in doc.warnings:

@@ -390,7 +390,9 @@ def explain(
 
 
 def _no_value(provenance: Mapping[str, object], field: str, file: Path) -> GuideparseError:
-    valid = sorted({p.split(".")[0].split("[")[0] for p in provenance})
+    from .paths import parse_path
+
+    valid = sorted({str(parse_path(p)[0]) for p in provenance})
     return GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))
 
 

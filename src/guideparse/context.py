@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING
 
 from .models import Provenance, Warn
+from .paths import Segment, format_path
 from .reading import Line
 from .rules import Rules
 from .segment import Page, Section
@@ -36,11 +38,12 @@ class Ctx:
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.warnings.append(Warn(code=code, message=message, line=line))
 
-    def trace(self, path: str, first: int | Line, last: int | Line | None, rule: str) -> None:
-        """Record where a value came from: source lines and the rule that read it."""
+    def trace(self, path: str | Sequence[Segment], first: int | Line, last: int | Line | None, rule: str) -> None:
+        """Record where a value came from: source lines and the rule that read it. `path` is a
+        path's string form, or its segments (paths.format_path writes the key)."""
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
-        self.provenance[path] = {"lines": (a, b), "rule": rule}
+        self.provenance[path if isinstance(path, str) else format_path(path)] = {"lines": (a, b), "rule": rule}
         if a == b:
             self.used.setdefault(a, rule)
         else:

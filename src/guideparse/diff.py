@@ -12,21 +12,36 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from .paths import IDENTITY, NOT_CONTENT, item_key
+from .paths import IDENTITY, NOT_CONTENT, Segment, format_path, identity, parse_path
 
 Kind = Literal["added", "removed", "changed"]
 Status = Literal["added", "removed", "changed", "unchanged"]
 
 
 class Change(BaseModel):
+    """One change: `path` is the string form of `path_segments` (paths.format_path); a change
+    made with `path` alone gets its segments from it (paths.parse_path)."""
+
     path: str
+    path_segments: list[Segment] = Field(default_factory=list)
     kind: Kind
     old: Any = None
     new: Any = None
+
+    @model_validator(mode="after")
+    def _segments_from_path(self) -> Change:
+        if self.path and not self.path_segments:
+            self.path_segments = parse_path(self.path)
+        return self
+
+
+def _change(path: Sequence[Segment], kind: Kind, old: Any = None, new: Any = None) -> Change:
+    return Change(path=format_path(path), path_segments=list(path), kind=kind, old=old, new=new)
 
 
 class AppDiff(BaseModel):
@@ -54,42 +69,40 @@ def content(entry: dict) -> dict:
 
 def _keyed(field: str, items: list) -> dict[str, Any] | None:
     """Items by identity, or None when the list has no (unique) identity."""
-    if field not in IDENTITY or not all(isinstance(x, dict) for x in items):
+    keys = [identity(field, x) for x in items]
+    if field not in IDENTITY or any(k is None for k in keys) or len(set(keys)) != len(keys):
         return None
-    keys = [item_key(field, x, i) for i, x in enumerate(items)]
-    if any(x.get(IDENTITY[field]) is None for x in items) or len(set(keys)) != len(keys):
-        return None
-    return dict(zip(keys, items, strict=True))
+    return {str(k): x for k, x in zip(keys, items, strict=True)}
 
 
-def diff_values(old: Any, new: Any, path: str, field: str = "") -> list[Change]:
-    """Changes turning `old` into `new`, addressed by field paths."""
+def diff_values(old: Any, new: Any, path: Sequence[Segment] = (), field: str = "") -> list[Change]:
+    """Changes turning `old` into `new`, addressed by field paths (segments below `path`)."""
     if old == new:
         return []
     if old is None:
-        return [Change(path=path, kind="added", new=new)]
+        return [_change(path, "added", new=new)]
     if new is None:
-        return [Change(path=path, kind="removed", old=old)]
+        return [_change(path, "removed", old=old)]
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[Change] = []
         for k in list(old) + [k for k in new if k not in old]:
-            out.extend(diff_values(old.get(k), new.get(k), f"{path}.{k}" if path else k, k))
+            out.extend(diff_values(old.get(k), new.get(k), (*path, k), k))
         return out
     if isinstance(old, list) and isinstance(new, list):
         ko, kn = _keyed(field, old), _keyed(field, new)
         if ko is not None and kn is not None:
             out = []
             for k in list(ko) + [k for k in kn if k not in ko]:
-                out.extend(diff_values(ko.get(k), kn.get(k), f"{path}[{k}]", field))
+                out.extend(diff_values(ko.get(k), kn.get(k), (*path, {IDENTITY[field]: k}), field))
             return out
         return _diff_sequence(old, new, path, field)
-    return [Change(path=path, kind="changed", old=old, new=new)]
+    return [_change(path, "changed", old, new)]
 
 
-def _diff_sequence(old: list, new: list, path: str, field: str) -> list[Change]:
+def _diff_sequence(old: list, new: list, path: Sequence[Segment], field: str) -> list[Change]:
     """Align two lists without identities; paths index the old list for removals, the new one otherwise."""
     if not old or not new:
-        return [Change(path=path, kind="changed", old=old, new=new)]
+        return [_change(path, "changed", old, new)]
     enc = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in old]
     enn = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in new]
     out: list[Change] = []
@@ -98,11 +111,11 @@ def _diff_sequence(old: list, new: list, path: str, field: str) -> list[Change]:
             continue
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         for n in range(pairs):
-            out.extend(diff_values(old[i1 + n], new[j1 + n], f"{path}[{j1 + n}]", field))
+            out.extend(diff_values(old[i1 + n], new[j1 + n], (*path, j1 + n), field))
         for i in range(i1 + pairs, i2):
-            out.append(Change(path=f"{path}[{i}]", kind="removed", old=old[i]))
+            out.append(_change((*path, i), "removed", old=old[i]))
         for j in range(j1 + pairs, j2):
-            out.append(Change(path=f"{path}[{j}]", kind="added", new=new[j]))
+            out.append(_change((*path, j), "added", new=new[j]))
     return out
 
 
@@ -122,7 +135,7 @@ def diff_catalogs(
         elif b is None:
             apps.append(AppDiff(slug=slug, app=name, status="removed"))
         else:
-            changes = diff_values(content(a), content(b), "")
+            changes = diff_values(content(a), content(b))
             apps.append(AppDiff(slug=slug, app=name, status="changed" if changes else "unchanged", changes=changes))
     summary = {s: sum(1 for x in apps if x.status == s) for s in ("added", "removed", "changed", "unchanged")}
     return DiffReport(old=old_meta or {}, new=new_meta or {}, summary=summary, apps=apps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .models import DocumentRecord
-from .paths import iter_leaves, resolve, under
+from .paths import iter_leaves, parse_path, resolve, under
 
 _MAX_LINES = 3
 
@@ -20,15 +20,21 @@ def _cut(text: str, limit: int, full: bool) -> str:
 def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None, full: bool = False) -> list[str]:
     """Render the explanation as text lines (pure; the CLI prints them).
 
-    `view` maps a source line number to what it reads as (record.source_view). Long values
+    `view` maps a source line number to what it reads as (record.source_view). `field` is a
+    path or a prefix of paths (paths.parse_path; `related_apps[Bill.com]` as typed); one that
+    is no path explains nothing. Long values
     and source lines are cut, with a mark, unless `full`.
     """
+    try:
+        head = parse_path(field) if field else None
+    except ValueError:
+        return []
     record = doc.model_dump(mode="json")
     by_no = view
     out: list[str] = []
     shown = 0
     for path, prov in doc.provenance.items():
-        if field and not under(path, field):
+        if head is not None and not under(path, head):
             continue
         try:
             value = resolve(record, path)

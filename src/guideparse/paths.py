@@ -1,16 +1,33 @@
 """Field paths, the one addressing scheme for provenance, `explain` and diffs.
 
-`quick_facts.scim_available`, `identity_providers[Okta].notes`,
-`pricing[Tier comparison].plans[Free].price`, `summary[0]`: object keys joined
-by dots; items of a list of objects by their identity field (below) in
-brackets, other list items by index.
+A path is a list of segments; its string form is what provenance keys, diff changes and
+`explain FIELD` use. `format_path` and `parse_path` are the one place either is made or read.
+
+Segments: a field name (`str`); a list item by its identity (a one-key `dict` naming the
+identity field, `{"idp": "Okta"}`: see IDENTITY); a list item by position (`int`), for lists
+without an identity and for items that have none (or share it with another item).
+
+String form: `quick_facts.scim_available`, `identity_providers[Okta].notes`,
+`pricing[Tier comparison].plans[Free].price`, `summary[0]`:
+
+    path     = name *( "." name / "[" item "]" )
+    item     = index / identity        ; index: ASCII digits only (a position)
+    name, identity: any text; "\\" escapes the character after it
+
+The writer escapes `\\`, `.`, `[` and `]` in names and identities (`related_apps[Bill\\.com]`),
+and the first digit of an identity that is all ASCII digits (`plans[\\2024]`), so an identity
+never reads as a position; other text is written as is. The reader also takes `.` and `[`
+unescaped inside brackets (`related_apps[Bill.com]`), as a person types them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeAlias
+
+#: One step of a path: a field name, an item by identity ({identity field: value}) or by position.
+Segment: TypeAlias = str | int | dict[str, str]
 
 #: list field -> the item field that identifies an item (never its position).
 IDENTITY: dict[str, str] = {
@@ -32,14 +49,88 @@ NOT_CONTENT = frozenset(
     {"source", "sources", "warnings", "provenance", "schema_version", "conflicts", "quick_facts_raw"}
 )
 
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
+_SPECIAL = re.compile(r"[\\.\[\]]")
+_DIGITS = re.compile(r"[0-9]+")
+_NAME = re.compile(r"(?:[^\\.\[\]]|\\.)+", re.S)
+_ITEM = re.compile(r"\[((?:[^\\\]]|\\.)*)\]", re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
 
 
-def item_key(field: str, item: Any, index: int) -> str:
-    ident = IDENTITY.get(field)
-    if ident and isinstance(item, dict) and item.get(ident) is not None:
-        return str(item[ident])
-    return str(index)
+def _escape(text: str) -> str:
+    return _SPECIAL.sub(lambda m: "\\" + m.group(), text)
+
+
+def _segment_text(seg: Any, field: str | None, first: bool) -> tuple[str, str | None]:
+    """One segment's string form, and the field name in force after it."""
+    if isinstance(seg, str) and seg:
+        return ("" if first else ".") + _escape(seg), seg
+    if first:
+        raise ValueError(f"a path starts with a field name, not {seg!r}")
+    if isinstance(seg, int) and not isinstance(seg, bool) and seg >= 0:
+        return f"[{seg}]", field
+    if isinstance(seg, dict) and len(seg) == 1:
+        ((key, ident),) = seg.items()
+        if field is not None and IDENTITY.get(field) == key and isinstance(ident, str):
+            text = _escape(ident)
+            return f"[\\{text}]" if _DIGITS.fullmatch(text) else f"[{text}]", field
+    raise ValueError(f"not a path segment after {field!r}: {seg!r}")
+
+
+def format_path(segments: Iterable[Segment]) -> str:
+    """Segments -> the path's string form. ValueError for what no path holds (a segment of
+    another type, an empty name, a negative index, an identity field not in IDENTITY)."""
+    parts: list[str] = []
+    field: str | None = None
+    for seg in segments:
+        text, field = _segment_text(seg, field, not parts)
+        parts.append(text)
+    return "".join(parts)
+
+
+def parse_path(path: str) -> list[Segment]:
+    """A path's string form -> its segments (format_path's inverse); ValueError if it is none."""
+    segments: list[Segment] = []
+    field: str | None = None
+    pos = 0
+    while pos < len(path):
+        m = _ITEM.match(path, pos) if path[pos] == "[" and segments else None
+        if m is not None:
+            raw = m.group(1)
+            key = IDENTITY.get(field or "")
+            if _DIGITS.fullmatch(raw):
+                segments.append(int(raw))
+            elif key is not None:
+                segments.append({key: _ESCAPE.sub(r"\1", raw)})
+            else:
+                raise ValueError(f"not a field path: {path!r} ({field!r} items have no identity)")
+        else:
+            start = pos + 1 if segments and path[pos] == "." else pos
+            m = _NAME.match(path, start) if start > pos or not segments else None
+            if m is None:
+                raise ValueError(f"not a field path: {path!r} (at character {pos + 1})")
+            field = _ESCAPE.sub(r"\1", m.group())
+            segments.append(field)
+        pos = m.end()
+    return segments
+
+
+def join(path: str, *more: Segment) -> str:
+    """The path below `path` by `more` segments: format_path(parse_path(path) + more)."""
+    return format_path([*parse_path(path), *more])
+
+
+def identity(field: str, item: Any) -> str | None:
+    """An item's identity in a list of `field`, or None when the list or the item has none."""
+    key = IDENTITY.get(field)
+    if key and isinstance(item, dict) and item.get(key) is not None:
+        return str(item[key])
+    return None
+
+
+def item_key(field: str, item: Any, index: int) -> Segment:
+    """The segment of a list item: its identity, else its position."""
+    ident = identity(field, item)
+    return index if ident is None else {IDENTITY[field]: ident}
 
 
 def iter_leaves(record: dict, skip: frozenset[str] = NOT_CONTENT | {"slug"}) -> Iterator[tuple[str, Any]]:
@@ -49,47 +140,56 @@ def iter_leaves(record: dict, skip: frozenset[str] = NOT_CONTENT | {"slug"}) -> 
     one (`challenges`, `technical_specs.supported_operations`): "present, no items".
     """
 
-    def walk(value: Any, path: str, field: str) -> Iterator[tuple[str, Any]]:
+    def walk(value: Any, path: tuple[Segment, ...], field: str) -> Iterator[tuple[str, Any]]:
         if value is None:
             return
         if field in ATOMIC:
-            yield path, value
+            yield format_path(path), value
         elif isinstance(value, dict):
             for k, v in value.items():
-                yield from walk(v, f"{path}.{k}" if path else k, k)
+                yield from walk(v, (*path, k), k)
         elif isinstance(value, list):
-            if not value and "[" not in path and path.count(".") <= 1:
-                yield path, value  # a contract-level list present with no items
+            if not value and len(path) <= 2 and all(isinstance(s, str) for s in path):
+                yield format_path(path), value  # a contract-level list present with no items
             for i, item in enumerate(value):
-                yield from walk(item, f"{path}[{item_key(field, item, i)}]", field if isinstance(item, dict) else "")
+                yield from walk(item, (*path, item_key(field, item, i)), field if isinstance(item, dict) else "")
         else:
-            yield path, value
+            yield format_path(path), value
 
     for k, v in record.items():
         if k not in skip:
-            yield from walk(v, k, k)
+            yield from walk(v, (k,), k)
 
 
-def resolve(record: dict, path: str) -> Any:
-    """The value at a path; KeyError when there is none."""
+def resolve(record: dict, path: str | Sequence[Segment]) -> Any:
+    """The value at a path; KeyError when there is none (or `path` is no path)."""
+    try:
+        segments = parse_path(path) if isinstance(path, str) else path
+    except ValueError:
+        raise KeyError(path) from None
     cur: Any = record
     field = ""
-    for m in _SEGMENT.finditer(path):
-        name, key = m.group(1), m.group(2)
-        if name is not None:
-            if not isinstance(cur, dict) or name not in cur:
-                raise KeyError(path)
-            cur, field = cur[name], name
-        else:
-            if not isinstance(cur, list):
-                raise KeyError(path)
-            found = [it for i, it in enumerate(cur) if item_key(field, it, i) == key]
+    for seg in segments:
+        if isinstance(seg, str) and isinstance(cur, dict) and seg in cur:
+            cur, field = cur[seg], seg
+        elif isinstance(seg, int) and isinstance(cur, list) and 0 <= seg < len(cur):
+            cur = cur[seg]
+        elif isinstance(seg, dict) and isinstance(cur, list):
+            found = [it for it in cur if {IDENTITY.get(field, ""): identity(field, it)} == seg]
             if not found:
                 raise KeyError(path)
             cur = found[0]
+        else:
+            raise KeyError(path)
     return cur
 
 
-def under(path: str, prefix: str) -> bool:
-    """True when `path` is `prefix` or lies below it."""
-    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+def under(path: str, prefix: str | Sequence[Segment]) -> bool:
+    """True when `path` is `prefix` or lies below it, segment by segment (so either may be
+    written as a person types it: `related_apps[Bill.com]`, as runs before escapes did);
+    False when either is no path (a run folder's provenance is read as found)."""
+    try:
+        head = parse_path(prefix) if isinstance(prefix, str) else list(prefix)
+        return parse_path(path)[: len(head)] == head
+    except ValueError:
+        return False

@@ -12,7 +12,7 @@ from .context import Ctx
 from .errors import InputError
 from .models import DocumentRecord, Format, Source, Warn
 from .nlp import find_app_name
-from .paths import NOT_CONTENT
+from .paths import NOT_CONTENT, format_path
 from .reading import Line, Text, looks_like_html, read_text
 from .rules import Rules
 from .sections.config import parse_idp_configurations
@@ -89,16 +89,16 @@ def trace_empty_lists(doc: DocumentRecord, page: Page, ctx: Ctx) -> None:
     points at its section's heading (paths.iter_leaves counts these as values)."""
     from pydantic import BaseModel
 
-    empty: list[str] = []
+    empty: list[tuple[str, ...]] = []
     for name in type(doc).model_fields:
         value = getattr(doc, name)
         if isinstance(value, list) and not value and name not in NOT_CONTENT:
-            empty.append(name)
+            empty.append((name,))
         elif isinstance(value, BaseModel):
-            empty += [f"{name}.{k}" for k in type(value).model_fields if getattr(value, k) == []]
+            empty += [(name, k) for k in type(value).model_fields if getattr(value, k) == []]
     for path in empty:
-        if path not in ctx.provenance:
-            top = path.split(".")[0]
+        if format_path(path) not in ctx.provenance:
+            top = path[0]
             section = page.first(FIELD_SECTIONS.get(top, top))
             if section is not None:
                 ctx.trace(path, section.heading, None, f"{section.rule}:no-items")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .diff import AppDiff, Change, DiffReport
+from .paths import parse_path
 
 #: (slug, path) -> [(source path, line number, text or None)], for the html report.
 SourceLookup = Callable[[str, str], list[tuple[str, int, str | None]]]
@@ -22,7 +23,8 @@ def _value(v: Any, limit: int | None = _SHORT) -> str:
 
 
 def section_of(path: str) -> str:
-    return path.split(".")[0].split("[")[0] if path else ""
+    """The record field a path lies under (its first segment)."""
+    return str(parse_path(path)[0]) if path else ""
 
 
 def render_json(report: DiffReport) -> str:

@@ -7,9 +7,12 @@ have no blank lines, so every line is its own block.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..context import Ctx
 from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
+from ..paths import Segment
 from ..reading import Line
 
 
@@ -73,11 +76,12 @@ def looks_like_pairs(block: list[Line], bullets: tuple[str, ...]) -> bool:
     return True
 
 
-def read_pairs(block: list[Line], ctx: Ctx, path: str, rule: str) -> list[Constraint]:
+def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[Segment], rule: str) -> list[Constraint]:
+    """Title/detail pairs as items of the list at `path` (identified by their titles)."""
     out = []
     for title, detail in zip(block[::2], block[1::2], strict=True):
-        key = f"{path}[{title.text}]"
-        ctx.trace(f"{key}.title", title, None, rule)
-        ctx.trace(f"{key}.detail", detail, None, rule)
+        key = (*path, {"title": title.text})
+        ctx.trace([*key, "title"], title, None, rule)
+        ctx.trace([*key, "detail"], detail, None, rule)
         out.append(Constraint(title=title.text, detail=detail.text))
     return out

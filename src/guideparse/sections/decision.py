@@ -22,11 +22,11 @@ def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendat
             situation = row.cells.get("situation")
             if not situation:
                 continue
-            key = f"recommendations[{situation}]"
-            ctx.trace(f"{key}.situation", row.line, None, row.rules.get("situation", "pipe:cell"))
+            key = ("recommendations", {"situation": situation})
+            ctx.trace([*key, "situation"], row.line, None, row.rules.get("situation", "pipe:cell"))
             rec = row.cells.get("recommendation")
             if rec:
-                ctx.trace(f"{key}.recommendation", row.line, None, row.rules.get("recommendation", "pipe:cell"))
+                ctx.trace([*key, "recommendation"], row.line, None, row.rules.get("recommendation", "pipe:cell"))
             out.append(Recommendation(situation=situation, recommendation=rec))
     ctx.note_cut(section, "recommendations")
     return out

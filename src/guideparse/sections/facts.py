@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..context import Ctx
 from ..models import CostOfManualManagement, QuickFacts
+from ..paths import Segment
 from ..printed_numbers import first_whole_number
 from ..rules import LabelField
 from ..segment import Section
@@ -18,7 +20,7 @@ def _labels(fields: list[LabelField]) -> list[tuple[str, str]]:
     return [(label, f.field) for f in fields for label in f.labels]
 
 
-def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: str) -> bool | int | str | None:
+def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: Sequence[Segment]) -> bool | int | str | None:
     """Turn one printed value into its typed value; None when it means 'not shown'."""
     raw = row.value
     if not raw or raw.casefold() in {n.casefold() for n in spec.means_null}:
@@ -57,7 +59,7 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
             ctx.warn("GP104", f"quick fact {row.label!r} printed twice; first kept", row.line.no)
             continue
         raw[row.field] = row.value
-        values[row.field] = read_value(row, specs[row.field], ctx, f"quick_facts.{row.field}")
+        values[row.field] = read_value(row, specs[row.field], ctx, ("quick_facts", row.field))
     if not rows and ctx.empty_section(section, "quick_facts") is None:
         return None, None
     protocol = values.get("sso_protocol")
@@ -92,7 +94,7 @@ def parse_cost(section: Section | None, ctx: Ctx) -> CostOfManualManagement | No
                 ctx.trace("cost_of_manual_management.basis", ln, None, "cost.basis")
     for row in rows:
         if row.field not in values:
-            values[row.field] = read_value(row, specs[row.field], ctx, f"cost_of_manual_management.{row.field}")
+            values[row.field] = read_value(row, specs[row.field], ctx, ("cost_of_manual_management", row.field))
     if not values:
         if ctx.empty_section(section, "cost_of_manual_management") is None:
             return None

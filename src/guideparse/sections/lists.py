@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Constraint
+from ..paths import join
 from ..reading import Line
 from ..segment import Section
 
@@ -29,7 +30,7 @@ def read_bullets(lines: list[Line], ctx: Ctx, path: str, rule: str) -> tuple[lis
         item = strip_bullet(ln.text, ctx.rules.bullet_prefixes)
         if item is None:
             return items, nonblank[i:]
-        ctx.trace(f"{path}[{len(items)}]", ln, None, rule)
+        ctx.trace(join(path, len(items)), ln, None, rule)
         items.append(item)
     return items, []
 
@@ -54,9 +55,9 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
     out: list[Constraint] = []
     for i in range(0, len(lines) - 1, 2):
         title, detail = lines[i], lines[i + 1]
-        key = f"constraints[{title.text}]"
-        ctx.trace(f"{key}.title", title, None, f"{section.rule}:title-detail")
-        ctx.trace(f"{key}.detail", detail, None, f"{section.rule}:title-detail")
+        key = ("constraints", {"title": title.text})
+        ctx.trace([*key, "title"], title, None, f"{section.rule}:title-detail")
+        ctx.trace([*key, "detail"], detail, None, f"{section.rule}:title-detail")
         out.append(Constraint(title=title.text, detail=detail.text))
     if len(lines) % 2:
         last = lines[-1]
@@ -64,7 +65,7 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
             ctx.warn("GP203", f"constraint {last.text[:60]!r} cut by the end of the page; dropped", last.no)
         else:
             ctx.warn("GP105", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
-            ctx.trace(f"constraints[{last.text}].title", last, None, f"{section.rule}:title-only")
+            ctx.trace(["constraints", {"title": last.text}, "title"], last, None, f"{section.rule}:title-only")
             out.append(Constraint(title=last.text, detail=None))
     ctx.note_cut(section, "constraints")
     return out

@@ -36,8 +36,8 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             title = table.title.text if table.title else None
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
-            key = f"pricing[{title}]"
-            ctx.trace(f"{key}.title", table.title or table.header, None, "table:plans:title")
+            key = ("pricing", len(out) if title is None else {"title": title})
+            ctx.trace([*key, "title"], table.title or table.header, None, "table:plans:title")
             ctx.use_table(table)
             plans: list[Plan] = []
             for row in table.rows:
@@ -46,20 +46,20 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                 if not name:
                     ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
                     continue
-                pk = f"{key}.plans[{name}]"
-                ctx.trace(f"{pk}.plan", row.line, None, row.rules.get("plan", "pipe:cell"))
+                pk = (*key, "plans", {"plan": name})
+                ctx.trace([*pk, "plan"], row.line, None, row.rules.get("plan", "pipe:cell"))
                 price = row.cells.get("price")
                 parsed = None
                 if price:
-                    ctx.trace(f"{pk}.price", row.line, None, row.rules.get("price", "pipe:cell"))
+                    ctx.trace([*pk, "price"], row.line, None, row.rules.get("price", "pipe:cell"))
                     parsed, price_rule = parse_price(price, ctx.rules)
                     if parsed is not None:
-                        ctx.trace(f"{pk}.price_parsed", row.line, None, price_rule or "price")
+                        ctx.trace([*pk, "price_parsed"], row.line, None, price_rule or "price")
                 sso, sso_rule = _icon_bool(row.cells.get("sso"), ctx, f"SSO column of plan {name}", row.line.no)
                 scim, scim_rule = _icon_bool(row.cells.get("scim"), ctx, f"SCIM column of plan {name}", row.line.no)
                 for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
                     if rule:
-                        ctx.trace(f"{pk}.{role}", row.line, None, rule)
+                        ctx.trace([*pk, role], row.line, None, rule)
                 plans.append(Plan(plan=name, price=price, sso=sso, scim=scim, price_parsed=parsed))
             out.append(PlanTable(title=title, plans=plans))
     pricing = page.first("pricing")
@@ -91,11 +91,11 @@ def parse_pricing_prose(section: Section | None, ctx: Ctx) -> tuple[str | None, 
             ctx.trace("pricing_intro", ln, None, f"{section.rule}:intro")
             continue
         label, sep, rest = ln.text.partition(": ")
-        path = f"pricing_notes[{len(notes)}]"
+        path = ("pricing_notes", len(notes))
         if sep and rest and len(label.split()) <= _NOTE_LABEL_MAX_WORDS:
             notes.append(PricingNote(label=label, text=rest))
-            ctx.trace(f"{path}.label", ln, None, "pricing.note:labelled")
+            ctx.trace([*path, "label"], ln, None, "pricing.note:labelled")
         else:
             notes.append(PricingNote(text=ln.text))
-        ctx.trace(f"{path}.text", ln, None, "pricing.note")
+        ctx.trace([*path, "text"], ln, None, "pricing.note")
     return intro, notes

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..context import Ctx
 from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
-from ..paths import item_key
+from ..paths import Segment, item_key
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -26,10 +28,10 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
     out = Practice()
     for block in _blocks(section, ctx):
         if len(block) > 1 and looks_like_pairs(block, ctx.rules.bullet_prefixes):
-            out.items.extend(read_pairs(block, ctx, "practice.items", f"{section.rule}:title-detail"))
+            out.items.extend(read_pairs(block, ctx, ("practice", "items"), f"{section.rule}:title-detail"))
             continue
         for ln in block:
-            ctx.trace(f"practice.paragraphs[{len(out.paragraphs)}]", ln, None, f"{section.rule}:paragraph")
+            ctx.trace(["practice", "paragraphs", len(out.paragraphs)], ln, None, f"{section.rule}:paragraph")
             out.paragraphs.append(ln.text)
     if not out.paragraphs and not out.items:
         return None if ctx.empty_section(section, "practice") is None else out
@@ -37,26 +39,26 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
     return out
 
 
-def _offer_table(table: Table, ctx: Ctx, path: str) -> OfferTable:
+def _offer_table(table: Table, ctx: Ctx, path: Sequence[Segment]) -> OfferTable:
     headers = [c.headers[0] for c in table.columns]
     rows: list[list[str | None]] = []
     entries: list[KeyValue] = []
     ctx.use_table(table)
-    ctx.trace(f"{path}.kind", table.header, None, f"table:{table.kind}")
-    ctx.trace(f"{path}.headers", table.header, None, f"table:{table.kind}:header")
-    ctx.trace(f"{path}.rows", table.header, table.last_line, f"table:{table.kind}")
+    ctx.trace([*path, "kind"], table.header, None, f"table:{table.kind}")
+    ctx.trace([*path, "headers"], table.header, None, f"table:{table.kind}:header")
+    ctx.trace([*path, "rows"], table.header, table.last_line, f"table:{table.kind}")
     for row in table.rows:
         cells = [row.cells.get(c.role) for c in table.columns]
         rows.append(cells)
         if len(table.columns) == 2 and cells[0]:
             supported, value = _supported(cells[1], ctx)
             entries.append(KeyValue(key=cells[0], value=value, supported=supported))
-            entry = f"{path}.entries[{cells[0]}]"
-            ctx.trace(f"{entry}.key", row.line, None, row.rules.get("key", "pipe:cell"))
+            entry = (*path, "entries", {"key": cells[0]})
+            ctx.trace([*entry, "key"], row.line, None, row.rules.get("key", "pipe:cell"))
             if value is not None:
-                ctx.trace(f"{entry}.value", row.line, None, row.rules.get("value", "pipe:cell"))
+                ctx.trace([*entry, "value"], row.line, None, row.rules.get("value", "pipe:cell"))
             if supported is not None:
-                ctx.trace(f"{entry}.supported", row.line, None, "icon-or-yes-no")
+                ctx.trace([*entry, "supported"], row.line, None, "icon-or-yes-no")
     return OfferTable(kind=table.kind, headers=headers, rows=rows, entries=entries)
 
 
@@ -88,32 +90,32 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             offer.blocks.append(OfferBlock())
         return offer.blocks[-1]
 
-    def base() -> str:
+    def base() -> tuple[Segment, ...]:
         """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
         block = current()
-        return f"identity_offer.blocks[{item_key('blocks', {'heading': block.heading}, len(offer.blocks) - 1)}]"
+        return ("identity_offer", "blocks", item_key("blocks", {"heading": block.heading}, len(offer.blocks) - 1))
 
     for i, lines in enumerate(blocks):
         first = lines[0].text
         if match_header(first, ctx.rules, _OFFER_TABLES):
             for table in read_tables(lines, ctx.rules, _OFFER_TABLES, heads=ctx.table_heads):
-                current().tables.append(_offer_table(table, ctx, f"{base()}.tables[{len(current().tables)}]"))
+                current().tables.append(_offer_table(table, ctx, (*base(), "tables", len(current().tables))))
             list_title = None
             continue
         if all(is_bullet(ln.text, bullets) for ln in lines) or (
             len(lines) > 1 and not looks_like_pairs(lines, bullets)
         ):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
-            path = f"{base()}.lists[{len(current().lists)}]"
+            path = (*base(), "lists", len(current().lists))
             if list_title is not None:
-                ctx.trace(f"{path}.title", list_title, None, f"{section.rule}:list-title")
+                ctx.trace([*path, "title"], list_title, None, f"{section.rule}:list-title")
             for j, ln in enumerate(lines):
-                ctx.trace(f"{path}.items[{j}]", ln, None, f"{section.rule}:list-item")
+                ctx.trace([*path, "items", j], ln, None, f"{section.rule}:list-item")
             current().lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
             list_title = None
             continue
         if len(lines) > 1:
-            current().items.extend(read_pairs(lines, ctx, f"{base()}.items", f"{section.rule}:title-detail"))
+            current().items.extend(read_pairs(lines, ctx, (*base(), "items"), f"{section.rule}:title-detail"))
             continue
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
@@ -128,9 +130,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             continue
         if is_heading_like(first, bullets) and i + 1 < len(blocks):
             offer.blocks.append(OfferBlock(heading=first))
-            ctx.trace(f"{base()}.heading", ln, None, f"{section.rule}:sub-heading")
+            ctx.trace([*base(), "heading"], ln, None, f"{section.rule}:sub-heading")
             continue
-        ctx.trace(f"{base()}.paragraphs[{len(current().paragraphs)}]", ln, None, f"{section.rule}:paragraph")
+        ctx.trace([*base(), "paragraphs", len(current().paragraphs)], ln, None, f"{section.rule}:paragraph")
         current().paragraphs.append(first)
     ctx.note_cut(section, "identity_offer")
     return offer
@@ -147,11 +149,11 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
         item = strip_bullet(ln.text, bullets)
         if item is not None and stage in ("intro", "points"):
             stage = "points"
-            ctx.trace(f"admins_saying.points[{len(out.points)}]", ln, None, f"{section.rule}:bullet")
+            ctx.trace(["admins_saying", "points", len(out.points)], ln, None, f"{section.rule}:bullet")
             out.points.append(item)
             continue
         if stage == "intro":
-            ctx.trace(f"admins_saying.intro[{len(out.intro)}]", ln, None, f"{section.rule}:intro")
+            ctx.trace(["admins_saying", "intro", len(out.intro)], ln, None, f"{section.rule}:intro")
             out.intro.append(ln.text)
             continue
         stage = "quotes"
@@ -164,10 +166,10 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
         ):
             last.attribution = ln.text
             ctx.trace(
-                f"admins_saying.quotes[{len(out.quotes) - 1}].attribution", ln, None, f"{section.rule}:attribution"
+                ["admins_saying", "quotes", len(out.quotes) - 1, "attribution"], ln, None, f"{section.rule}:attribution"
             )
             continue
-        ctx.trace(f"admins_saying.quotes[{len(out.quotes)}].text", ln, None, f"{section.rule}:quote")
+        ctx.trace(["admins_saying", "quotes", len(out.quotes), "text"], ln, None, f"{section.rule}:quote")
         out.quotes.append(Quote(text=ln.text))
     ctx.note_cut(section, "admins_saying")
     return out

@@ -90,7 +90,7 @@ def parse_technical_specs(
     seen_key_limitations = False
     for block in split_spec_blocks(section, ctx):
         lines = [ln for ln in block.lines if ln.text]
-        path = f"technical_specs.{block.field}"
+        path = ("technical_specs", block.field)
         nulls = {n.casefold() for n in specs[block.field].means_null}
         if block.field == "key_limitations":
             seen_key_limitations = True
@@ -117,7 +117,7 @@ def parse_technical_specs(
                 items = split_glued_list(text, _protected(ctx, app))
                 rule = "technical_specs.list:glued"
             for i in range(len(items)):
-                ctx.trace(f"{path}[{i}]", lines[0], lines[-1], rule)
+                ctx.trace([*path, i], lines[0], lines[-1], rule)
             setattr(out, block.field, items)
         else:
             ctx.trace(path, lines[0], lines[-1], f"technical_specs.{block.field}")

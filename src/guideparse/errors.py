@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .printable import shown
+
 #: code -> (kind, meaning). The kind is a stable name other tools can filter on.
 CODES: dict[str, tuple[str, str]] = {
     # rules (stop the run before any output)
@@ -77,10 +79,12 @@ class GuideparseError(Exception):
         self.args = (self.one_line(),)
 
     def one_line(self) -> str:
+        """The message as a terminal prints it: one line, control characters escaped."""
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
-        return f"{where}{self.code} {self.message}"
+            path = shown(self.path)
+            where = f"{path}:{self.line}: " if self.line is not None else f"{path}: "
+        return f"{where}{self.code} {shown(self.message)}"
 
 
 class RulesError(GuideparseError):

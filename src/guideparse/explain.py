@@ -6,19 +6,21 @@ import json
 
 from .models import DocumentRecord
 from .paths import iter_leaves, resolve, under
+from .printable import shown
 
 _MAX_LINES = 3
 
 
 def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None) -> list[str]:
-    """Render the explanation as text lines (pure; the CLI prints them).
+    """Render the explanation as text lines (pure; the CLI prints them), each one line with
+    control characters escaped (printable.shown): names and values come from the input.
 
     `view` maps a source line number to what it reads as (record.source_view).
     """
     record = doc.model_dump(mode="json")
     by_no = view
     out: list[str] = []
-    shown = 0
+    n_values = 0
     for path, prov in doc.provenance.items():
         if field and not under(path, field):
             continue
@@ -26,7 +28,7 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
             value = resolve(record, path)
         except KeyError:
             continue
-        shown += 1
+        n_values += 1
         a, b = prov["lines"]
         out.append(f"{path} = {json.dumps(value, ensure_ascii=False)[:160]}")
         out.append(f"    rule {prov['rule']}, line{'s' if b > a else ''} {a}{f'-{b}' if b > a else ''}")
@@ -43,9 +45,9 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None)
         nonblank = len(view)
         out.append("")
         out.append(
-            f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
+            f"{n_values} values from {doc.source.path}; {nonblank} non-blank lines, "
             f"{len(unparsed)} unparsed; {len(doc.warnings)} warning(s)"
         )
         for w in doc.warnings:
             out.append(f"  {w.code} {w.kind} line {w.line}: {w.message}")
-    return out
+    return [shown(line) for line in out]

@@ -23,6 +23,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP105": ("unreadable_value", "value could not be read"),
     "GP106": ("unknown_table", "table header not recognised"),
     "GP107": ("extra_table", "a second table where one is expected; ignored"),
+    "GP108": ("confusable_name", "a name looks like a term it is not (look-alikes, mixed scripts, NFKC)"),
     # sections
     "GP201": ("section_missing", "section missing"),
     "GP202": ("section_dropped", "section present but its items are dropped by this rendering"),
@@ -33,6 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP302": ("truncated", "page stops mid-way (truncated)"),
     "GP303": ("incomplete_line", "incomplete last line dropped"),
     "GP304": ("no_source_lines", "HTML source lines unavailable"),
+    "GP305": ("bidi_controls", "bidi control characters removed"),
     # catalog
     "GP401": ("conflict", "documents of one app disagree"),
     # app name

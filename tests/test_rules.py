@@ -57,6 +57,19 @@ BAD_JSONL = [
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "Okta", "id": "idp.okta2"}', "listed twice"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": "i.x", "extra": 1}', "extra"),
     ("vocabulary.jsonl", '{"label": "IDP", "pattern": "X", "id": ', "invalid JSON"),
+    ("vocabulary.jsonl", '{"label": "CONFUSABLE", "pattern": "O", "value": "O", "id": "c.x"}', "one non-ASCII letter"),
+    ("vocabulary.jsonl", '{"label": "CONFUSABLE", "pattern": "\\uff2f", "value": "O", "id": "c.x"}', "NFKC keeps"),
+    (
+        "vocabulary.jsonl",
+        '{"label": "CONFUSABLE", "pattern": "\\u042b", "value": "bl", "id": "c.x"}',
+        "one ASCII letter",
+    ),
+    (
+        "vocabulary.jsonl",
+        '{"label": "CONFUSABLE", "pattern": "\\u04c0", "value": "I", "id": "c.x"}',
+        "of its script does",
+    ),
+    ("vocabulary.jsonl", '{"label": "CONFUSABLE", "pattern": "\\u041e", "value": "O", "id": "c.x"}', "listed twice"),
     (
         "app_names.jsonl",
         '{"label": "APP_NAME", "id": "a.x", "pattern": [{"LOWER": "foo"}, {"LOWER": "bar"}]}',

@@ -21,6 +21,7 @@ from .choices import DiffFormat, ReportFormat, SchemaKind
 from .errors import GuideparseError
 from .inputs import DEFAULT_MAX_BYTES
 from .limits import DEFAULT_TIMEOUT
+from .printable import shown
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -159,7 +160,8 @@ def _interruptible(command: Callable[P, None]) -> Callable[P, None]:
 
 
 def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """One line on stderr; names in it come from the user's files, so controls are escaped."""
+    print(shown(line), file=sys.stderr, flush=True)
 
 
 def _size(text: str) -> int:
@@ -564,7 +566,7 @@ def rules_cmd(rules_dir: Path | None = _RULES_DIR, fmt: ReportFormat = _FORMAT) 
         print(json.dumps({"digest": r.digest, "directory": str(r.directory), **counts}))
         return
     print(
-        f"{r.digest}  {r.directory}  ({plural(counts['headings'], 'heading')}, {plural(counts['idps'], 'IdP')}, "
+        f"{r.digest}  {shown(str(r.directory))}  ({plural(counts['headings'], 'heading')}, {plural(counts['idps'], 'IdP')}, "
         f"{plural(counts['cell_values'], 'cell value')}, {plural(counts['icons'], 'icon')})"
     )
 
@@ -594,7 +596,7 @@ def runs_list(ctx: typer.Context, fmt: ReportFormat = _FORMAT) -> None:
     for r in runs:
         marks = ", ".join(m for m, on in (("latest", r.latest), ("baseline", r.baseline)) if on)
         print(
-            f"{r.path}  {r.started_at or '?'}  {plural(r.inputs or 0, 'input')}, {r.ok or 0} ok, "
+            f"{shown(str(r.path))}  {r.started_at or '?'}  {plural(r.inputs or 0, 'input')}, {r.ok or 0} ok, "
             f"{r.failed or 0} failed, {plural(r.apps or 0, 'app')}" + (f"  [{marks}]" if marks else "")
         )
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING
 
+from .confusables import vet
 from .models import Provenance, Warn
 from .paths import Segment, format_path
 from .reading import Line
@@ -37,6 +38,16 @@ class Ctx:
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.warnings.append(Warn(code=code, message=message, line=line))
+
+    def vetted(self, name: str, label: str | None, what: str, line: int | None) -> str:
+        """A printed name as it is kept (confusables.vet): as written, or the known term of
+        `label` NFKC makes it; GP108 when it looks like what it is not. ASCII is kept at once."""
+        if name.isascii():
+            return name
+        verdict = vet(name, label, self.rules, what)
+        if verdict.warning is not None:
+            self.warn("GP108", verdict.warning, line)
+        return verdict.name
 
     def trace(self, path: str | Sequence[Segment], first: int | Line, last: int | Line | None, rule: str) -> None:
         """Record where a value came from: source lines and the rule that read it. `path` is a

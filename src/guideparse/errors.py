@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .printable import shown
+
 #: code -> (kind, meaning). The kind is a stable name other tools can filter on.
 CODES: dict[str, tuple[str, str]] = {
     # rules (stop the run before any output)
@@ -21,6 +23,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP105": ("unreadable_value", "value could not be read"),
     "GP106": ("unknown_table", "table header not recognised"),
     "GP107": ("extra_table", "a second table where one is expected; ignored"),
+    "GP108": ("confusable_name", "a name looks like a term it is not (look-alikes, mixed scripts, NFKC)"),
     # sections
     "GP201": ("section_missing", "section missing"),
     "GP202": ("section_dropped", "section present but its items are dropped by this rendering"),
@@ -31,6 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "GP302": ("truncated", "page stops mid-way (truncated)"),
     "GP303": ("incomplete_line", "incomplete last line dropped"),
     "GP304": ("no_source_lines", "HTML source lines unavailable"),
+    "GP305": ("bidi_controls", "bidi control characters removed"),
     # catalog
     "GP401": ("conflict", "documents of one app disagree"),
     # app name
@@ -80,10 +84,12 @@ class GuideparseError(Exception):
         self.args = (self.one_line(),)
 
     def one_line(self) -> str:
+        """The message as a terminal prints it: one line, control characters escaped."""
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
-        return f"{where}{self.code} {self.message}"
+            path = shown(self.path)
+            where = f"{path}:{self.line}: " if self.line is not None else f"{path}: "
+        return f"{where}{self.code} {shown(self.message)}"
 
 
 class RulesError(GuideparseError):

@@ -6,6 +6,7 @@ import json
 
 from .models import DocumentRecord
 from .paths import iter_leaves, parse_path, resolve, under
+from .printable import shown
 
 _MAX_LINES = 3
 
@@ -18,12 +19,13 @@ def _cut(text: str, limit: int, full: bool) -> str:
 
 
 def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None, full: bool = False) -> list[str]:
-    """Render the explanation as text lines (pure; the CLI prints them).
+    """Render the explanation as text lines (pure; the CLI prints them), each one line with
+    control characters escaped (printable.shown): names and values come from the input.
 
     `view` maps a source line number to what it reads as (record.source_view). `field` is a
     path or a prefix of paths (paths.parse_path; `related_apps[Bill.com]` as typed); one that
-    is no path explains nothing. Long values
-    and source lines are cut, with a mark, unless `full`.
+    is no path explains nothing. Long values and source lines are cut, with a mark, unless
+    `full`.
     """
     try:
         head = parse_path(field) if field else None
@@ -32,7 +34,7 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None,
     record = doc.model_dump(mode="json")
     by_no = view
     out: list[str] = []
-    shown = 0
+    n_values = 0
     for path, prov in doc.provenance.items():
         if head is not None and not under(path, head):
             continue
@@ -40,7 +42,7 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None,
             value = resolve(record, path)
         except KeyError:
             continue
-        shown += 1
+        n_values += 1
         a, b = prov["lines"]
         out.append(f"{path} = {_cut(json.dumps(value, ensure_ascii=False), 160, full)}")
         out.append(f"    rule {prov['rule']}, line{'s' if b > a else ''} {a}{f'-{b}' if b > a else ''}")
@@ -59,9 +61,9 @@ def explain(doc: DocumentRecord, view: dict[int, str], field: str | None = None,
         nonblank = len(view)
         out.append("")
         out.append(
-            f"{shown} values from {doc.source.path}; {nonblank} non-blank lines, "
+            f"{n_values} values from {doc.source.path}; {nonblank} non-blank lines, "
             f"{len(unparsed)} unparsed; {len(doc.warnings)} warning{'s' * (len(doc.warnings) != 1)}"
         )
         for w in doc.warnings:
             out.append(f"  {w.code} {w.kind} line {w.line}: {w.message}")
-    return out
+    return [shown(line) for line in out]

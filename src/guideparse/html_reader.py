@@ -21,6 +21,7 @@ import warnings
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import CData, Declaration, Doctype, PageElement, ProcessingInstruction
 
+from .confusables import bidi_warning
 from .models import Warn
 from .reading import Line, Text, decode, fold_space
 from .rules import Rules
@@ -281,6 +282,8 @@ class _Renderer:
 def read_html(data: bytes, path: str, rules: Rules) -> Text:
     """Render an HTML page to numbered lines; `source_lines` maps each to its HTML source line."""
     raw, enc, cut, warns = decode(data, path)
+    bidi = bidi_warning(raw, html=True)  # fold_space drops them from every rendered line
+    warns = warns if bidi is None else [*warns, bidi]
     with warnings.catch_warnings():  # bs4's advice about XML-looking or URL-looking markup is not for our users
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(raw, "lxml")

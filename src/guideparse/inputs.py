@@ -24,7 +24,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 class InputFile:
     """One input as the run will name it."""
 
-    shown: str  # the path as given (joined under a given folder); printable UTF-8
+    shown: str  # the path as given (joined under a given folder), valid UTF-8; a terminal gets printable.shown(it)
     root: str | None  # the folder it was found in, for the symlink check
     name_error: str | None = None  # why its name cannot be shown as it is (then it is not read)
 

@@ -3,7 +3,8 @@
 Decoding is strict UTF-8 (BOM or not), then cp1252 with a warning; line ends may
 be CRLF, CR or LF. Whitespace noise (doubled or trailing spaces, tabs,
 non-breaking and zero-width spaces) is folded here, once, so no later stage and
-no value ever sees it.
+no value ever sees it; control and bidi control characters are dropped with it
+(bidi ones reported, GP305: they reorder what a line shows).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple
 
+from .confusables import bidi_warning
 from .errors import InputError
 from .models import Warn
+from .printable import BIDI_CONTROLS
 
 
 class Line(NamedTuple):
@@ -39,23 +42,21 @@ class Text:
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _SPACES = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]")
+# Invisible characters dropped from every line: zero-width ones, soft hyphens, C0 and C1
+# controls, DEL, and bidi controls (they reorder what a line shows and belong in no value).
+_DROPPED = f"\\u200b\\u200c\\u200d\\u2060\\ufeff\\u00ad\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}"
+_INVISIBLE = re.compile(f"[{_DROPPED}]")
 # Control characters other than whitespace: many of them mean the bytes are not text.
 _BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 # Printable ASCII and line ends: deleting these from UTF-8 bytes leaves every other
 # character whole (continuation bytes are >= 0x80), a few dozen bytes in a clean page.
 _PLAIN_ASCII = bytes([0x0A, 0x0D, *range(0x20, 0x7F)])
 # What the folding changes besides a doubled space: odd spaces, invisibles, controls.
-_ODD_CHARS = re.compile(
-    r"[\t\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad"
-    r"\x00-\x08\x0e-\x1f\x7f]"
-)
+_ODD_CHARS = re.compile(f"[\\t\\u00a0\\u1680\\u2000-\\u200d\\u202f\\u205f\\u3000\\f\\v{_DROPPED}]")
 
 
 # Anything fold_space would change inside a line; most lines have none of it.
-_NEEDS_FOLDING = re.compile(
-    r"  |[\t\r\n\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\f\v\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f]"
-)
+_NEEDS_FOLDING = re.compile(f"  |[\\t\\r\\n\\u00a0\\u1680\\u2000-\\u200d\\u202f\\u205f\\u3000\\f\\v{_DROPPED}]")
 
 
 def fold_space(text: str) -> str:
@@ -112,6 +113,8 @@ def read_text(data: bytes, path: str) -> Text:
     The folding runs once over the whole text (line ends kept), not line by line."""
     text, enc, cut, warns = decode(data, path)
     if _has_odd_chars(data, text, enc):
+        bidi = bidi_warning(text)  # dropped below, as invisibles are; said so, as they reorder a line
+        warns = warns if bidi is None else [*warns, bidi]
         text = _SPACES_IN_LINE.sub(" ", _INVISIBLE.sub("", text))
     else:
         while "  " in text:  # str.replace beats a regex here by 20x; runs halve each pass

@@ -18,7 +18,7 @@ from .rules import Rules
 from .sections.config import parse_idp_configurations
 from .sections.decision import parse_recommendations
 from .sections.facts import parse_cost, parse_quick_facts
-from .sections.header import parse_header
+from .sections.header import Header, parse_header
 from .sections.idps import parse_identity_providers
 from .sections.lists import parse_bullets, parse_constraints
 from .sections.pricing import parse_pricing, parse_pricing_prose
@@ -141,16 +141,17 @@ def start_context(text: Text, page: Page, rules: Rules) -> Ctx:
     return ctx
 
 
-def find_app(title_app: str | None, ctx: Ctx) -> str | None:
+def find_app(header: Header, ctx: Ctx) -> str | None:
     """The app's name: from the title line when it has one, else from the template headings
-    and sentences (find_app_name), so spaCy loads only for pages whose title names no app."""
-    if title_app is not None:
-        return title_app
+    and sentences (find_app_name), so spaCy loads only for pages whose title names no app.
+    A name that looks like what it is not (mixed scripts, imitated Latin) is kept, with GP108."""
+    if header.app is not None:
+        return ctx.vetted(header.app, None, "app name", header.app_line.no if header.app_line else None)
     cand = find_app_name(ctx)
     if cand is None:
         return None
     ctx.trace("app", cand.line, None, cand.rule)
-    return cand.name
+    return ctx.vetted(cand.name, None, "app name", cand.line.no)
 
 
 def slug_for(app: str | None, sha: str, ctx: Ctx) -> str:
@@ -240,7 +241,7 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
     text, page = read_page(data, path, rules)
     ctx = start_context(text, page, rules)
     header = parse_header(page.header, ctx)
-    app = find_app(header.app, ctx)
+    app = find_app(header, ctx)
     slug = slug_for(app, sha, ctx)
     warn_missing_sections(page, ctx)
     facts_specs_pricing = read_facts_specs_and_pricing(page, ctx, app)

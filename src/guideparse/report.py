@@ -11,6 +11,7 @@ from typing import Any
 
 from .diff import AppDiff, Change, DiffReport
 from .paths import parse_path
+from .printable import shown
 
 #: (slug, path) -> [(source path, line number, text or None)], for the html report.
 SourceLookup = Callable[[str, str], list[tuple[str, int, str | None]]]
@@ -40,7 +41,8 @@ def _summary_line(report: DiffReport) -> str:
 
 
 def render_text(report: DiffReport, *, color: bool = False, width: int = 100) -> str:
-    """Plain or coloured (rich) text for a terminal."""
+    """Plain or coloured (rich) text for a terminal; what comes from the runs (names, paths,
+    values) with control characters escaped (printable.shown)."""
     from rich.console import Console
     from rich.text import Text
 
@@ -48,24 +50,25 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
         record=True, force_terminal=color, no_color=not color, width=width, highlight=False, file=io.StringIO()
     )  # what is printed is exported below, not written anywhere
     style = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
-    console.print(Text(f"old: {report.old.get('run')}  new: {report.new.get('run')}", style="dim"))
+    console.print(Text(shown(f"old: {report.old.get('run')}  new: {report.new.get('run')}"), style="dim"))
     console.print(Text(_summary_line(report), style="bold"))
     for app in report.apps:
         if app.status == "unchanged":
             continue
         console.print()
-        console.print(Text(f"{app.app or app.slug} ({app.slug}): {app.status}", style=f"bold {style[app.status]}"))
+        name = shown(f"{app.app or app.slug} ({app.slug})")
+        console.print(Text(f"{name}: {app.status}", style=f"bold {style[app.status]}"))
         for ch in app.changes:
             console.print(
                 Text.assemble(
                     ("  " + {"added": "+", "removed": "-", "changed": "~"}[ch.kind] + " ", style[ch.kind]),
-                    (ch.path, "bold"),
+                    (shown(ch.path), "bold"),
                 )
             )
             if ch.kind != "added":
-                console.print(Text("      old: " + _value(ch.old), style="red"))
+                console.print(Text("      old: " + shown(_value(ch.old)), style="red"))
             if ch.kind != "removed":
-                console.print(Text("      new: " + _value(ch.new), style="green"))
+                console.print(Text("      new: " + shown(_value(ch.new)), style="green"))
     return console.export_text(styles=color)
 
 
@@ -73,9 +76,10 @@ def render_text(report: DiffReport, *, color: bool = False, width: int = 100) ->
 
 
 def _md(text: str) -> str:
-    """Escape for a markdown table cell that GitHub may render as HTML."""
+    """Escape for a markdown table cell that GitHub may render as HTML (control characters
+    as their escapes, as on a terminal)."""
     return (
-        html.escape(text, quote=False)
+        html.escape(shown(text), quote=False)
         .replace("|", "\\|")
         .replace("`", "\\`")
         .replace("*", "\\*")

@@ -75,6 +75,7 @@ class Vocabulary(NamedTuple):
     icon_tables: dict[str, tuple[str, ...]]
     bools: dict[str, tuple[bool, str]]
     terms: dict[str, list[tuple[str, str, str]]]
+    confusables: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Rules:
     icon_tables: dict[str, tuple[str, ...]]  # icon -> table kinds it is limited to
     bools: dict[str, tuple[bool, str]]  # casefolded word -> (value, rule id)
     terms: dict[str, list[tuple[str, str, str]]]  # PROTOCOL/CURRENCY/PERIOD/PRICE_TERM -> [(text, value, id)]
+    confusables: dict[str, str]  # a letter that imitates a Latin one -> that letter (CONFUSABLE)
     app_patterns: list[tuple[int, AppNamePattern]]  # (line in app_names.jsonl, pattern)
     tables_file: TablesFile  # rules/tables.yaml, validated
     starts: dict[str, list[Start]]  # tables.yaml `starts`, compiled
@@ -275,7 +277,7 @@ def _any_word_starts(words: list[str]) -> re.Pattern[str] | None:
 
 def compile_vocabulary(entries: Iterable[VocabEntry]) -> Vocabulary:
     """Vocabulary entries (validated: no term twice under one label) -> lookups by label."""
-    v = Vocabulary([], {}, {}, {}, {}, {label: [] for label in TERM_LABELS})
+    v = Vocabulary([], {}, {}, {}, {}, {label: [] for label in TERM_LABELS}, {})
     for e in entries:
         text = e.term
         if e.label == "IDP":
@@ -288,6 +290,8 @@ def compile_vocabulary(entries: Iterable[VocabEntry]) -> Vocabulary:
                 v.icon_tables[text] = tuple(e.tables)
         elif e.label == "BOOL":
             v.bools[text.casefold()] = (bool(e.value), e.id)
+        elif e.label == "CONFUSABLE":
+            v.confusables[text] = str(e.value)
         else:
             v.terms[e.label].append((text, str(e.value), e.id))
     for lst in v.terms.values():
@@ -327,6 +331,7 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         icon_tables=vocab.icon_tables,
         bools=vocab.bools,
         terms=vocab.terms,
+        confusables=vocab.confusables,
         app_patterns=[(files.app_names.lines[(i,)], p) for i, p in enumerate(files.app_names.value)],
         tables_file=tables,
         starts=compile_starts(tables),

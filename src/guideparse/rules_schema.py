@@ -10,6 +10,7 @@ that span files (rule ids) are the loader's.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -24,7 +25,7 @@ SECTION_LABELS = (
     "recurring_theme", "decision", "bottom_line", "call_to_action", "technical_specs",
     "idp_config", "unlock", "last_updated", "keep_exploring", "related_apps",
 )  # fmt: skip
-VOCAB_LABELS = ("IDP", "CELL", "ICON", "BOOL", "PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
+VOCAB_LABELS = ("IDP", "CELL", "ICON", "BOOL", "PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM", "CONFUSABLE")
 IDP_CELL_COLUMNS = ("sso", "scim")
 QUICK_FACT_FIELDS = ("scim_available", "scim_tier_required", "sso_required_first",
                      "sso_available", "sso_protocol", "documentation")  # fmt: skip
@@ -192,8 +193,22 @@ def _value_problem(entry: VocabEntry) -> str | None:
     if label == "PRICE_TERM":
         ok = value in ("custom", "free", "from")
         return None if ok else "PRICE_TERM value must be 'custom', 'free' or 'from' (a lead-in: 'Starting at')"
+    if label == "CONFUSABLE":
+        return _confusable_problem(entry.pattern, value)
     ok = isinstance(value, str) and bool(value.strip())
     return None if ok else f"{label} value must be a non-empty string"
+
+
+def _confusable_problem(pattern: str, value: object) -> str | None:
+    """A CONFUSABLE entry: one non-ASCII letter that NFKC keeps (names are read after NFKC)
+    and the one ASCII letter or digit it imitates."""
+    if len(pattern) != 1 or pattern.isascii() or not unicodedata.category(pattern).startswith("L"):
+        return "CONFUSABLE pattern must be one non-ASCII letter"
+    if unicodedata.normalize("NFKC", pattern) != pattern:
+        return "CONFUSABLE pattern must be a letter NFKC keeps (NFKC already reads it as ASCII)"
+    if not (isinstance(value, str) and len(value) == 1 and value.isascii() and value.isalnum()):
+        return "CONFUSABLE value must be the one ASCII letter or digit the character imitates"
+    return None
 
 
 class VocabEntry(_Strict):
@@ -229,9 +244,9 @@ class VocabEntry(_Strict):
 
     @property
     def term_key(self) -> str:
-        """What two entries of one label must not share: icons are looked up as printed,
-        every other term case-insensitively."""
-        return self.term if self.label == "ICON" else self.term.casefold()
+        """What two entries of one label must not share: icons and confusable letters (each
+        imitates one case) are looked up as printed, every other term case-insensitively."""
+        return self.term if self.label in ("ICON", "CONFUSABLE") else self.term.casefold()
 
 
 def _terms_once(entries: list[VocabEntry]) -> list[VocabEntry]:
@@ -242,6 +257,22 @@ def _terms_once(entries: list[VocabEntry]) -> list[VocabEntry]:
         if key in seen:
             raise EntryError(f"{entry.label} term {entry.term!r} is listed twice", (i,))
         seen.add(key)
+    return entries
+
+
+def _one_confusable_per_script(entries: list[VocabEntry]) -> list[VocabEntry]:
+    """Two CONFUSABLE letters of one script imitating one letter (Cyrillic І and Ӏ) would
+    make two names of that script alike without either mixing scripts: confusables.py's
+    promise that one of two look-alike names is always flagged needs one per script."""
+    first: dict[tuple[str, str], str] = {}
+    for i, entry in enumerate(entries):
+        if entry.label == "CONFUSABLE":
+            key = (unicodedata.name(entry.pattern, "").partition(" ")[0], str(entry.value))
+            if key in first:
+                raise EntryError(
+                    f"CONFUSABLE {entry.pattern!r} imitates {entry.value!r} as {first[key]!r} of its script does", (i,)
+                )
+            first[key] = entry.pattern
     return entries
 
 
@@ -433,7 +464,9 @@ class PageFile(_Strict):
 # --------------------------------------------------------------------------- one schema per file
 
 HEADINGS_SCHEMA: TypeAdapter[list[HeadingRule]] = TypeAdapter(list[HeadingRule])
-VOCABULARY_SCHEMA: TypeAdapter[list[VocabEntry]] = TypeAdapter(Annotated[list[VocabEntry], AfterValidator(_terms_once)])
+VOCABULARY_SCHEMA: TypeAdapter[list[VocabEntry]] = TypeAdapter(
+    Annotated[list[VocabEntry], AfterValidator(_terms_once), AfterValidator(_one_confusable_per_script)]
+)
 APP_NAMES_SCHEMA: TypeAdapter[list[AppNamePattern]] = TypeAdapter(list[AppNamePattern])
 TABLES_SCHEMA: TypeAdapter[TablesFile] = TypeAdapter(TablesFile)
 PAGE_SCHEMA: TypeAdapter[PageFile] = TypeAdapter(PageFile)

@@ -20,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .confusables import glued_lookalike
 from .line_ends import NOT_TABLE_TITLE_END
 from .models import Warn
 from .reading import Line
@@ -247,11 +248,17 @@ def _icon_piece(line: Line, pos: int, col: Column, later: list[Column], rules: R
 
 
 def _key_piece(line: Line, pos: int, col: Column, later: list[Column], rules: Rules) -> _Piece:
-    """A key cell (IdP, plan, situation, …): a vocabulary name glued to what follows, else the text
-    up to where a later column can start (_key_end)."""
+    """A key cell (IdP, plan, situation, …): a vocabulary name glued to what follows (or a
+    look-alike of one), else the text up to where a later column can start (_key_end)."""
     hit = _glued_term(line.text, pos, rules.idps) if col.vocabulary == "IDP" else None
     if hit:
         return _Piece({col.role: hit[0]}, {col.role: hit[1]}, pos + len(hit[0]))
+    if col.vocabulary == "IDP" and not line.text.isascii():
+        # A name that imitates a known one (`Оkta` in Cyrillic) ends where that name would;
+        # the section parser flags it (GP108).
+        look = glued_lookalike(line.text, pos, rules.idps, rules)
+        if look:
+            return _Piece({col.role: look[0]}, {col.role: "split:lookalike"}, pos + len(look[0]))
     end, rid, warning = _key_end(line, pos, col, later, rules)
     return _Piece({col.role: line.text[pos:end].strip()}, {col.role: rid}, end, warning)
 

@@ -13,7 +13,7 @@ def parse_idp_configurations(sections: list[Section], ctx: Ctx) -> list[IdpConfi
     labels = {lab.casefold(): f.field for f in ctx.rules.tables_file.idp_config for lab in f.labels}
     out: list[IdpConfiguration] = []
     for section in sections:
-        idp = section.captures.get("idp", section.heading.text)
+        idp = ctx.vetted(section.captures.get("idp", section.heading.text), "IDP", "IdP name", section.heading.no)
         key = ("idp_configurations", {"idp": idp})
         ctx.trace([*key, "idp"], section.heading, None, section.rule)
         conf = IdpConfiguration(idp=idp)

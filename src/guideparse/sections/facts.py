@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
+from ..confusables import describe, lookalikes, skeleton
 from ..context import Ctx
 from ..models import CostOfManualManagement, QuickFacts
 from ..paths import Segment
@@ -47,6 +49,35 @@ def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: Sequence[Segment
     return number
 
 
+def read_protocols(text: str, ctx: Ctx, line: int) -> list[tuple[str, str]]:
+    """The PROTOCOL terms a protocol text names: [(value, rule id)]. Text in compatibility
+    characters (fullwidth `ＳＡＭＬ`) is read as NFKC has it; a term only imitated by letters
+    of another script (Cyrillic `SАML`) is not read, and both are said (GP108)."""
+    from ..nlp import match_terms
+
+    found = match_terms(text, ctx.rules, "PROTOCOL")
+    if text.isascii():
+        return found
+    nfkc = unicodedata.normalize("NFKC", text)
+    wider = match_terms(nfkc, ctx.rules, "PROTOCOL") if nfkc != text else found
+    if len(wider) > len(found):
+        changed = describe(c for c in text if unicodedata.normalize("NFKC", c) != c)
+        ctx.warn(
+            "GP108", f"protocol text {text!r} is in compatibility characters ({changed}); read as {nfkc!r} (NFKC)", line
+        )
+        found = wider
+    values = {v for v, _ in found}
+    posing = [v for v, _ in match_terms(skeleton(nfkc, ctx.rules), ctx.rules, "PROTOCOL") if v not in values]
+    if posing:
+        posers = describe(c for c in nfkc if ord(c) in lookalikes(ctx.rules).table)
+        ctx.warn(
+            "GP108",
+            f"protocol text {text!r} imitates {', '.join(posing)} with {posers}; not read as {'them' if len(posing) > 1 else 'it'}",
+            line,
+        )
+    return found
+
+
 def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:
     if section is None:
         return None, None
@@ -64,11 +95,9 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
         return None, None
     protocol = values.get("sso_protocol")
     if isinstance(protocol, str):
-        from ..nlp import match_terms
-
-        found = match_terms(protocol, ctx.rules, "PROTOCOL")
-        values["sso_protocols"] = [v for v, _ in found]
         line = next(r.line for r in rows if r.field == "sso_protocol")
+        found = read_protocols(protocol, ctx, line.no)
+        values["sso_protocols"] = [v for v, _ in found]
         if found:
             ctx.trace("quick_facts.sso_protocols", line, None, "+".join(rid for _, rid in found))
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..confusables import vet
 from ..context import Ctx
 from ..models import IdentityProvider
 from ..segment import Section
@@ -19,6 +20,12 @@ def cell_value(row: Row, role: str, table: Table, ctx: Ctx, idp: str) -> tuple[s
     term = cell_term(text, ctx.rules)
     if term is not None:
         return term.value, term.id
+    if not text.isascii():
+        looks = vet(text, "CELL", ctx.rules, "cell value", "left unknown")
+        if looks.warning is not None:
+            ctx.warn("GP108", f"column {role} of {idp}: {looks.warning}", row.line.no)
+            term = cell_term(looks.name, ctx.rules)  # NFKC made it a known value
+            return (term.value, term.id) if term is not None else ("unknown", "cell.lookalike")
     known = ", ".join(sorted({t.text for t in ctx.rules.cells.values()} | set(ctx.rules.icons)))
     ctx.warn(
         "GP101",
@@ -46,6 +53,7 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
         if not idp:
             ctx.warn("GP104", f"identity-provider row without an IdP name: {row.line.text[:80]!r}", row.line.no)
             continue
+        idp = ctx.vetted(idp, "IDP", "IdP name", row.line.no)
         if idp in seen:
             ctx.warn("GP104", f"IdP {idp!r} listed twice; first row kept", row.line.no)
             continue

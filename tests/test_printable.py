@@ -74,7 +74,7 @@ def test_guide_file_names_print_nothing_raw(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["extract", str(inp), "-o", str(out), "--no-cache"]) == 0
     err = capsys.readouterr().err
-    assert "2 ok, 0 failed" in err and "\x1b" not in err
+    assert "2 ok (2 truncated, 2 with warnings), 0 failed, 1 app" in err and "\x1b" not in err
     docs = [json.loads(line) for line in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(d["source"]["path"] for d in docs) == sorted([f"{inp}/{FORGED}", f"{inp}/{RED}"])
     for name, escaped in ((FORGED, "evil\\nGP000 forged.txt"), (RED, "\\x1b[31mred.txt")):

@@ -21,7 +21,7 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import GuideparseError
@@ -196,21 +196,21 @@ def _exchange(a: str, b: str) -> bool:
     raise OSError(err, os.strerror(err), b)
 
 
-def swap_into_place(tmp: Path, dest: Path) -> None:
+def swap_into_place(tmp: Path, dest: Path, replaceable: Callable[[Path], bool] | None = None) -> None:
     """Put the finished folder `tmp` (same parent) at `dest`.
 
     With an existing `dest`, the two are exchanged atomically: a kill at any point leaves
     `dest` old or new, never missing (the next run removes the leftover). What the exchange
-    took away is removed only if it is still a run or empty; if someone put other files
-    there meanwhile, the exchange is undone and GP910 raised. Where the system cannot
-    exchange, two renames (see rename_aside_then_in)."""
+    took away is removed only if it is still a run or empty (or what `replaceable` accepts:
+    an export folder); if someone put other files there meanwhile, the exchange is undone
+    and GP910 raised. Where the system cannot exchange, two renames (see rename_aside_then_in)."""
     if not os.path.lexists(dest):
         os.rename(tmp, dest)
         return
     if not _exchange(str(tmp), str(dest)):
         rename_aside_then_in(tmp, dest)
         return
-    if not _replaceable(tmp):
+    if not (replaceable or _replaceable)(tmp):
         _exchange(str(tmp), str(dest))
         raise GuideparseError("GP910", "refusing to replace it: it changed during the run", path=str(dest))
     remove_path(tmp)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import pytest
 from bs4 import BeautifulSoup
 
+from chromium import needed, render
 from guideparse.cli import main
 from planting import SCRIPT_APP
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None and os.environ.get("CI"):
-    pytest.fail("chromium is required in CI (.ci/run installs it)", pytrace=False)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = needed()
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +18,6 @@ def report(runs, tmp_path_factory):
     out = tmp_path_factory.mktemp("html") / "report.html"
     assert main(["diff", str(root / "base"), str(root / "planted"), "--format", "html", "--output", str(out)]) == 1
     return out
-
-
-def render(url: str, tmp_path) -> BeautifulSoup:
-    """The DOM chromium built for a page, after its scripts ran."""
-    proc = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return BeautifulSoup(proc.stdout, "html.parser")
 
 
 def visible_apps(dom: BeautifulSoup) -> set[str]:

@@ -69,3 +69,16 @@ def matches(actual, expected, where: str = "") -> list[str]:
             out.extend(matches(a, e, f"{where}[{i}]"))
         return out
     return [] if actual == expected else [f"{where}: expected {expected!r}, got {actual!r}"]
+
+
+@pytest.fixture(scope="session")
+def corpus_exports(runs, tmp_path_factory):
+    """The corpus run (`runs`' base) exported once in each format: {"run", "sqlite", "parquet", "csv"}."""
+    from guideparse.cli import main
+
+    run = runs[0] / "base"
+    root = tmp_path_factory.mktemp("exports")
+    paths = {"run": run, "sqlite": root / "catalog.db", "parquet": root / "parquet", "csv": root / "csv"}
+    for fmt in ("sqlite", "parquet", "csv"):
+        assert main(["export", str(run), "--format", fmt, "--output", str(paths[fmt]), "-q"]) == 0
+    return paths

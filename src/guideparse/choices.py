@@ -8,7 +8,9 @@ from typing import Literal, get_args
 DiffFormat = Literal["text", "markdown", "json", "html"]
 SchemaKind = Literal["document", "catalog", "manifest"]
 ReportFormat = Literal["text", "json"]  # what the other commands print: for people, or for tools
+ExportFormat = Literal["sqlite", "parquet", "csv"]  # the catalog as tables: one file, or a folder of files
 
 DIFF_FORMATS: tuple[str, ...] = get_args(DiffFormat)
 SCHEMA_KINDS: tuple[str, ...] = get_args(SchemaKind)
 REPORT_FORMATS: tuple[str, ...] = get_args(ReportFormat)
+EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)

@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand
 
 from .cache import DEFAULT_MAX_SIZE
-from .choices import DiffFormat, ReportFormat, SchemaKind
+from .choices import DiffFormat, ExportFormat, ReportFormat, SchemaKind
 from .errors import GuideparseError
 from .inputs import DEFAULT_MAX_BYTES
 from .limits import DEFAULT_TIMEOUT
@@ -618,6 +618,45 @@ def runs_prune(
     removed = prune_runs(OUT_BASE, keep)
     if not quiet:
         _err(f"removed {plural(len(removed), 'run')}" + (f" ({', '.join(p.name for p in removed)})" if removed else ""))
+
+
+_RUN = typer.Argument(None, metavar="RUN", help="Run folder (default: out/latest).")
+
+
+@_command(app)
+@_interruptible
+def export(
+    run: Path | None = _RUN,
+    fmt: ExportFormat = typer.Option(
+        "sqlite", "--format", "-f", help="sqlite (one file), parquet or csv (a folder of one file per table)."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", metavar="PATH", help="Where: new, empty, or an earlier export (else refused: GP910)."
+    ),
+    quiet: bool = _QUIET,
+) -> None:
+    """Export a run's catalog as tables for SQL and dataframes: SQLite, Parquet or CSV.
+
+    The same tables and columns in every format (README: "The catalog as tables"); two exports
+    of one run are the same bytes. PATH is replaced in one step, and only when it is new, empty
+    or an earlier guideparse export.
+
+    \b
+    Examples:
+      guideparse export --format sqlite --output catalog.db      out/latest as one SQLite file
+      guideparse export out/baseline -f parquet -o tables/       one Parquet file per table
+      guideparse export -f csv -o csv/                           one CSV file per table
+    """
+    from .export_write import export_run
+    from .store import LATEST
+
+    result = export_run(run or LATEST, fmt, output)
+    if not quiet:
+        rows = result.rows
+        _err(
+            f"exported {plural(rows['apps'], 'app')} as {fmt}: {plural(len(rows), 'table')}, "
+            f"{plural(sum(rows.values()), 'row')} in {result.seconds:.2f}s -> {result.path}"
+        )
 
 
 @_command(cache_app, "info")

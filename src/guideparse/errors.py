@@ -54,6 +54,11 @@ CODES: dict[str, tuple[str, str]] = {
     "GP911": ("no_inputs", "no guide file found where the inputs were searched"),
     "GP912": ("timed_out", "extraction took longer than --timeout; the input is skipped"),
     "GP913": ("accept_refused", "accept refused: the run has failed inputs or drops apps from the baseline"),
+    # optional parts (export, browse)
+    "GP920": (
+        "missing_extra",
+        "an optional dependency is not installed (pip install 'guideparse[export]' or '[browse]')",
+    ),
     "GP999": ("internal_error", "internal error"),
 }
 

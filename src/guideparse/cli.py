@@ -659,6 +659,39 @@ def export(
         )
 
 
+@_command(app)
+@_interruptible
+def browse(
+    run: Path | None = _RUN,
+    port: int | None = typer.Option(
+        None, "--port", "-p", min=1, max=65535, metavar="N", help="Port on 127.0.0.1 (default: a free one)."
+    ),
+    quiet: bool = _QUIET,
+) -> None:
+    """Browse a run's catalog as tables in Datasette on 127.0.0.1 (prints the URL; Ctrl-C stops).
+
+    Facets on tier class, SCIM availability and IdP; canned queries: which apps support SCIM
+    with Okta, which gate SCIM behind an enterprise tier, the IdP support matrix. Needs
+    pip install 'guideparse[browse]'.
+
+    \b
+    Examples:
+      guideparse browse                               out/latest on a free port
+      guideparse browse out/baseline --port 8001
+    """
+    from .browse import serve
+    from .store import LATEST
+
+    source = run or LATEST
+
+    def ready(url: str) -> None:
+        print(url, flush=True)
+        if not quiet:
+            _err(f"serving {source} at {url} (Ctrl-C stops)")
+
+    serve(source, port, quiet=quiet, on_ready=ready)
+
+
 @_command(cache_app, "info")
 @_interruptible
 def cache_info(cache_dir: Path | None = _CACHE_DIR, fmt: ReportFormat = _FORMAT) -> None:

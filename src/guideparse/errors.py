@@ -59,6 +59,7 @@ CODES: dict[str, tuple[str, str]] = {
         "missing_extra",
         "an optional dependency is not installed (pip install 'guideparse[export]' or '[browse]')",
     ),
+    "GP921": ("port_unavailable", "browse cannot listen on the port asked for"),
     "GP999": ("internal_error", "internal error"),
 }
 

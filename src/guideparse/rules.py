@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from .rules_load import default_rules_dir, read_rules
+from .rules_regex import Regex, compile_regex
 from .rules_schema import (
     IDP_CELL_COLUMNS,
     AppNamePattern,
@@ -38,14 +39,14 @@ __all__ = ["CellTerm", "Column", "Heading", "LabelField", "Rules", "Start", "loa
 TERM_LABELS = ("PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
 
 P = TypeVar("P")
-LineRule = tuple[re.Pattern[str], str]  # (whole-line regex, rule id)
+LineRule = tuple[Regex, str]  # (whole-line regex, rule id)
 
 
 @dataclass(frozen=True)
 class Heading:
     label: str
     id: str
-    regex: re.Pattern[str]
+    regex: Regex
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,11 @@ class CellTerm:
 @dataclass(frozen=True)
 class Start:
     id: str
-    regex: re.Pattern[str] | None
+    regex: Regex | None
     glued: bool
     vocabulary: str | None = None
     case_change: bool = False
+    not_after: str = ""  # characters that must not come just before the start
 
 
 class Vocabulary(NamedTuple):
@@ -189,7 +191,7 @@ class Rules:
         return out
 
     @cached_property
-    def _heading_index(self) -> dict[str, list[tuple[re.Pattern[str], Heading]]]:
+    def _heading_index(self) -> dict[str, list[tuple[Regex, Heading]]]:
         return _first_word_index((h.regex, h) for h in self.headings)
 
     @cached_property
@@ -234,17 +236,17 @@ class Rules:
 _WILD = ""
 
 
-def _first_word_index(items: Iterable[tuple[re.Pattern[str], P]]) -> dict[str, list[tuple[re.Pattern[str], P]]]:
+def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, list[tuple[Regex, P]]]:
     """Patterns by their first literal word (case-folded), each list followed by the patterns
     that open with a placeholder (those are tried for every line, under "")."""
-    index: dict[str, list[tuple[re.Pattern[str], P]]] = {}
+    index: dict[str, list[tuple[Regex, P]]] = {}
     for rx, payload in items:
         index.setdefault(_first_literal_word(rx), []).append((rx, payload))
     wild = index.get(_WILD, [])
     return {w: (lst + wild if w != _WILD else lst) for w, lst in index.items()} | {_WILD: wild}
 
 
-def _first_literal_word(rx: re.Pattern[str]) -> str:
+def _first_literal_word(rx: Regex) -> str:
     """The case-folded word a compiled line pattern opens with; _WILD when it opens with a
     placeholder (a literal word glued to a placeholder counts as a placeholder)."""
     literal = re.sub(r"\\(.)", r"\1", rx.pattern.split("(?P<", 1)[0])
@@ -253,7 +255,7 @@ def _first_literal_word(rx: re.Pattern[str]) -> str:
     return literal.casefold() if "(?P<" not in rx.pattern else _WILD
 
 
-def _candidates(index: dict[str, list[tuple[re.Pattern[str], P]]], text: str) -> list[tuple[re.Pattern[str], P]]:
+def _candidates(index: dict[str, list[tuple[Regex, P]]], text: str) -> list[tuple[Regex, P]]:
     return index.get(text.partition(" ")[0].casefold()) or index[_WILD]
 
 
@@ -264,7 +266,8 @@ def _opening_words(index: Mapping[str, Sized]) -> frozenset[str] | None:
 
 def _any_word_starts(words: list[str]) -> re.Pattern[str] | None:
     """A zero-width pattern matching where any of the words begins (longest first, then
-    alphabetical: the same pattern in every process)."""
+    alphabetical: the same pattern in every process). Python's `re`, as RE2 has no
+    lookahead: built here from escaped literals, it has no repetition to backtrack over."""
     if not words:
         return None
     return re.compile("(?=" + "|".join(map(re.escape, sorted(set(words), key=lambda w: (-len(w), w)))) + ")")
@@ -297,12 +300,13 @@ def compile_vocabulary(entries: Iterable[VocabEntry]) -> Vocabulary:
 
 
 def compile_starts(tables: TablesFile) -> dict[str, list[Start]]:
-    """tables.yaml `starts`, their patterns compiled."""
+    """tables.yaml `starts`, their patterns compiled (RE2: rules_regex)."""
     return {key: [_compile_start(sp) for sp in starts] for key, starts in tables.starts.items()}
 
 
 def _compile_start(sp: StartPattern) -> Start:
-    return Start(sp.id, re.compile(sp.pattern) if sp.pattern else None, sp.glued, sp.vocabulary, sp.case_change)
+    regex = compile_regex(sp.pattern) if sp.pattern else None
+    return Start(sp.id, regex, sp.glued, sp.vocabulary, sp.case_change, sp.not_after or "")
 
 
 def compile_lines(patterns: list[LinePattern]) -> list[LineRule]:

@@ -39,6 +39,7 @@ from .rules_schema import (
     PageFile,
     TablesFile,
     VocabEntry,
+    shorten,
 )
 
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
@@ -209,7 +210,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(out) < len(pairs):
         keys = [k for k, _ in pairs]
         twice = next(k for i, k in enumerate(keys) if k in keys[:i])
-        raise ValueError(f"key {_shorten(twice)} given twice")
+        raise ValueError(f"key {shorten(twice)} given twice")
     return out
 
 
@@ -220,19 +221,13 @@ def _no_constant(name: str) -> Any:
 def _loc_part(part: int | str) -> str:
     """A step of an error's path as printed: a key from the file shortened and quoted if odd."""
     text = str(part)
-    return text if text.isprintable() and len(text) <= 60 else _shorten(text)
+    return text if text.isprintable() and len(text) <= 60 else shorten(text)
 
 
 def _reason(exc: Exception) -> str:
     """An exception's message on one line, without Python's advice to programmers
     ("…; use sys.set_int_max_str_digits() to increase the limit")."""
     return " ".join(str(exc).split(";")[0].split())
-
-
-def _shorten(value: object, limit: int = 60) -> str:
-    """repr(value), cut to about `limit` characters: a message shows a hostile value, not all of it."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 5]}…{text[-4:]}"
 
 
 try:
@@ -279,7 +274,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
     if isinstance(exc, yaml.reader.ReaderError):  # no mark; its position counts bytes or characters
         bad = _NOT_YAML_PRINTABLE.search(text)
         line = text.count("\n", 0, bad.start()) + 1 if bad else None
-        return f"character {_shorten(bad.group()) if bad else ''} not allowed", line
+        return f"character {shorten(bad.group()) if bad else ''} not allowed", line
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     said = [str(m) for m in (getattr(exc, "context", None), getattr(exc, "problem", None)) if m]
     return _reason(ValueError(", ".join(said) or exc)), mark.line + 1 if mark is not None else None
@@ -315,7 +310,7 @@ def _keys(node: yaml.MappingNode, shown: str) -> Iterator[tuple[str, yaml.Node]]
         if not isinstance(k, yaml.ScalarNode):
             raise RulesError("GP001", "invalid YAML: a key must be a plain value", path=shown, line=line)
         if (k.tag, k.value) in first:
-            message = f"invalid YAML: key {_shorten(k.value)} given twice (first on line {first[k.tag, k.value]})"
+            message = f"invalid YAML: key {shorten(k.value)} given twice (first on line {first[k.tag, k.value]})"
             raise RulesError("GP001", message, path=shown, line=line)
         first[k.tag, k.value] = line
         yield k.value, v
@@ -354,7 +349,7 @@ def check_unique_ids(files: RulesFiles) -> None:
         line = file.line(loc)
         if rule_id in first:
             raise RulesError(
-                "GP002", f"duplicate rule id {rule_id!r} (first in {first[rule_id]})", path=file.shown, line=line
+                "GP002", f"duplicate rule id {shorten(rule_id)} (first in {first[rule_id]})", path=file.shown, line=line
             )
         first[rule_id] = f"{file.shown}:{line}" if line else file.shown
 

@@ -1,8 +1,8 @@
 """The schema of each rules file, as pydantic models.
 
 Every check one file can answer is a validator here: known labels and field names,
-formats, compiling patterns and CSS selectors, the shape each vocabulary label needs,
-terms listed twice. A check about a part of the value it validates raises `EntryError`
+formats, compiling patterns (with RE2, `rules_regex`) and CSS selectors, the shape each
+vocabulary label needs, terms listed twice, patterns of printable text and bounded length. A check about a part of the value it validates raises `EntryError`
 with the path to that part, so the loader reports the offending entry's line. Checks
 that span files (rule ids) are the loader's.
 """
@@ -10,12 +10,14 @@ that span files (rule ids) are the loader's.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from .css_subset import SUPPORTED, check_selector
+from .rules_regex import MAX_PATTERN, Regex, compile_regex, escape
 
 #: Section labels the extractor knows; a heading rule must use one of them.
 SECTION_LABELS = (
@@ -67,20 +69,26 @@ class EntryError(ValueError):
         self.loc = loc
 
 
+def shorten(value: object, limit: int = 60) -> str:
+    """repr(value), cut to about `limit` characters: a message shows a hostile value, not all of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…{text[-4:]}"
+
+
 def one_of(value: str, valid: tuple[str, ...], what: str, loc: Loc = ()) -> str:
     """Validate a name against its valid set; the error lists the valid names."""
     if value not in valid:
-        raise EntryError(f"unknown {what} {value!r} (valid: {', '.join(valid)})", loc)
+        raise EntryError(f"unknown {what} {shorten(value)} (valid: {', '.join(valid)})", loc)
     return value
 
 
-def compile_line_pattern(pattern: str) -> re.Pattern[str]:
-    """Literal text with {placeholders} -> a whole-line, case-insensitive regex."""
+def compile_line_pattern(pattern: str) -> Regex:
+    """Literal text with {placeholders} -> a whole-line, case-insensitive RE2 regex."""
     out: list[str] = []
     pos = 0
     seen: set[str] = set()
     for m in _PLACEHOLDER.finditer(pattern):
-        out.append(re.escape(pattern[pos : m.start()]))
+        out.append(escape(pattern[pos : m.start()]))
         name = m.group(1)
         if name not in PLACEHOLDERS:
             raise ValueError(
@@ -91,8 +99,8 @@ def compile_line_pattern(pattern: str) -> re.Pattern[str]:
         seen.add(name)
         out.append(PLACEHOLDERS[name])
         pos = m.end()
-    out.append(re.escape(pattern[pos:]))
-    return re.compile("".join(out), re.IGNORECASE)
+    out.append(escape(pattern[pos:]))
+    return compile_regex("".join(out), ignore_case=True)
 
 
 def folded_term(pattern: str) -> str:
@@ -126,10 +134,27 @@ def _selectors_supported(selectors: list[str]) -> list[str]:
     for i, sel in enumerate(selectors):
         reason = check_selector(sel)
         if reason is not None:
-            raise EntryError(f"bad CSS selector {sel!r}: {reason} (supported: {SUPPORTED})", (i,))
+            raise EntryError(f"bad CSS selector {shorten(sel)}: {reason} (supported: {SUPPORTED})", (i,))
     return selectors
 
 
+def _printable(text: str) -> str:
+    """No control characters (a tab, a NUL): no line of a page holds one, and a message
+    showing the pattern must stay one line."""
+    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"control character {bad!r} in pattern (write a regex escape such as \\t)")
+    return text
+
+
+def _has_text(pattern: str) -> str:
+    if not pattern.strip():
+        raise ValueError("pattern is blank")
+    return pattern
+
+
+#: A pattern of a rules file: printable, at most MAX_PATTERN characters.
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN), AfterValidator(_printable)]
 SectionLabels = Annotated[list[str], AfterValidator(_known_sections)]
 CssSelectors = Annotated[list[str], AfterValidator(_selectors_supported)]
 
@@ -145,7 +170,7 @@ class LinePattern(_Strict):
     """A whole-line pattern: literal text with {placeholders} (compile_line_pattern)."""
 
     id: str = Field(min_length=1)
-    pattern: str = Field(min_length=1)
+    pattern: Pattern
 
     @field_validator("pattern")
     @classmethod
@@ -200,7 +225,7 @@ class VocabEntry(_Strict):
     """A line of rules/vocabulary.jsonl: a term, its label and the value it stands for."""
 
     label: str
-    pattern: str = Field(min_length=1)
+    pattern: Annotated[Pattern, AfterValidator(_has_text)]
     id: str = Field(min_length=1)
     value: str | bool | None = None
     columns: list[str] | None = Field(default=None, description="CELL only: the IdP columns the value belongs to")
@@ -240,7 +265,7 @@ def _terms_once(entries: list[VocabEntry]) -> list[VocabEntry]:
     for i, entry in enumerate(entries):
         key = (entry.label, entry.term_key)
         if key in seen:
-            raise EntryError(f"{entry.label} term {entry.term!r} is listed twice", (i,))
+            raise EntryError(f"{entry.label} term {shorten(entry.term)} is listed twice", (i,))
         seen.add(key)
     return entries
 
@@ -270,7 +295,9 @@ class AppNamePattern(_Strict):
             bad = sorted(set(tok) - TOKEN_ATTRS)
             if bad or not tok:
                 valid = ", ".join(sorted(TOKEN_ATTRS))
-                raise EntryError(f"unknown token attribute {bad[0] if bad else '(empty)'!r} (valid: {valid})", (i,))
+                raise EntryError(
+                    f"unknown token attribute {shorten(bad[0]) if bad else '(empty)'} (valid: {valid})", (i,)
+                )
         return v
 
 
@@ -297,18 +324,21 @@ class TableSpec(_Strict):
 
 class StartPattern(_Strict):
     id: str
-    pattern: str | None = None
+    pattern: Pattern | None = Field(default=None, description="an RE2 regular expression (rules_regex)")
     vocabulary: Literal["ICON", "CELL", "CURRENCY"] | None = None
     case_change: bool = False
     glued: bool = False
+    not_after: str | None = Field(
+        default=None, max_length=MAX_PATTERN, description="characters that must not come just before a start"
+    )
 
     @field_validator("pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
             try:
-                re.compile(v)
-            except re.error as exc:
+                compile_regex(v)
+            except ValueError as exc:
                 raise ValueError(f"bad regular expression: {exc}") from None
         return v
 

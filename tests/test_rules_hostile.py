@@ -101,6 +101,20 @@ HOSTILE: dict[str, Case] = {
         "GP002",
         "at most 1000 characters",
     ),
+    "REGEX in a spaCy token pattern": Case(
+        "app_names.jsonl",
+        appended(b'{"label": "APP_NAME", "id": "a.x", "pattern": [{"NAME": true}, {"TEXT": {"REGEX": "(a+)+$"}}]}\n'),
+        "GP002",
+        "REGEX is not supported",
+    ),
+    "REGEX inside FUZZY": Case(
+        "app_names.jsonl",
+        appended(
+            b'{"label": "APP_NAME", "id": "a.x", "pattern": [{"NAME": true}, {"LOWER": {"FUZZY": {"REGEX": "a"}}}]}\n'
+        ),
+        "GP002",
+        "REGEX is not supported",
+    ),
     # 6. patterns and values
     "4 MB vocabulary term": Case(
         "vocabulary.jsonl",
@@ -109,8 +123,15 @@ HOSTILE: dict[str, Case] = {
         "at most 1000 characters",
     ),
     "blank vocabulary term": Case(
-        "vocabulary.jsonl", appended(b'{"label": "IDP", "pattern": "  ", "id": "i.x"}\n'), "GP002", "pattern is blank"
+        "vocabulary.jsonl", appended(b'{"label": "IDP", "pattern": "  ", "id": "i.x"}\n'), "GP002", "pattern: blank"
     ),
+    "empty table header": Case(
+        "tables.yaml",
+        replaced(b"headers: [IdP,", b"headers: ['', IdP,"),
+        "GP002",
+        "headers.0: String should have at least 1 character",
+    ),
+    "blank bullet": Case("page.yaml", replaced(b"bullets: [", b"bullets: [' ', "), "GP002", "bullets.0: blank"),
     "control character in a heading": Case(
         "headings.jsonl",
         appended(b'{"label": "summary", "pattern": "Sum\\u001bmary", "id": "h.x"}\n'),

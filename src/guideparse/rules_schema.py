@@ -149,12 +149,15 @@ def _printable(text: str) -> str:
 
 def _has_text(pattern: str) -> str:
     if not pattern.strip():
-        raise ValueError("pattern is blank")
+        raise ValueError("blank")
     return pattern
 
 
 #: A pattern of a rules file: printable, at most MAX_PATTERN characters.
 Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN), AfterValidator(_printable)]
+#: Words a rules file gives (a term, a header, a label): a pattern that is not blank. A blank
+#: one would match everywhere (an empty table header sent the header reader into a recursion).
+Text = Annotated[Pattern, AfterValidator(_has_text)]
 SectionLabels = Annotated[list[str], AfterValidator(_known_sections)]
 CssSelectors = Annotated[list[str], AfterValidator(_selectors_supported)]
 
@@ -170,7 +173,7 @@ class LinePattern(_Strict):
     """A whole-line pattern: literal text with {placeholders} (compile_line_pattern)."""
 
     id: str = Field(min_length=1)
-    pattern: Pattern
+    pattern: Text
 
     @field_validator("pattern")
     @classmethod
@@ -225,7 +228,7 @@ class VocabEntry(_Strict):
     """A line of rules/vocabulary.jsonl: a term, its label and the value it stands for."""
 
     label: str
-    pattern: Annotated[Pattern, AfterValidator(_has_text)]
+    pattern: Text
     id: str = Field(min_length=1)
     value: str | bool | None = None
     columns: list[str] | None = Field(default=None, description="CELL only: the IdP columns the value belongs to")
@@ -273,6 +276,21 @@ def _terms_once(entries: list[VocabEntry]) -> list[VocabEntry]:
 # --------------------------------------------------------------------------- app_names.jsonl
 
 
+def _uses_regex(value: object) -> bool:
+    """A spaCy token pattern value uses the REGEX operator, at any depth (inside FUZZY too).
+    spaCy would run it with Python's backtracking `re`: `(a+)+$` and one long token hang."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "REGEX" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class AppNamePattern(_Strict):
     """A line of rules/app_names.jsonl: a spaCy Matcher pattern around the app name."""
 
@@ -298,6 +316,8 @@ class AppNamePattern(_Strict):
                 raise EntryError(
                     f"unknown token attribute {shorten(bad[0]) if bad else '(empty)'} (valid: {valid})", (i,)
                 )
+            if _uses_regex(tok):
+                raise EntryError("REGEX is not supported in token patterns (spaCy runs it with Python's re)", (i,))
         return v
 
 
@@ -307,7 +327,7 @@ class AppNamePattern(_Strict):
 class Column(_Strict):
     role: str
     kind: Literal["key", "cell", "icon", "text"]
-    headers: list[str] = Field(min_length=1)
+    headers: list[Text] = Field(min_length=1)
     vocabulary: str | None = None
     starts: str | None = None
     required: bool = False
@@ -351,13 +371,13 @@ class StartPattern(_Strict):
 
 class LabelField(_Strict):
     field: str
-    labels: list[str] = Field(min_length=1)
+    labels: list[Text] = Field(min_length=1)
     type: Literal["bool", "text", "int"]
-    means_null: list[str] = Field(default_factory=list)
+    means_null: list[Text] = Field(default_factory=list)
 
 
 class CostRules(_Strict):
-    basis_prefix: str
+    basis_prefix: Text
     figures: Annotated[list[LabelField], _fields_named(COST_FIELDS, "cost")]
 
 
@@ -401,18 +421,18 @@ class HeaderRules(_Strict):
 
 class HtmlIcon(_Strict):
     id: str
-    classes: list[str] = Field(min_length=1)
-    text: str = Field(min_length=1)
+    classes: list[Text] = Field(min_length=1)
+    text: Text
 
 
 class HtmlIconLabel(_Strict):
     id: str
-    labels: list[str] = Field(min_length=1)
-    text: str = Field(min_length=1)
+    labels: list[Text] = Field(min_length=1)
+    text: Text
 
 
 class HtmlRules(_Strict):
-    chrome_tags: list[str] = Field(default_factory=list)
+    chrome_tags: list[Text] = Field(default_factory=list)
     chrome_selectors: CssSelectors = Field(default_factory=list)
     icons: list[HtmlIcon] = Field(default_factory=list)
     icon_labels: list[HtmlIconLabel] = Field(default_factory=list)
@@ -440,7 +460,7 @@ class PageFile(_Strict):
 
     header: HeaderRules
     end_markers: list[LinePattern] = Field(min_length=1)
-    bullets: list[str] = Field(min_length=1)
+    bullets: list[Text] = Field(min_length=1)
     lossy: Annotated[dict[str, list[str]], AfterValidator(_lossy_known)] = Field(default_factory=dict)
     boilerplate: list[LinePattern] = Field(default_factory=list)
     boilerplate_sections: SectionLabels = Field(default_factory=list)

@@ -125,6 +125,12 @@ HOSTILE: dict[str, Case] = {
     "blank vocabulary term": Case(
         "vocabulary.jsonl", appended(b'{"label": "IDP", "pattern": "  ", "id": "i.x"}\n'), "GP002", "pattern: blank"
     ),
+    "selector nested 5,000 times": Case(
+        "page.yaml",
+        replaced(b"  chrome_selectors:\n", b'  chrome_selectors:\n    - "' + b":not(" * 5000 + b'a"\n', b":not("),
+        "GP002",
+        "at most 1000 characters",
+    ),
     "empty table header": Case(
         "tables.yaml",
         replaced(b"headers: [IdP,", b"headers: ['', IdP,"),

@@ -159,7 +159,8 @@ Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN), AfterValid
 #: one would match everywhere (an empty table header sent the header reader into a recursion).
 Text = Annotated[Pattern, AfterValidator(_has_text)]
 SectionLabels = Annotated[list[str], AfterValidator(_known_sections)]
-CssSelectors = Annotated[list[str], AfterValidator(_selectors_supported)]
+#: Bounded like patterns: the subset's checker recurses into :not(...), one level a 5 characters.
+CssSelectors = Annotated[list[Pattern], AfterValidator(_selectors_supported)]
 
 
 class _Strict(BaseModel):

@@ -290,6 +290,33 @@ def test_line_patterns_run_in_linear_time(rules_copy: Path) -> None:
     assert rules.match_heading("Acme" + "x" * 150 + "!7") is not None
 
 
+def test_many_line_rules_cost_a_few_set_matches(rules_copy: Path) -> None:
+    """5,000 heading rules opening with {app} are all candidates for every line; RE2 sets
+    narrow them to the matching ones (one fullmatch each: 3 s for these 200 lines)."""
+    with (rules_copy / "headings.jsonl").open("a", encoding="utf-8") as fh:
+        for i in range(5000):
+            fh.write(f'{{"label": "pricing", "pattern": "{{app}} zq{i}", "id": "h.many{i}"}}\n')
+    rules = load_rules(rules_copy)
+    started = time.monotonic()
+    assert all(rules.match_heading(f"Some ordinary line of the guide, number {i}") is None for i in range(200))
+    assert time.monotonic() - started < 1.5
+    hit = rules.match_heading("Acme zq4321")
+    assert hit is not None and (hit[0].id, hit[1]) == ("h.many4321", {"app": "Acme"})
+
+
+def test_narrowed_rule_lists_keep_file_order() -> None:
+    """Where several rules of a long list match, the first in file order wins, as without sets."""
+    from guideparse.rules import RuleList
+    from guideparse.rules_schema import compile_line_pattern
+
+    patterns = ["{app} x{plan}", "{app} xy"] + [f"{{app}} filler {i}" for i in range(RuleList.FEW * 3)] + ["Acme xy"]
+    narrowed = RuleList([(compile_line_pattern(p), p) for p in patterns])
+    assert narrowed._any is not None
+    assert narrowed.first_match("ACME XY") == ("{app} x{plan}", {"app": "ACME", "plan": "Y"})
+    assert narrowed.first_match("Acme filler 40") == ("{app} filler 40", {"app": "Acme"})
+    assert narrowed.first_match("filler") is None
+
+
 def _load_seconds(directory: Path) -> float:
     """CPU seconds to load a rules folder and build every lookup (best of three)."""
     best = float("inf")

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from .rules_load import default_rules_dir, read_rules
-from .rules_regex import Regex, compile_regex
+from .rules_regex import AnyOf, Regex, compile_regex
 from .rules_schema import (
     IDP_CELL_COLUMNS,
     AppNamePattern,
@@ -191,11 +191,11 @@ class Rules:
         return out
 
     @cached_property
-    def _heading_index(self) -> dict[str, list[tuple[Regex, Heading]]]:
+    def _heading_index(self) -> dict[str, RuleList[Heading]]:
         return _first_word_index((h.regex, h) for h in self.headings)
 
     @cached_property
-    def _line_indexes(self) -> dict[str, dict[str, list[LineRule]]]:
+    def _line_indexes(self) -> dict[str, dict[str, RuleList[str]]]:
         lists = {"end_markers": self.end_markers, "boilerplate": self.boilerplate, **self.header}
         return {k: _first_word_index(v) for k, v in lists.items()}
 
@@ -213,21 +213,13 @@ class Rules:
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
             return None
-        for rx, h in _candidates(self._heading_index, text):
-            m = rx.fullmatch(text)
-            if m:
-                return h, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        return _first_match(self._heading_index, text)
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
         """Match a page rule list (header.<kind>, end_markers, boilerplate); return (rule id, captures)."""
         if not text or len(text) > 240:
             return None
-        for rx, rid in _candidates(self._line_indexes[kind], text):
-            m = rx.fullmatch(text)
-            if m:
-                return rid, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        return _first_match(self._line_indexes[kind], text)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -236,14 +228,44 @@ class Rules:
 _WILD = ""
 
 
-def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, list[tuple[Regex, P]]]:
-    """Patterns by their first literal word (case-folded), each list followed by the patterns
-    that open with a placeholder (those are tried for every line, under "")."""
-    index: dict[str, list[tuple[Regex, P]]] = {}
+class RuleList(Generic[P]):
+    """Whole-line rules (compile_line_pattern: case-insensitive) tried in order. Past FEW
+    rules, those to try on a text are first narrowed by RE2 sets (rules_regex.AnyOf) to the
+    ones that match it: 50,000 heading rules opening with {app} cost a few set matches a
+    line, where one fullmatch each took 5 s a page."""
+
+    FEW = 16
+
+    def __init__(self, rules: list[tuple[Regex, P]]) -> None:
+        self.rules = rules
+        self._any = AnyOf([rx.pattern for rx, _ in rules], ignore_case=True) if len(rules) > self.FEW else None
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def first_match(self, text: str) -> tuple[P, dict[str, str]] | None:
+        """The first rule matching all of `text`: (its payload, its captures)."""
+        rules = self.rules if self._any is None else [self.rules[i] for i in self._any.matching(text)]
+        for rx, payload in rules:
+            m = rx.fullmatch(text)
+            if m:
+                return payload, {k: v for k, v in m.groupdict().items() if v is not None}
+        return None
+
+
+def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, RuleList[P]]:
+    """Patterns by their first literal word (case-folded); those that open with a placeholder,
+    tried for every line after the line's own word's, under _WILD."""
+    index: dict[str, list[tuple[Regex, P]]] = {_WILD: []}
     for rx, payload in items:
         index.setdefault(_first_literal_word(rx), []).append((rx, payload))
-    wild = index.get(_WILD, [])
-    return {w: (lst + wild if w != _WILD else lst) for w, lst in index.items()} | {_WILD: wild}
+    return {w: RuleList(lst) for w, lst in index.items()}
+
+
+def _first_match(index: dict[str, RuleList[P]], text: str) -> tuple[P, dict[str, str]] | None:
+    """The first rule of the text's first word that matches it, else the first opening with a placeholder."""
+    own = index.get(text.partition(" ")[0].casefold())
+    return (own.first_match(text) if own is not None else None) or index[_WILD].first_match(text)
 
 
 def _first_literal_word(rx: Regex) -> str:
@@ -253,10 +275,6 @@ def _first_literal_word(rx: Regex) -> str:
     if " " in literal:
         return literal.split(" ", 1)[0].casefold()
     return literal.casefold() if "(?P<" not in rx.pattern else _WILD
-
-
-def _candidates(index: dict[str, list[tuple[Regex, P]]], text: str) -> list[tuple[Regex, P]]:
-    return index.get(text.partition(" ")[0].casefold()) or index[_WILD]
 
 
 def _opening_words(index: Mapping[str, Sized]) -> frozenset[str] | None:

@@ -18,7 +18,7 @@ are matched a few dozen times a page: extraction of raw/ takes the same time wit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import re2
 
@@ -46,12 +46,8 @@ class Regex(Protocol):
 def compile_regex(pattern: str, *, ignore_case: bool = False) -> Regex:
     """Compile a rules pattern with RE2; ValueError says why it cannot be (RE2's reason,
     and the constructs it lacks when that is the reason)."""
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print to stderr; the error is raised instead
-    options.case_sensitive = not ignore_case
-    options.max_mem = _MAX_MEM
     try:
-        return cast(Regex, re2.compile(pattern, options))
+        return cast(Regex, re2.compile(pattern, _options(ignore_case)))
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if isinstance(exc.args[0], bytes) else str(exc)
         if "perl operator" in reason or "escape sequence" in reason:
@@ -59,6 +55,52 @@ def compile_regex(pattern: str, *, ignore_case: bool = False) -> Regex:
         raise ValueError(reason) from None
     except UnicodeEncodeError:  # a lone surrogate
         raise ValueError("pattern is not valid Unicode") from None
+
+
+class AnyOf:
+    """Which of many whole-text RE2 patterns match a text, in one pass per SET_SIZE patterns
+    (RE2 sets): a long list of rules, tried on every line, costs a few matches, not one each.
+    A chunk RE2 cannot build as one set within its memory is split; a pattern that will not
+    go into any set is reported as a candidate always (its own fullmatch decides)."""
+
+    SET_SIZE = 256
+
+    def __init__(self, patterns: list[str], *, ignore_case: bool = False) -> None:
+        self._options = _options(ignore_case, max_mem=8 << 20)
+        self._patterns = patterns
+        self._sets: list[tuple[Any, list[int]]] = []  # (RE2 set, or None: always; the patterns' indexes)
+        for start in range(0, len(patterns), self.SET_SIZE):
+            self._build(list(range(start, min(start + self.SET_SIZE, len(patterns)))))
+
+    def _build(self, chunk: list[int]) -> None:
+        one = re2.Set.FullMatchSet(self._options)
+        try:
+            for i in chunk:
+                one.Add(self._patterns[i])
+            one.Compile()
+        except re2.error:
+            if len(chunk) == 1:
+                self._sets.append((None, chunk))
+                return
+            self._build(chunk[: len(chunk) // 2])
+            self._build(chunk[len(chunk) // 2 :])
+            return
+        self._sets.append((one, chunk))
+
+    def matching(self, text: str) -> list[int]:
+        """The indexes of the patterns that match all of `text`, in order."""
+        found: list[int] = []
+        for one, chunk in self._sets:
+            found.extend(chunk if one is None else (chunk[j] for j in one.Match(text) or ()))
+        return sorted(found)
+
+
+def _options(ignore_case: bool, max_mem: int = _MAX_MEM) -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr; the error is raised instead
+    options.case_sensitive = not ignore_case
+    options.max_mem = max_mem
+    return options
 
 
 def escape(text: str) -> str:

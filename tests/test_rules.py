@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import RAW, ROOT
 from guideparse.errors import RulesError
 from guideparse.record import extract_document
 from guideparse.rules import load_rules
@@ -347,3 +347,18 @@ def test_yaml_alias_is_refused(rules_copy):
     with pytest.raises(RulesError) as info:
         load_rules(rules_copy)
     assert info.value.code == "GP001" and "aliases" in info.value.message and info.value.path == str(path)
+
+
+def test_start_not_after_its_characters(rules_copy):
+    """A `starts` entry's `not_after` characters: a digit after "." starts no glued price, so
+    the plan "Essential 2.0" keeps its version; without them the row is cut inside the number."""
+    page = (RAW / "000_2e1c3045778c876f.txt").read_text(encoding="utf-8")
+    page = page.replace("Essential$17/month", "Essential 2.0$17/month").encode()
+    plans = extract_document(page, "p.txt", load_rules(rules_copy)).pricing[0].plans
+    assert (plans[1].plan, plans[1].price) == ("Essential 2.0", "$17/month")
+    path = rules_copy / "tables.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "not_after: '0123456789.,', " in text
+    path.write_text(text.replace("not_after: '0123456789.,', ", ""), encoding="utf-8")
+    plans = extract_document(page, "p.txt", load_rules(rules_copy)).pricing[0].plans
+    assert (plans[1].plan, plans[1].price) == ("Essential 2.", "0$17/month")

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from .rules_load import default_rules_dir, read_rules
+from .rules_regex import AnyOf, Regex, compile_regex
 from .rules_schema import (
     IDP_CELL_COLUMNS,
     AppNamePattern,
@@ -38,14 +39,14 @@ __all__ = ["CellTerm", "Column", "Heading", "LabelField", "Rules", "Start", "loa
 TERM_LABELS = ("PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
 
 P = TypeVar("P")
-LineRule = tuple[re.Pattern[str], str]  # (whole-line regex, rule id)
+LineRule = tuple[Regex, str]  # (whole-line regex, rule id)
 
 
 @dataclass(frozen=True)
 class Heading:
     label: str
     id: str
-    regex: re.Pattern[str]
+    regex: Regex
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,11 @@ class CellTerm:
 @dataclass(frozen=True)
 class Start:
     id: str
-    regex: re.Pattern[str] | None
+    regex: Regex | None
     glued: bool
     vocabulary: str | None = None
     case_change: bool = False
+    not_after: str = ""  # characters that must not come just before the start
 
 
 class Vocabulary(NamedTuple):
@@ -191,11 +193,11 @@ class Rules:
         return out
 
     @cached_property
-    def _heading_index(self) -> dict[str, list[tuple[re.Pattern[str], Heading]]]:
+    def _heading_index(self) -> dict[str, RuleList[Heading]]:
         return _first_word_index((h.regex, h) for h in self.headings)
 
     @cached_property
-    def _line_indexes(self) -> dict[str, dict[str, list[LineRule]]]:
+    def _line_indexes(self) -> dict[str, dict[str, RuleList[str]]]:
         lists = {"end_markers": self.end_markers, "boilerplate": self.boilerplate, **self.header}
         return {k: _first_word_index(v) for k, v in lists.items()}
 
@@ -213,21 +215,13 @@ class Rules:
     def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
         if not text or len(text) > 160:
             return None
-        for rx, h in _candidates(self._heading_index, text):
-            m = rx.fullmatch(text)
-            if m:
-                return h, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        return _first_match(self._heading_index, text)
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
         """Match a page rule list (header.<kind>, end_markers, boilerplate); return (rule id, captures)."""
         if not text or len(text) > 240:
             return None
-        for rx, rid in _candidates(self._line_indexes[kind], text):
-            m = rx.fullmatch(text)
-            if m:
-                return rid, {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        return _first_match(self._line_indexes[kind], text)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -236,27 +230,53 @@ class Rules:
 _WILD = ""
 
 
-def _first_word_index(items: Iterable[tuple[re.Pattern[str], P]]) -> dict[str, list[tuple[re.Pattern[str], P]]]:
-    """Patterns by their first literal word (case-folded), each list followed by the patterns
-    that open with a placeholder (those are tried for every line, under "")."""
-    index: dict[str, list[tuple[re.Pattern[str], P]]] = {}
+class RuleList(Generic[P]):
+    """Whole-line rules (compile_line_pattern: case-insensitive) tried in order. Past FEW
+    rules, those to try on a text are first narrowed by RE2 sets (rules_regex.AnyOf) to the
+    ones that match it: 50,000 heading rules opening with {app} cost a few set matches a
+    line, where one fullmatch each took 5 s a page."""
+
+    FEW = 16
+
+    def __init__(self, rules: list[tuple[Regex, P]]) -> None:
+        self.rules = rules
+        self._any = AnyOf([rx.pattern for rx, _ in rules], ignore_case=True) if len(rules) > self.FEW else None
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def first_match(self, text: str) -> tuple[P, dict[str, str]] | None:
+        """The first rule matching all of `text`: (its payload, its captures)."""
+        rules = self.rules if self._any is None else [self.rules[i] for i in self._any.matching(text)]
+        for rx, payload in rules:
+            m = rx.fullmatch(text)
+            if m:
+                return payload, {k: v for k, v in m.groupdict().items() if v is not None}
+        return None
+
+
+def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, RuleList[P]]:
+    """Patterns by their first literal word (case-folded); those that open with a placeholder,
+    tried for every line after the line's own word's, under _WILD."""
+    index: dict[str, list[tuple[Regex, P]]] = {_WILD: []}
     for rx, payload in items:
         index.setdefault(_first_literal_word(rx), []).append((rx, payload))
-    wild = index.get(_WILD, [])
-    return {w: (lst + wild if w != _WILD else lst) for w, lst in index.items()} | {_WILD: wild}
+    return {w: RuleList(lst) for w, lst in index.items()}
 
 
-def _first_literal_word(rx: re.Pattern[str]) -> str:
+def _first_match(index: dict[str, RuleList[P]], text: str) -> tuple[P, dict[str, str]] | None:
+    """The first rule of the text's first word that matches it, else the first opening with a placeholder."""
+    own = index.get(text.partition(" ")[0].casefold())
+    return (own.first_match(text) if own is not None else None) or index[_WILD].first_match(text)
+
+
+def _first_literal_word(rx: Regex) -> str:
     """The case-folded word a compiled line pattern opens with; _WILD when it opens with a
     placeholder (a literal word glued to a placeholder counts as a placeholder)."""
     literal = re.sub(r"\\(.)", r"\1", rx.pattern.split("(?P<", 1)[0])
     if " " in literal:
         return literal.split(" ", 1)[0].casefold()
     return literal.casefold() if "(?P<" not in rx.pattern else _WILD
-
-
-def _candidates(index: dict[str, list[tuple[re.Pattern[str], P]]], text: str) -> list[tuple[re.Pattern[str], P]]:
-    return index.get(text.partition(" ")[0].casefold()) or index[_WILD]
 
 
 def _opening_words(index: Mapping[str, Sized]) -> frozenset[str] | None:
@@ -266,7 +286,8 @@ def _opening_words(index: Mapping[str, Sized]) -> frozenset[str] | None:
 
 def _any_word_starts(words: list[str]) -> re.Pattern[str] | None:
     """A zero-width pattern matching where any of the words begins (longest first, then
-    alphabetical: the same pattern in every process)."""
+    alphabetical: the same pattern in every process). Python's `re`, as RE2 has no
+    lookahead: built here from escaped literals, it has no repetition to backtrack over."""
     if not words:
         return None
     return re.compile("(?=" + "|".join(map(re.escape, sorted(set(words), key=lambda w: (-len(w), w)))) + ")")
@@ -301,12 +322,13 @@ def compile_vocabulary(entries: Iterable[VocabEntry]) -> Vocabulary:
 
 
 def compile_starts(tables: TablesFile) -> dict[str, list[Start]]:
-    """tables.yaml `starts`, their patterns compiled."""
+    """tables.yaml `starts`, their patterns compiled (RE2: rules_regex)."""
     return {key: [_compile_start(sp) for sp in starts] for key, starts in tables.starts.items()}
 
 
 def _compile_start(sp: StartPattern) -> Start:
-    return Start(sp.id, re.compile(sp.pattern) if sp.pattern else None, sp.glued, sp.vocabulary, sp.case_change)
+    regex = compile_regex(sp.pattern) if sp.pattern else None
+    return Start(sp.id, regex, sp.glued, sp.vocabulary, sp.case_change, sp.not_after or "")
 
 
 def compile_lines(patterns: list[LinePattern]) -> list[LineRule]:

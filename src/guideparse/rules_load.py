@@ -2,7 +2,9 @@
 
 A rules folder may come from anywhere (`--rules`), so reading is defensive: regular
 files only (a FIFO would block, /dev/zero never ends), at most MAX_RULES_BYTES each,
-safe YAML without aliases, one JSON value a line. Each file is parsed into plain data
+UTF-8 (a BOM allowed), safe YAML without aliases, one JSON value a line, no key given
+twice in either. Whatever the bytes, the result is data or a coded RulesError naming the
+file and, where there is one, the line: never a traceback. Each file is parsed into plain data
 and a map from every node's path to its line; a validation error's path (with an
 EntryError's own path below it) is looked up there, so every error names file and
 line. Rule ids must be unique across files. The digest covers the bytes read.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ from .rules_schema import (
     PageFile,
     TablesFile,
     VocabEntry,
+    shorten,
 )
 
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
@@ -93,8 +97,7 @@ class RulesFiles:
 
 def read_rules(directory: Path) -> RulesFiles:
     """Read and validate every rules file of `directory`; raise RulesError naming file and line."""
-    if not directory.is_dir():
-        raise RulesError("GP001", "rules folder not found", path=str(directory))
+    _check_folder(directory)
     files = RulesFiles(
         directory,
         headings=read_rules_file(directory, "headings.jsonl", HEADINGS_SCHEMA),
@@ -105,6 +108,18 @@ def read_rules(directory: Path) -> RulesFiles:
     )
     check_unique_ids(files)
     return files
+
+
+def _check_folder(directory: Path) -> None:
+    """The rules folder exists and is a folder (a symlink to one is fine, a loop is not)."""
+    try:
+        mode = os.stat(directory).st_mode
+    except FileNotFoundError:
+        raise RulesError("GP001", "rules folder not found", path=str(directory)) from None
+    except (OSError, ValueError) as exc:  # a symlink loop, a name too long, a NUL in the name
+        raise RulesError("GP001", f"cannot read rules folder: {_os_reason(exc)}", path=str(directory)) from None
+    if not stat.S_ISDIR(mode):
+        raise RulesError("GP001", "rules folder is not a folder", path=str(directory))
 
 
 def rules_digest(files: Iterable[tuple[str, bytes]]) -> str:
@@ -123,9 +138,10 @@ def read_rules_file(directory: Path, name: str, schema: TypeAdapter[T]) -> Rules
     shown = str(directory / name)
     data = _read_bytes(directory / name, shown)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RulesError("GP001", f"not UTF-8: byte 0x{data[exc.start]:02x}", path=shown, line=line) from None
     per_line = name.endswith(".jsonl")
     raw, lines = _parse_jsonl(text, shown) if per_line else _parse_yaml(text, shown)
     try:
@@ -133,7 +149,7 @@ def read_rules_file(directory: Path, name: str, schema: TypeAdapter[T]) -> Rules
     except ValidationError as exc:
         loc, message = _first_error(exc)
         # In a JSON lines file the line says which entry; the path starts inside it.
-        where = ".".join(str(p) for p in loc[1 if per_line else 0 :])
+        where = ".".join(_loc_part(p) for p in loc[1 if per_line else 0 :])
         raise RulesError(
             "GP002", f"{where}: {message}" if where else message, path=shown, line=_line_for(loc, lines)
         ) from None
@@ -147,15 +163,15 @@ def _read_bytes(path: Path, shown: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise RulesError("GP001", "rules file is missing", path=shown) from None
-    except OSError as exc:
-        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+    except (OSError, ValueError) as exc:
+        raise RulesError("GP001", f"cannot read rules file: {_os_reason(exc)}", path=shown) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise RulesError("GP001", "not a regular file", path=shown)
         with open(fd, "rb", closefd=False) as fh:
             data = fh.read(MAX_RULES_BYTES + 1)
     except OSError as exc:
-        raise RulesError("GP001", f"cannot read rules file: {exc}", path=shown) from None
+        raise RulesError("GP001", f"cannot read rules file: {_os_reason(exc)}", path=shown) from None
     finally:
         os.close(fd)
     if len(data) > MAX_RULES_BYTES:
@@ -163,42 +179,111 @@ def _read_bytes(path: Path, shown: str) -> bytes:
     return data
 
 
+def _os_reason(exc: Exception) -> str:
+    """What the system said, without the path (the error names it already)."""
+    return getattr(exc, "strerror", None) or _reason(exc)
+
+
 def _parse_jsonl(text: str, shown: str) -> tuple[list[Any], Lines]:
-    """One JSON value a line (blank lines and // comments skipped); entry index -> line."""
+    """One JSON value a line (blank lines and // comments skipped); entry index -> line.
+    Lines end at "\\n" only, as editors count them (a raw U+2028 is valid inside a string)."""
     entries: list[Any] = []
     lines: Lines = {}
-    for no, raw in enumerate(text.splitlines(), 1):
+    for no, raw in enumerate(text.split("\n"), 1):
         if not raw.strip() or raw.lstrip().startswith("//"):
             continue
         try:
-            entries.append(json.loads(raw))
+            entries.append(json.loads(raw, object_pairs_hook=_object, parse_constant=_no_constant))
         except json.JSONDecodeError as exc:
             raise RulesError("GP001", f"invalid JSON: {exc.msg} (column {exc.colno})", path=shown, line=no) from None
+        except ValueError as exc:  # a key twice, NaN, an integer of thousands of digits
+            raise RulesError("GP001", f"invalid JSON: {_reason(exc)}", path=shown, line=no) from None
         except RecursionError:
             raise RulesError("GP001", "invalid JSON: nested too deeply", path=shown, line=no) from None
         lines[(len(entries) - 1,)] = no
     return entries, lines
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it gives a key twice (the last would silently win)."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        keys = [k for k, _ in pairs]
+        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ValueError(f"key {shorten(twice)} given twice")
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loc_part(part: int | str) -> str:
+    """A step of an error's path as printed: a key from the file shortened and quoted if odd."""
+    text = str(part)
+    return text if text.isprintable() and len(text) <= 60 else shorten(text)
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message on one line, without Python's advice to programmers
+    ("…; use sys.set_int_max_str_digits() to increase the limit")."""
+    return " ".join(str(exc).split(";")[0].split())
+
+
+try:
+    from yaml import CSafeLoader as _SafeLoader  # libyaml when built with it: 8x faster
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, whose errors building a value (a date that is no date, an integer of
+    5,000 digits) are YAML errors at the node's line rather than ValueError tracebacks."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"bad value: {_reason(exc)}", node.start_mark) from None
+
+
 def _parse_yaml(text: str, shown: str) -> tuple[Any, Lines]:
-    """Parse YAML safely; map each node's path to its line."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when built with it: 8x faster
+    """Parse YAML safely; map each node's path to its line. The node tree is checked
+    (_node_lines) before any value is built from it."""
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        lines = _node_lines(node, text, shown) if node is not None else {}
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise RulesError("GP001", f"invalid YAML: {getattr(exc, 'problem', exc)}", path=shown, line=line) from None
+        message, line = _yaml_problem(exc, text)
+        raise RulesError("GP001", f"invalid YAML: {message}", path=shown, line=line) from None
+    except RecursionError:  # the pure-Python parser has no depth limit of its own
+        raise RulesError("GP001", "invalid YAML: nested too deeply", path=shown) from None
     finally:
         loader.dispose()
-    return data, _node_lines(node, shown) if node is not None else {}
+    return data, lines
 
 
-def _node_lines(root: yaml.Node, shown: str) -> Lines:
-    """Node path -> line, for every node in document order (a key given twice: its last
-    line, as its last value wins). A node reached twice is an alias: refused, as
-    expanding aliases lets a small file take for ever to validate."""
+#: What YAML refuses to read (a NUL, most C0 controls): not its printable set.
+_NOT_YAML_PRINTABLE = re.compile("[^\\t\\n\\r\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]")
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """A YAML error as one line of text and its line."""
+    if isinstance(exc, yaml.reader.ReaderError):  # no mark; its position counts bytes or characters
+        bad = _NOT_YAML_PRINTABLE.search(text)
+        line = text.count("\n", 0, bad.start()) + 1 if bad else None
+        return f"character {shorten(bad.group()) if bad else ''} not allowed", line
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    said = [str(m) for m in (getattr(exc, "context", None), getattr(exc, "problem", None)) if m]
+    return _reason(ValueError(", ".join(said) or exc)), mark.line + 1 if mark is not None else None
+
+
+def _node_lines(root: yaml.Node, text: str, shown: str) -> Lines:
+    """Node path -> line, for every node in document order. Refused with their line: an
+    alias (a node reached twice: expanding aliases lets a small file take for ever to load
+    and validate), a key that is not a plain value, a key given twice in one mapping."""
     lines: Lines = {}
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
@@ -206,15 +291,37 @@ def _node_lines(root: yaml.Node, shown: str) -> Lines:
         node, path = stack.pop()
         if id(node) in seen:
             raise RulesError(
-                "GP001", "YAML aliases are not supported in rules files", path=shown, line=node.start_mark.line + 1
+                "GP001", "YAML aliases are not supported in rules files", path=shown, line=_alias_line(text)
             )
         seen.add(id(node))
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
-            stack.extend(reversed([(v, (*path, k.value)) for k, v in node.value]))
+            stack.extend(reversed([(v, (*path, key)) for key, v in _keys(node, shown)]))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node.value)]))
     return lines
+
+
+def _keys(node: yaml.MappingNode, shown: str) -> Iterator[tuple[str, yaml.Node]]:
+    """A mapping's (key, value node) pairs; every key a scalar, none twice."""
+    first: dict[tuple[str, str], int] = {}
+    for k, v in node.value:
+        line = k.start_mark.line + 1
+        if not isinstance(k, yaml.ScalarNode):
+            raise RulesError("GP001", "invalid YAML: a key must be a plain value", path=shown, line=line)
+        if (k.tag, k.value) in first:
+            message = f"invalid YAML: key {shorten(k.value)} given twice (first on line {first[k.tag, k.value]})"
+            raise RulesError("GP001", message, path=shown, line=line)
+        first[k.tag, k.value] = line
+        yield k.value, v
+
+
+def _alias_line(text: str) -> int | None:
+    """The line of the first alias (`*name`): the composed tree no longer says where it was."""
+    for token in yaml.scan(text, Loader=_SafeLoader):
+        if isinstance(token, yaml.AliasToken):
+            return int(token.start_mark.line) + 1
+    return None
 
 
 def _first_error(exc: ValidationError) -> tuple[Loc, str]:
@@ -242,7 +349,7 @@ def check_unique_ids(files: RulesFiles) -> None:
         line = file.line(loc)
         if rule_id in first:
             raise RulesError(
-                "GP002", f"duplicate rule id {rule_id!r} (first in {first[rule_id]})", path=file.shown, line=line
+                "GP002", f"duplicate rule id {shorten(rule_id)} (first in {first[rule_id]})", path=file.shown, line=line
             )
         first[rule_id] = f"{file.shown}:{line}" if line else file.shown
 

@@ -1,8 +1,8 @@
 """The schema of each rules file, as pydantic models.
 
 Every check one file can answer is a validator here: known labels and field names,
-formats, compiling patterns and CSS selectors, the shape each vocabulary label needs,
-terms listed twice. A check about a part of the value it validates raises `EntryError`
+formats, compiling patterns (with RE2, `rules_regex`) and CSS selectors, the shape each
+vocabulary label needs, terms listed twice, patterns of printable text and bounded length. A check about a part of the value it validates raises `EntryError`
 with the path to that part, so the loader reports the offending entry's line. Checks
 that span files (rule ids) are the loader's.
 """
@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from .css_subset import SUPPORTED, check_selector
+from .rules_regex import MAX_PATTERN, Regex, compile_regex, escape
 
 #: Section labels the extractor knows; a heading rule must use one of them.
 SECTION_LABELS = (
@@ -68,20 +69,26 @@ class EntryError(ValueError):
         self.loc = loc
 
 
+def shorten(value: object, limit: int = 60) -> str:
+    """repr(value), cut to about `limit` characters: a message shows a hostile value, not all of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…{text[-4:]}"
+
+
 def one_of(value: str, valid: tuple[str, ...], what: str, loc: Loc = ()) -> str:
     """Validate a name against its valid set; the error lists the valid names."""
     if value not in valid:
-        raise EntryError(f"unknown {what} {value!r} (valid: {', '.join(valid)})", loc)
+        raise EntryError(f"unknown {what} {shorten(value)} (valid: {', '.join(valid)})", loc)
     return value
 
 
-def compile_line_pattern(pattern: str) -> re.Pattern[str]:
-    """Literal text with {placeholders} -> a whole-line, case-insensitive regex."""
+def compile_line_pattern(pattern: str) -> Regex:
+    """Literal text with {placeholders} -> a whole-line, case-insensitive RE2 regex."""
     out: list[str] = []
     pos = 0
     seen: set[str] = set()
     for m in _PLACEHOLDER.finditer(pattern):
-        out.append(re.escape(pattern[pos : m.start()]))
+        out.append(escape(pattern[pos : m.start()]))
         name = m.group(1)
         if name not in PLACEHOLDERS:
             raise ValueError(
@@ -92,8 +99,8 @@ def compile_line_pattern(pattern: str) -> re.Pattern[str]:
         seen.add(name)
         out.append(PLACEHOLDERS[name])
         pos = m.end()
-    out.append(re.escape(pattern[pos:]))
-    return re.compile("".join(out), re.IGNORECASE)
+    out.append(escape(pattern[pos:]))
+    return compile_regex("".join(out), ignore_case=True)
 
 
 def folded_term(pattern: str) -> str:
@@ -127,12 +134,33 @@ def _selectors_supported(selectors: list[str]) -> list[str]:
     for i, sel in enumerate(selectors):
         reason = check_selector(sel)
         if reason is not None:
-            raise EntryError(f"bad CSS selector {sel!r}: {reason} (supported: {SUPPORTED})", (i,))
+            raise EntryError(f"bad CSS selector {shorten(sel)}: {reason} (supported: {SUPPORTED})", (i,))
     return selectors
 
 
+def _printable(text: str) -> str:
+    """No control characters (a tab, a NUL): no line of a page holds one, and a message
+    showing the pattern must stay one line."""
+    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"control character {bad!r} in pattern (write a regex escape such as \\t)")
+    return text
+
+
+def _has_text(pattern: str) -> str:
+    if not pattern.strip():
+        raise ValueError("blank")
+    return pattern
+
+
+#: A pattern of a rules file: printable, at most MAX_PATTERN characters.
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN), AfterValidator(_printable)]
+#: Words a rules file gives (a term, a header, a label): a pattern that is not blank. A blank
+#: one would match everywhere (an empty table header sent the header reader into a recursion).
+Text = Annotated[Pattern, AfterValidator(_has_text)]
 SectionLabels = Annotated[list[str], AfterValidator(_known_sections)]
-CssSelectors = Annotated[list[str], AfterValidator(_selectors_supported)]
+#: Bounded like patterns: the subset's checker recurses into :not(...), one level a 5 characters.
+CssSelectors = Annotated[list[Pattern], AfterValidator(_selectors_supported)]
 
 
 class _Strict(BaseModel):
@@ -146,7 +174,7 @@ class LinePattern(_Strict):
     """A whole-line pattern: literal text with {placeholders} (compile_line_pattern)."""
 
     id: str = Field(min_length=1)
-    pattern: str = Field(min_length=1)
+    pattern: Text
 
     @field_validator("pattern")
     @classmethod
@@ -215,7 +243,7 @@ class VocabEntry(_Strict):
     """A line of rules/vocabulary.jsonl: a term, its label and the value it stands for."""
 
     label: str
-    pattern: str = Field(min_length=1)
+    pattern: Text
     id: str = Field(min_length=1)
     value: str | bool | None = None
     columns: list[str] | None = Field(default=None, description="CELL only: the IdP columns the value belongs to")
@@ -255,7 +283,7 @@ def _terms_once(entries: list[VocabEntry]) -> list[VocabEntry]:
     for i, entry in enumerate(entries):
         key = (entry.label, entry.term_key)
         if key in seen:
-            raise EntryError(f"{entry.label} term {entry.term!r} is listed twice", (i,))
+            raise EntryError(f"{entry.label} term {shorten(entry.term)} is listed twice", (i,))
         seen.add(key)
     return entries
 
@@ -277,6 +305,21 @@ def _one_confusable_per_script(entries: list[VocabEntry]) -> list[VocabEntry]:
 
 
 # --------------------------------------------------------------------------- app_names.jsonl
+
+
+def _uses_regex(value: object) -> bool:
+    """A spaCy token pattern value uses the REGEX operator, at any depth (inside FUZZY too).
+    spaCy would run it with Python's backtracking `re`: `(a+)+$` and one long token hang."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "REGEX" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class AppNamePattern(_Strict):
@@ -301,7 +344,11 @@ class AppNamePattern(_Strict):
             bad = sorted(set(tok) - TOKEN_ATTRS)
             if bad or not tok:
                 valid = ", ".join(sorted(TOKEN_ATTRS))
-                raise EntryError(f"unknown token attribute {bad[0] if bad else '(empty)'!r} (valid: {valid})", (i,))
+                raise EntryError(
+                    f"unknown token attribute {shorten(bad[0]) if bad else '(empty)'} (valid: {valid})", (i,)
+                )
+            if _uses_regex(tok):
+                raise EntryError("REGEX is not supported in token patterns (spaCy runs it with Python's re)", (i,))
         return v
 
 
@@ -311,7 +358,7 @@ class AppNamePattern(_Strict):
 class Column(_Strict):
     role: str
     kind: Literal["key", "cell", "icon", "text"]
-    headers: list[str] = Field(min_length=1)
+    headers: list[Text] = Field(min_length=1)
     vocabulary: str | None = None
     starts: str | None = None
     required: bool = False
@@ -328,18 +375,21 @@ class TableSpec(_Strict):
 
 class StartPattern(_Strict):
     id: str
-    pattern: str | None = None
+    pattern: Pattern | None = Field(default=None, description="an RE2 regular expression (rules_regex)")
     vocabulary: Literal["ICON", "CELL", "CURRENCY"] | None = None
     case_change: bool = False
     glued: bool = False
+    not_after: str | None = Field(
+        default=None, max_length=MAX_PATTERN, description="characters that must not come just before a start"
+    )
 
     @field_validator("pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
             try:
-                re.compile(v)
-            except re.error as exc:
+                compile_regex(v)
+            except ValueError as exc:
                 raise ValueError(f"bad regular expression: {exc}") from None
         return v
 
@@ -352,13 +402,13 @@ class StartPattern(_Strict):
 
 class LabelField(_Strict):
     field: str
-    labels: list[str] = Field(min_length=1)
+    labels: list[Text] = Field(min_length=1)
     type: Literal["bool", "text", "int"]
-    means_null: list[str] = Field(default_factory=list)
+    means_null: list[Text] = Field(default_factory=list)
 
 
 class CostRules(_Strict):
-    basis_prefix: str
+    basis_prefix: Text
     figures: Annotated[list[LabelField], _fields_named(COST_FIELDS, "cost")]
 
 
@@ -402,18 +452,18 @@ class HeaderRules(_Strict):
 
 class HtmlIcon(_Strict):
     id: str
-    classes: list[str] = Field(min_length=1)
-    text: str = Field(min_length=1)
+    classes: list[Text] = Field(min_length=1)
+    text: Text
 
 
 class HtmlIconLabel(_Strict):
     id: str
-    labels: list[str] = Field(min_length=1)
-    text: str = Field(min_length=1)
+    labels: list[Text] = Field(min_length=1)
+    text: Text
 
 
 class HtmlRules(_Strict):
-    chrome_tags: list[str] = Field(default_factory=list)
+    chrome_tags: list[Text] = Field(default_factory=list)
     chrome_selectors: CssSelectors = Field(default_factory=list)
     icons: list[HtmlIcon] = Field(default_factory=list)
     icon_labels: list[HtmlIconLabel] = Field(default_factory=list)
@@ -441,7 +491,7 @@ class PageFile(_Strict):
 
     header: HeaderRules
     end_markers: list[LinePattern] = Field(min_length=1)
-    bullets: list[str] = Field(min_length=1)
+    bullets: list[Text] = Field(min_length=1)
     lossy: Annotated[dict[str, list[str]], AfterValidator(_lossy_known)] = Field(default_factory=dict)
     boilerplate: list[LinePattern] = Field(default_factory=list)
     boilerplate_sections: SectionLabels = Field(default_factory=list)

@@ -206,10 +206,15 @@ def _next_start(text: str, frm: int, later: list[Column], rules: Rules) -> tuple
 
 
 def _start_positions(text: str, frm: int, st: Start, rules: Rules) -> Iterator[int]:
-    """Positions where a start pattern (regex or vocabulary) matches, in order."""
+    """Positions where a start pattern (regex or vocabulary) matches, in order, but not
+    just after one of its `not_after` characters."""
     if st.regex is not None:
-        return (m.start() for m in st.regex.finditer(text, frm))
-    return _term_positions(text, frm, rules, f"START:{st.vocabulary}")
+        found: Iterator[int] = (m.start() for m in st.regex.finditer(text, frm))
+    else:
+        found = _term_positions(text, frm, rules, f"START:{st.vocabulary}")
+    if not st.not_after:
+        return found
+    return (q for q in found if q == 0 or text[q - 1] not in st.not_after)
 
 
 def _term_positions(text: str, frm: int, rules: Rules, key: str) -> Iterator[int]:

@@ -30,7 +30,6 @@ CODES: dict[str, tuple[str, str]] = {
     "GP301": ("not_utf8", "not UTF-8; decoded as cp1252"),
     "GP302": ("truncated", "page stops mid-way (truncated)"),
     "GP303": ("incomplete_line", "incomplete last line dropped"),
-    "GP304": ("no_source_lines", "HTML source lines unavailable"),
     # catalog
     "GP401": ("conflict", "documents of one app disagree"),
     # app name

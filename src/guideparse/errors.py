@@ -30,6 +30,8 @@ CODES: dict[str, tuple[str, str]] = {
     "GP301": ("not_utf8", "not UTF-8; decoded as cp1252"),
     "GP302": ("truncated", "page stops mid-way (truncated)"),
     "GP303": ("incomplete_line", "incomplete last line dropped"),
+    "GP305": ("bad_bytes", "bytes not valid in the page's encoding, read as U+FFFD"),
+    "GP306": ("unknown_charset", "declared charset unknown; decoded as undeclared"),
     # catalog
     "GP401": ("conflict", "documents of one app disagree"),
     # app name

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from .charsets import declared_charset
 from .html_tree import Node, Str, parse, plain_tree
 from .reading import Line, Text, decode, fold_space
 from .rules import Rules
@@ -243,7 +244,7 @@ def _caption_and_rows(table: Node) -> tuple[Node | None, list[Node]]:
 
 def read_html(data: bytes, path: str, rules: Rules) -> Text:
     """Render an HTML page to numbered lines; `source_lines` maps each to its HTML source line."""
-    raw, enc, cut, warns = decode(data, path)
+    raw, enc, cut, warns = decode(data, path, declared_charset(data))
     nodes = plain_tree(parse(raw), rules)
     _mark_blocks(nodes)
     renderer = _Renderer()

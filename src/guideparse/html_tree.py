@@ -81,6 +81,7 @@ class _LinedBuilder(LXMLTreeBuilder):
             for piece in pieces:
                 self.parser.feed(piece.group())
                 self.line += 1
+            self.line = max(1, self.line - 1)  # what closing the page starts is on its last line
             self.parser.close()
         except (UnicodeDecodeError, LookupError, etree.ParserError) as exc:
             raise ParserRejectedMarkup(exc) from exc

@@ -1,14 +1,17 @@
 """Golden cases: every JSON file in tests/cases is a named list of inputs and expected values.
 
 A case gives its input as `file` (under the project root), `text` (lines), `raw`
-(a string, encoded with `encoding`) or `raw_hex`; and either `expected` (dotted
+(a string, encoded with `encoding`; with `hex_escapes`, each `\\xNN` in it is then that
+byte, for invalid bytes among text) or `raw_hex`; and either `expected` (dotted
 field -> value; objects compare on the keys given) or `error` (the InputError code). `warnings_include` /
-`warnings_exclude` list codes that must / must not be among the record's warnings.
+`warnings_exclude` list codes that must / must not be among the record's warnings;
+`warning_lines` maps a code to the lines of its warnings, in order.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -30,7 +33,10 @@ def _input_bytes(case: dict) -> bytes:
     if "raw_hex" in case:
         return bytes.fromhex(case["raw_hex"])
     if "raw" in case:
-        return case["raw"].encode(case.get("encoding", "utf-8"))
+        data = case["raw"].encode(case.get("encoding", "utf-8"))
+        if case.get("hex_escapes"):
+            data = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes.fromhex(m[1].decode()), data)
+        return data
     return ("\n".join(case["text"]) + "\n").encode("utf-8")
 
 
@@ -62,3 +68,5 @@ def test_case(case, rules):
         assert code not in codes, f"unexpected {code}: {record['warnings']}"
     if "warnings" in case:
         assert sorted(codes) == case["warnings"]
+    for code, lines in case.get("warning_lines", {}).items():
+        assert [w["line"] for w in record["warnings"] if w["code"] == code] == lines, record["warnings"]

@@ -98,4 +98,4 @@ def test_catalog_never_shows_two_alike_rows_without_a_warning(rules):
     for a, b in combinations(idps, 2):
         if skeleton(a, rules) == skeleton(b, rules):
             assert any(repr(a) in m or repr(b) in m for m in flagged), (a, b)
-    assert any(w.code == "GP305" for w in entry.warnings)
+    assert any(w.code == "GP307" for w in entry.warnings)

@@ -1,4 +1,4 @@
-"""Text that looks like what it is not: look-alike names (GP108) and bidi controls (GP305).
+"""Text that looks like what it is not: look-alike names (GP108) and bidi controls (GP307).
 
 A name (an IdP, a cell value, the app) that is a known vocabulary term as printed, or
 pure ASCII, is taken as it is and never looked at here. Any other name is compared with
@@ -190,7 +190,7 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def bidi_warning(text: str, html: bool = False) -> Warn | None:
-    """GP305 naming the lines of a page's text (or HTML source) that hold bidi controls,
+    """GP307 naming the lines of a page's text (or HTML source) that hold bidi controls,
     which reading drops; None when there are none. For HTML the lines are source lines,
     named in the message (a warning's own line counts rendered lines)."""
     hits = list((_BIDI_HTML if html else _BIDI).finditer(text))
@@ -207,7 +207,7 @@ def bidi_warning(text: str, html: bool = False) -> Warn | None:
     chars = describe(c for m in hits for c in _bidi_char(m.group()))
     where = "source line" if html else "line"
     return Warn(
-        code="GP305",
+        code="GP307",
         message=f"bidi control characters removed ({chars}) from {where}{'s' if len(lines) > 1 else ''} {shown}",
         line=None if html else lines[0],
     )

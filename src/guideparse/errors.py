@@ -33,8 +33,9 @@ CODES: dict[str, tuple[str, str]] = {
     "GP301": ("not_utf8", "not UTF-8; decoded as cp1252"),
     "GP302": ("truncated", "page stops mid-way (truncated)"),
     "GP303": ("incomplete_line", "incomplete last line dropped"),
-    "GP304": ("no_source_lines", "HTML source lines unavailable"),
-    "GP305": ("bidi_controls", "bidi control characters removed"),
+    "GP305": ("bad_bytes", "bytes not valid in the page's encoding, read as U+FFFD"),
+    "GP306": ("unknown_charset", "declared charset unknown; decoded as undeclared"),
+    "GP307": ("bidi_controls", "bidi control characters removed"),
     # catalog
     "GP401": ("conflict", "documents of one app disagree"),
     # app name

@@ -1,10 +1,13 @@
 """Stage 1: bytes -> normalised lines.
 
-Decoding is strict UTF-8 (BOM or not), then cp1252 with a warning; line ends may
-be CRLF, CR or LF. Whitespace noise (doubled or trailing spaces, tabs,
-non-breaking and zero-width spaces) is folded here, once, so no later stage and
-no value ever sees it; control and bidi control characters are dropped with it
-(bidi ones reported, GP305: they reorder what a line shows).
+Decoding: a BOM (UTF-8, UTF-16) decides; else a charset the page declares (HTML
+<meta>, see charsets.py); else UTF-8, where a few bad bytes are read as U+FFFD with a
+warning naming their lines (GP305), unless invalid sequences outnumber the valid
+multi-byte characters: then the page is cp1252 (GP301). Line ends may be CRLF, CR
+or LF. Whitespace noise (doubled or trailing spaces, tabs, non-breaking and
+zero-width spaces) is folded here, once, so no later stage and no value ever sees it.
+Control and bidi control characters are dropped with it (bidi ones reported, GP307:
+they reorder what a line shows).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple
 
+from .charsets import codec_for
 from .confusables import bidi_warning
 from .errors import InputError
 from .models import Warn
@@ -66,8 +70,10 @@ def fold_space(text: str) -> str:
     return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
-def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
-    """Return (text, encoding, cut_mid_char, warnings) or raise InputError."""
+def decode(data: bytes, path: str, charset: str | None = None) -> tuple[str, str, bool, list[Warn]]:
+    """Return (text, encoding, cut_mid_char, warnings) or raise InputError.
+
+    `charset`: what the page declares (an HTML <meta>); a BOM wins over it, and it over sniffing."""
     if not data.strip():
         raise InputError("GP901", "empty file", path=path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -75,24 +81,80 @@ def decode(data: bytes, path: str) -> tuple[str, str, bool, list[Warn]]:
             return data.decode("utf-16"), "utf-16", False, []
         except UnicodeDecodeError:
             raise InputError("GP902", "undecodable bytes: bad UTF-16", path=path) from None
-    if data.startswith(codecs.BOM_UTF8):
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
         data = data[len(codecs.BOM_UTF8) :]
+    _refuse_binary(data, path)
+    warns: list[Warn] = []
+    codec = None if charset is None or bom else codec_for(charset)
+    if charset is not None and not bom and codec is None:
+        warns.append(Warn(code="GP306", message=f"unknown charset {charset[:60]!r} declared; decoded as undeclared"))
+    if codec is not None and codec != "utf-8":
+        text, cut = _decode_marked(data, codec)
+        return _unmarked(text, codec, cut, warns)
+    text, cut = _decode_marked(data, "utf-8")
+    bad = text.count(_MARK)
+    if bad and not bom and bad > len(text) - bad - len(data.translate(None, _HIGH_BYTES)):
+        # Invalid sequences outnumber valid multi-byte characters: a cp1252 (or latin-1) page.
+        try:
+            text, enc = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, enc = data.decode("latin-1"), "latin-1"
+        return text, enc, False, [*warns, Warn(code="GP301", message=f"not valid UTF-8; decoded as {enc}", line=None)]
+    return _unmarked(text, "utf-8", cut, warns)
+
+
+def _refuse_binary(data: bytes, path: str) -> None:
     sample = data[:65536]
     if b"\x00" in sample or len(sample) - len(sample.translate(None, _BINARY_BYTES)) > max(8, len(sample) // 200):
         raise InputError("GP902", "undecodable bytes: binary content, not text", path=path)
-    try:
-        return data.decode("utf-8"), "utf-8", False, []
-    except UnicodeDecodeError as exc:
-        # A scrape cut inside a multi-byte character: keep what precedes it.
-        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
-            return data[: exc.start].decode("utf-8"), "utf-8", True, []
-    try:
-        text = data.decode("cp1252")
-        enc = "cp1252"
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        enc = "latin-1"
-    return text, enc, False, [Warn(code="GP301", message=f"not valid UTF-8; decoded as {enc}", line=None)]
+
+
+#: Put in the place of each undecodable sequence while decoding: a lone surrogate, which no
+#: codec decodes valid bytes to, so the marks count and locate exactly the bad bytes.
+_MARK = "\udcff"
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    if isinstance(exc, UnicodeDecodeError):
+        return _MARK, exc.end
+    raise exc
+
+
+codecs.register_error("guideparse.mark", _mark_undecodable)
+
+
+def _decode_marked(data: bytes, codec: str) -> tuple[str, bool]:
+    """Decode with each undecodable sequence marked; an incomplete character at the very end
+    (a scrape cut inside it) is left out: (text, cut_mid_char)."""
+    decoder = codecs.getincrementaldecoder(codec)("guideparse.mark")
+    text = decoder.decode(data, final=False)
+    return text, bool(decoder.getstate()[0])
+
+
+#: Lines with bad bytes named one warning each, up to this many; then one warning for the rest.
+_BAD_LINES_LISTED = 10
+
+
+def _unmarked(text: str, codec: str, cut: bool, warns: list[Warn]) -> tuple[str, str, bool, list[Warn]]:
+    """Marks -> U+FFFD, with a GP305 warning for each line that had them (source lines, as
+    read_text numbers them)."""
+    if _MARK not in text:
+        return text, codec, cut, warns
+    per_line: dict[int, int] = {}
+    line, pos = 1, 0
+    for m in re.finditer(_MARK, text):
+        line += len(_LINE_END.findall(text, pos, m.start()))
+        pos = m.start()
+        per_line[line] = per_line.get(line, 0) + 1
+    for no, n in list(per_line.items())[:_BAD_LINES_LISTED]:
+        message = f"bad bytes: {n} sequence{'s' * (n > 1)} not valid {codec}, read as U+FFFD"
+        warns.append(Warn(code="GP305", message=message, line=no))
+    if len(per_line) > _BAD_LINES_LISTED:
+        more = len(per_line) - _BAD_LINES_LISTED
+        warns.append(Warn(code="GP305", message=f"bad bytes on {more} more lines, read as U+FFFD", line=None))
+    return text.replace(_MARK, "\ufffd"), codec, cut, warns
 
 
 _SPACES_IN_LINE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\f\v]+")
@@ -132,6 +194,8 @@ def read_text(data: bytes, path: str) -> Text:
 def looks_like_html(data: bytes) -> bool:
     """Sniff the content, not the file name: a doctype, an html/body element, or markup-dense text."""
     head = data[:4096]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = data[:8192].decode("utf-16", "ignore").encode("utf-8")[:4096]
     if b"<" not in head:  # every sign below is markup: plain text is told in one scan
         return False
     head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()

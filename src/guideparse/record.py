@@ -227,7 +227,8 @@ def finish_record(doc: DocumentRecord, text: Text, page: Page, ctx: Ctx) -> None
     and provenance in source line numbers."""
     report_unparsed(page, ctx, text.lines)
     trace_empty_lists(doc, page, ctx)
-    to_source_lines(ctx.warnings, text.source_lines)
+    # The reader's own warnings come first and count source lines already (bad bytes: GP305).
+    to_source_lines(ctx.warnings[len(text.warnings) :], text.source_lines)
     doc.warnings = ctx.warnings
     doc.provenance = ctx.provenance_out(text.source_lines)
 

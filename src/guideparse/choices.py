@@ -8,7 +8,11 @@ from typing import Literal, get_args
 DiffFormat = Literal["text", "markdown", "json", "html"]
 SchemaKind = Literal["document", "catalog", "manifest"]
 ReportFormat = Literal["text", "json"]  # what the other commands print: for people, or for tools
+LintFormat = Literal["text", "markdown", "json"]
+LintGrouping = Literal["app", "lint"]
 
 DIFF_FORMATS: tuple[str, ...] = get_args(DiffFormat)
 SCHEMA_KINDS: tuple[str, ...] = get_args(SchemaKind)
 REPORT_FORMATS: tuple[str, ...] = get_args(ReportFormat)
+LINT_FORMATS: tuple[str, ...] = get_args(LintFormat)
+LINT_GROUPINGS: tuple[str, ...] = get_args(LintGrouping)

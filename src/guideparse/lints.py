@@ -106,7 +106,7 @@ def _field_path(path: str, each: str, at: Segment) -> str:
 
 
 def _values(message: str, entry: CatalogEntry, item: Any) -> dict[str, Any]:
-    return {name: value_at(name, entry, item) for name in _PLACEHOLDER.findall(message) if "." in name}
+    return {name: value_at(name, entry, item) for name in _PLACEHOLDER.findall(message)}
 
 
 def _fill(message: str, values: dict[str, Any], entry: CatalogEntry) -> str:

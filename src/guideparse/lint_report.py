@@ -40,7 +40,7 @@ class LintReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        c = Counter(lint.severity for a in self.found for lint in a.lints)
+        c: Counter[str] = Counter(lint.severity for a in self.found for lint in a.lints)
         return {s: c[s] for s in SEVERITY_ORDER}
 
     @property

@@ -4,7 +4,7 @@
 a phrase of `phrases` decides the whole text; otherwise its plan names (split at
 `separators`, without parentheses and `drop` phrases) are classed by the page's plan table
 (its first plan, when free, is free; its last, when dearest and the page was read whole, is
-enterprise; any other paid_plan), else by `plans`; of several names, one neither knows is a
+enterprise; one before the last paid_plan), else by `plans`; of several names, one neither knows is a
 plan below another (paid_plan); the lowest class in `order` counts.
 
 `scim_tier_class`: not_available when the quick facts say SCIM is not available; else the
@@ -89,11 +89,13 @@ class PlanTable:
         return next((i for i, p in enumerate(self.plans) if _fold(p.plan) == folded), None)
 
     def class_of(self, i: int) -> str:
+        """A plan's class by its place: the first, when free, is free; one before the last is
+        paid_plan; the last is enterprise when dearest and the table whole, else not known here."""
         if i == 0 and _is_free(self.plans[0]):
             return "free"
-        if i == len(self.plans) - 1 and len(self.plans) > 1 and self.whole and _dearest(self.plans, i):
-            return "enterprise"
-        return "paid_plan"
+        if i < len(self.plans) - 1:
+            return "paid_plan"
+        return "enterprise" if len(self.plans) > 1 and self.whole and _dearest(self.plans, i) else UNKNOWN
 
 
 def _is_free(plan: Plan) -> bool:
@@ -156,9 +158,10 @@ def text_class(text: str | None, tables: list[PlanTable], rules: Rules) -> str:
 
 
 def _name_class(name: str, tables: list[PlanTable], compiled: TierRules) -> str:
+    """A plan name's class: by its place in a plan table, else by the `plans` vocabulary."""
     for table in tables:
         i = table.index(name)
-        if i is not None:
+        if i is not None and table.class_of(i) != UNKNOWN:
             return table.class_of(i)
     return compiled.plans.get(_fold(name), UNKNOWN)
 
@@ -196,7 +199,8 @@ def column_class(tables: list[PlanTable], column: str) -> str | None:
             return "not_available" if table.whole and None not in marks else None
         if all(m is True for m in marks):
             return "all_plans"
-        return table.class_of(marks.index(True))
+        found = table.class_of(marks.index(True))
+        return found if found != UNKNOWN else None
     return None
 
 

@@ -16,7 +16,6 @@ message template filled. The named checks are the functions of CHECKS:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -179,7 +178,7 @@ def _note_contradicts_icon(entry: CatalogEntry, rules: Rules) -> Iterator[Findin
 
 def _renderings_disagree(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]:
     for c in entry.conflicts:
-        shown = " / ".join(f"{_short(v.get('value'))} ({os.path.basename(str(v.get('source')))})" for v in c.values)
+        shown = " / ".join(_short(v.get("value")) for v in c.values)  # no source names: they are not content
         yield {"field": c.field, "values": shown}, [c.field]
 
 

@@ -12,9 +12,11 @@ note that contradicts it is a lint, see lints.py).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from .models import CatalogIdentityProvider, IdentityProvider
 from .phrases import clause_before, compile_phrase, negation_before
@@ -100,11 +102,18 @@ def found_phrases(note: str, compiled: NoteRules) -> list[tuple[int, int, NoteRu
     return sorted(kept, key=lambda t: t[0])
 
 
-def read_note(note: str | None, rules: Rules) -> dict[str, Reading]:
-    """Per column (sso, scim) the note says anything about: what it says."""
+def read_note(note: str | None, rules: Rules) -> Mapping[str, Reading]:
+    """Per column (sso, scim) the note says anything about: what it says. Notes repeat across
+    apps ("No native support"), so readings are kept per rules digest and note."""
     if not note:
         return {}
-    found = found_phrases(note, note_rules(rules))
+    note_rules(rules)
+    return _reading(rules.digest, note)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reading(digest: str, note: str) -> Mapping[str, Reading]:
+    found = found_phrases(note, _COMPILED[digest])
     out: dict[str, Reading] = {}
     for column in IDP_CELL_COLUMNS:
         firing = [rule for _, _, rule in found if column in rule.implies]
@@ -115,7 +124,7 @@ def read_note(note: str | None, rules: Rules) -> dict[str, Reading]:
         value = agreed[0] if len(agreed) == 1 else None
         rule_id = next((r.id for r in firing if r.implies[column] == value), None)
         out[column] = Reading(value, rule_id, tuple(r.accepts[column] for r in firing))
-    return out
+    return MappingProxyType(out)
 
 
 def resolve_row(row: IdentityProvider, rules: Rules) -> CatalogIdentityProvider:

@@ -81,6 +81,30 @@ def _token(token: str) -> tuple[str, bool]:
     return "(?:" + "|".join(re.escape(w) for w in words) + ")", optional
 
 
+def needed_words(phrase: str) -> tuple[tuple[str, ...], ...]:
+    """The words a text must hold (case-folded, as substrings) for the phrase to match in it:
+    one of each required token's alternatives. A cheap test before the regular expression."""
+    groups = []
+    for token in phrase.split():
+        if token in GAPS or token == SLOT or (token.endswith("?") and len(token) > 1):
+            continue
+        groups.append(tuple(w.casefold() for w in token.split("|")))
+    return tuple(groups)
+
+
+def may_match(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
+    """Whether a case-folded text holds the words a phrase needs (see needed_words)."""
+    return all(any(w in folded for w in group) for group in needs)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """A text cut where a sentence ends (`.` `;` `:` `!` `?` and a space): no phrase spans two."""
+    return _SENTENCE_END.split(text)
+
+
 def negation_before(cue: str, window: int) -> re.Pattern[str]:
     """A negation cue (a phrase) followed by at most `window` words and the end of the text:
     searched in the clause before a match, it says the match is negated ("no documented SCIM")."""

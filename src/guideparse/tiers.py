@@ -25,7 +25,7 @@ from typing import Any
 
 from .infer import negated, note_rules
 from .models import CatalogEntry, Plan
-from .phrases import compile_phrase
+from .phrases import compile_phrase, may_match, needed_words, sentences
 from .rules import Rules
 
 UNKNOWN = "unknown"
@@ -41,7 +41,7 @@ class TierRules:
     plans: dict[str, str]  # folded plan name -> class
     split: re.Pattern[str]
     drop: tuple[re.Pattern[str], ...]
-    statements: tuple[re.Pattern[str], ...]
+    statements: tuple[tuple[re.Pattern[str], tuple[tuple[str, ...], ...]], ...]  # (regex, needed words)
     statement_fields: tuple[str, ...]
 
 
@@ -64,7 +64,7 @@ def tier_rules(rules: Rules) -> TierRules:
             plans={_fold(n): g.tier_class for g in t.plans for n in g.names},
             split=re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE),
             drop=tuple(compile_phrase(d) for d in t.drop),
-            statements=tuple(compile_phrase(s.phrase, slots=True) for s in t.sso_statements),
+            statements=tuple((compile_phrase(s.phrase, slots=True), needed_words(s.phrase)) for s in t.sso_statements),
             statement_fields=tuple(t.sso_statement_fields),
         )
     return compiled
@@ -245,11 +245,15 @@ def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     compiled, notes = tier_rules(rules), note_rules(rules)
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
-            for regex in compiled.statements:
-                for m in regex.finditer(text):
-                    cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
-                    if not cue_inside and not negated(text, m.start(), notes.negations):
-                        yield m.group("plan")
+            folded = text.casefold()
+            candidates = [(regex, needs) for regex, needs in compiled.statements if may_match(needs, folded)]
+            for sentence in sentences(text) if candidates else ():
+                folded = sentence.casefold()
+                for regex, needs in candidates:
+                    for m in regex.finditer(sentence) if may_match(needs, folded) else ():
+                        cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
+                        if not cue_inside and not negated(sentence, m.start(), notes.negations):
+                            yield m.group("plan")
 
 
 def texts_at(obj: Any, path: str) -> list[str]:

@@ -185,3 +185,20 @@ def test_resolution_never_changes_a_shown_cell(rules, sso, scim, words, noise):
 def test_any_tier_text_has_a_class(rules, text):
     """Any tier text is classed, as one of the classes."""
     assert text_class(text, [], rules) in TIER_CLASSES
+
+
+@pytest.mark.parametrize("depth,ok", [(6, True), (7, False)])
+def test_conditions_nest_at_most_six_deep(rules_copy, depth, ok):
+    """A lint condition nests all / any / not at most six deep (deeper is refused at its line)."""
+    cond = "{field: badge, is_null: true}"
+    for _ in range(depth):
+        cond = "{not: " + cond + "}"
+    entry = f"\n  - id: lint.deep\n    severity: info\n    message: deep\n    fields: [badge]\n    when: {cond}\n"
+    with (rules_copy / "lints.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(entry)
+    if ok:
+        assert load_rules(rules_copy).lints.lints[-1].id == "lint.deep"
+        return
+    with pytest.raises(RulesError, match="nest at most 6 deep") as info:
+        load_rules(rules_copy)
+    assert info.value.line == len((rules_copy / "lints.yaml").read_text(encoding="utf-8").splitlines())

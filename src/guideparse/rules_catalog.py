@@ -299,7 +299,7 @@ class Condition(_Strict):
         for key in ("field", "differs_from"):
             value = getattr(self, key)
             if value is not None:
-                yield (*at, key), value, len(at)
+                yield (*at, key), value, sum(1 for step in at if step in ("all", "any", "not"))
         for key in ("all", "any"):
             for i, sub in enumerate(getattr(self, key) or ()):
                 yield from sub.paths((*at, key, i))
@@ -342,7 +342,7 @@ class LintRule(_Strict):
         places = [(("when", *loc), p, depth) for loc, p, depth in self.when.paths()]
         places += [(("fields", i), p, 0) for i, p in enumerate(self.fields)]
         for loc, path, depth in places:
-            if depth > MAX_CONDITION_DEPTH * 2:
+            if depth > MAX_CONDITION_DEPTH:
                 raise EntryError(f"conditions nest at most {MAX_CONDITION_DEPTH} deep", loc)
             try:
                 check_field_path(path, self.each)

@@ -6,6 +6,10 @@ byte, for invalid bytes among text) or `raw_hex`; and either `expected` (dotted
 field -> value; objects compare on the keys given) or `error` (the InputError code). `warnings_include` /
 `warnings_exclude` list codes that must / must not be among the record's warnings;
 `warning_lines` maps a code to the lines of its warnings, in order.
+
+With `catalog: true` the values are those of the app's catalog entry (resolved IdP cells, tier
+classes, lints); `inputs` then lists the app's documents (each an input as above, `name` its
+path), merged as a run merges them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import pytest
 
 from conftest import CASES, ROOT, matches
+from guideparse.catalog import merge_documents, merge_order
 from guideparse.errors import InputError
 from guideparse.record import extract_document
 
@@ -50,14 +55,20 @@ def _get(record: dict, dotted: str):
 @pytest.mark.parametrize("case", list(_load_cases()))
 def test_case(case, rules):
     """The record extracted from the case input has the expected values (or fails with the expected code)."""
-    data = _input_bytes(case)
+    data = b"" if "inputs" in case else _input_bytes(case)
     path = case.get("file", f"{case['id']}.txt")
     if "error" in case:
         with pytest.raises(InputError) as info:
             extract_document(data, path, rules)
         assert info.value.code == case["error"]
         return
-    record = extract_document(data, path, rules).model_dump(mode="json")
+    if case.get("catalog"):
+        inputs = case.get("inputs", [case])
+        names = [i.get("file", i.get("name", f"{case['id']}-{k}.txt")) for k, i in enumerate(inputs)]
+        docs = [extract_document(_input_bytes(i), name, rules) for i, name in zip(inputs, names, strict=True)]
+        record = merge_documents(merge_order(docs), rules).model_dump(mode="json")
+    else:
+        record = extract_document(data, path, rules).model_dump(mode="json")
     for key, want in case["expected"].items():
         problems = matches(_get(record, key), want, key)
         assert not problems, "\n".join(problems)

@@ -66,12 +66,20 @@ def test_disagreement_is_a_conflict_and_last_wins(rules):
 
 
 def test_one_document_is_itself(rules):
-    """With one document per app, the entry equals that document (bar source/sources)."""
+    """With one document per app, the entry equals that document (bar source/sources) but for what
+    the catalog adds: the cells it resolved (each named in `inferred`), tier classes and lints."""
     doc = _doc(FLAT, "x.txt", rules)
     entry = merge_documents([doc])
     a = doc.model_dump(mode="json", exclude={"source", "provenance", "warnings"})
-    b = entry.model_dump(mode="json", exclude={"sources", "provenance", "warnings", "conflicts"})
+    b = entry.model_dump(mode="json", exclude={"sources", "provenance", "warnings", "conflicts", "lints"})
+    for row in b["identity_providers"]:
+        for column in row.pop("inferred"):
+            row[column] = "unknown"
+        assert set(row.pop("inferred_by")) <= {"sso", "scim"}
+    if b["quick_facts"] is not None:
+        del b["quick_facts"]["scim_tier_class"], b["quick_facts"]["sso_tier_class"]
     assert a == b
+    assert any(row.inferred for row in entry.identity_providers), "FLAT's notes resolve some cells"
 
 
 def test_truncated_list_is_filled_not_conflicting(rules):

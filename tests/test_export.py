@@ -180,45 +180,66 @@ def _edited_run(source: Path, dest: Path, edit) -> Path:
     return dest
 
 
-def test_fields_added_later_are_exported_when_present(corpus_exports, tmp_path):
-    """inferred, the tier classes and lints (not yet written by extract) land in their columns; the
-    columns are the same with them or without."""
-
-    def add(entry):
-        if entry["slug"] == "brex":
-            entry["identity_providers"][0]["inferred"] = ["scim"]
-            entry["quick_facts"].update(scim_tier_class="enterprise", sso_tier_class="paid_plan")
-            entry["lints"] = [
-                {"id": "scim-tier-vs-idp", "severity": "warning", "message": "m", "fields": ["quick_facts"]},
-                {"id": "no-fields", "severity": "info", "message": "n"},
-            ]
-        return entry
-
-    run = _edited_run(corpus_exports["run"], tmp_path / "run", add)
+def _exported(run: Path, out: Path) -> dict:
     for fmt in ("sqlite", "parquet", "csv"):
-        assert main(["export", str(run), "-f", fmt, "-o", str(tmp_path / fmt), "-q"]) == 0
+        assert main(["export", str(run), "-f", fmt, "-o", str(out / fmt), "-q"]) == 0
     got = {
-        "sqlite": sqlite_tables(tmp_path / "sqlite"),
-        "parquet": parquet_tables(tmp_path / "parquet"),
-        "csv": csv_tables(tmp_path / "csv"),
+        "sqlite": sqlite_tables(out / "sqlite"),
+        "parquet": parquet_tables(out / "parquet"),
+        "csv": csv_tables(out / "csv"),
     }
     assert got["sqlite"] == got["parquet"] == got["csv"]
-    tables = got["sqlite"]
-    apps = [dict(zip(tables["apps"][0], r, strict=True)) for r in tables["apps"][1]]
-    brex = next(a for a in apps if a["slug"] == "brex")
-    assert (brex["scim_tier_class"], brex["sso_tier_class"], brex["lint_count"]) == ("enterprise", "paid_plan", 2)
-    assert {a["scim_tier_class"] for a in apps if a["slug"] != "brex"} == {None}
-    idps = tables["identity_providers"]
-    assert [r[-1] for r in idps[1] if r[0] == "brex"][:2] == [["scim"], []]
-    assert tables["lints"][1] == [
-        ("brex", 0, "scim-tier-vs-idp", "warning", "m", ["quick_facts"]),
-        ("brex", 1, "no-fields", "info", "n", []),
+    return got["sqlite"]
+
+
+def _rows(tables: dict, name: str) -> list[dict]:
+    cols, rows = tables[name]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def test_catalog_semantics_land_in_their_columns(corpus_exports, tmp_path):
+    """Tier classes, inferred cells and lints of the catalog entries, as the tables hold them."""
+    entries = {e["slug"]: e for e in _catalog(corpus_exports["run"])}
+    tables = _exported(corpus_exports["run"], tmp_path)
+    for app in _rows(tables, "apps"):
+        facts = entries[app["slug"]].get("quick_facts") or {}
+        assert (app["scim_tier_class"], app["sso_tier_class"]) == (
+            facts.get("scim_tier_class"),
+            facts.get("sso_tier_class"),
+        )
+        assert app["lint_count"] == len(entries[app["slug"]].get("lints", []))
+    inferred = [(r["slug"], r["position"], r["inferred"]) for r in _rows(tables, "identity_providers")]
+    assert inferred == [
+        (slug, i, row.get("inferred", []))
+        for slug in sorted(entries)
+        for i, row in enumerate(entries[slug].get("identity_providers") or [])
     ]
+    assert any(r[2] for r in inferred)  # the corpus has resolved cells
+    lints = [(r["slug"], r["position"], r["id"], r["severity"]) for r in _rows(tables, "lints")]
+    assert lints == [
+        (slug, i, lint["id"], lint["severity"])
+        for slug in sorted(entries)
+        for i, lint in enumerate(entries[slug].get("lints", []))
+    ]
+    assert lints  # the corpus has lints
+
+
+def test_a_run_written_before_the_catalog_semantics_exports_the_same_columns(corpus_exports, tmp_path):
+    """A catalog without tier classes, inferred cells and lints: null, [] and no rows, same columns."""
+
+    def strip(entry):
+        for row in entry.get("identity_providers") or []:
+            row.pop("inferred", None), row.pop("inferred_by", None)
+        if entry.get("quick_facts"):
+            entry["quick_facts"].pop("scim_tier_class", None), entry["quick_facts"].pop("sso_tier_class", None)
+        entry.pop("lints", None)
+        return entry
+
+    tables = _exported(_edited_run(corpus_exports["run"], tmp_path / "run", strip), tmp_path)
     assert {name: cols for name, (cols, _) in tables.items()} == {t.name: list(t.names) for t in TABLES}
-    db = sqlite3.connect(tmp_path / "sqlite")
-    assert db.execute("select inferred from identity_providers where slug = 'brex' and position = 0").fetchone() == (
-        '["scim"]',
-    )
+    assert {a["scim_tier_class"] for a in _rows(tables, "apps")} == {None}
+    assert {tuple(r["inferred"]) for r in _rows(tables, "identity_providers")} == {()}
+    assert tables["lints"][1] == []
 
 
 def test_a_value_of_the_wrong_type_is_one_coded_line(corpus_exports, tmp_path, capsys):

@@ -10,6 +10,11 @@ name, …), never by position; a list that is a prefix of another (a truncated
 scrape) is filled by the longer one. Where two documents disagree on a known
 value, both are kept in `conflicts`, a GP401 warning is raised, and the value
 of the document listed last wins.
+
+Then the entry is finished (`finish_entry`), the same way whether it has one document (in
+the workers: `single_entry`) or several (`merge_documents`): IdP cells every document left
+`unknown` are resolved from their notes (infer.py), the tier classes are decided (tiers.py)
+and the lints run (lints.py).
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from .models import CatalogEntry, Conflict, DocumentRecord, SourcedWarn
+from .infer import resolve_rows
+from .lints import evaluate
+from .models import CatalogEntry, CatalogQuickFacts, Conflict, DocumentRecord, SourcedWarn
 from .paths import IDENTITY, Segment, format_path, identity
+from .rules import Rules, load_rules
+from .tiers import scim_tier_class, sso_tier_class
 
 #: Values that mean "not known" and are filled by any known value.
 UNKNOWN = (None, "unknown")
@@ -100,8 +109,9 @@ def merge_order(docs: list[DocumentRecord]) -> list[DocumentRecord]:
     )
 
 
-def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
-    """Merge the documents of one app, in the order given (see merge_order)."""
+def merge_documents(docs: list[DocumentRecord], rules: Rules | None = None) -> CatalogEntry:
+    """Merge the documents of one app, in the order given (see merge_order), and finish the
+    entry (`rules`: default the project's)."""
     assert docs, "merge_documents needs at least one document"
     merger = _Merger()
     first = docs[0]
@@ -119,17 +129,18 @@ def merge_documents(docs: list[DocumentRecord]) -> CatalogEntry:
     for c in conflicts:
         shown = " / ".join(f"{_short(v['value'])} ({v['source']})" for v in c.values)
         warnings.append(SourcedWarn(code="GP401", message=f"{c.field}: documents disagree: {shown}; last one kept"))
-    return CatalogEntry(
+    entry = CatalogEntry(
         slug=first.slug,
         sources=[d.source for d in docs],
         conflicts=conflicts,
         warnings=warnings,
         **merged,
     )
+    return finish_entry(entry, rules or default_rules())
 
 
-def single_entry(doc: DocumentRecord) -> CatalogEntry:
-    """The catalog entry of an app with one document: that document with `sources`.
+def single_entry(doc: DocumentRecord, rules: Rules | None = None) -> CatalogEntry:
+    """The catalog entry of an app with one document: that document with `sources`, finished.
 
     Equal to merge_documents([doc]) (tests hold them to it) without re-validating
     what was validated when the document was built."""
@@ -138,15 +149,41 @@ def single_entry(doc: DocumentRecord) -> CatalogEntry:
         SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind, source=doc.source.path)
         for w in doc.warnings
     ]
-    return CatalogEntry.model_construct(
+    entry = CatalogEntry.model_construct(
         schema_version=doc.schema_version,
         slug=doc.slug,
         sources=[doc.source],
         conflicts=[],
+        lints=[],
         warnings=warnings,
         provenance={},
         **fields,
     )
+    return finish_entry(entry, rules or default_rules())
+
+
+def finish_entry(entry: CatalogEntry, rules: Rules) -> CatalogEntry:
+    """What the catalog adds to merged documents: IdP cells resolved from their notes, the tier
+    classes in quick_facts, and the lints (in that order: the lints see the other two)."""
+    entry.identity_providers = resolve_rows(entry.identity_providers, rules)
+    scim, sso = scim_tier_class(entry, rules), sso_tier_class(entry, rules)
+    facts = entry.quick_facts
+    if facts is not None or (scim, sso) != ("unknown", "unknown"):
+        data = facts.model_dump() if facts is not None else {}
+        data.update(scim_tier_class=scim, sso_tier_class=sso)
+        entry.quick_facts = CatalogQuickFacts(**data)
+    entry.lints = evaluate(entry, rules)
+    return entry
+
+
+_DEFAULT_RULES: list[Rules] = []
+
+
+def default_rules() -> Rules:
+    """The project's rules, loaded once per process (for callers that pass none)."""
+    if not _DEFAULT_RULES:
+        _DEFAULT_RULES.append(load_rules())
+    return _DEFAULT_RULES[0]
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -154,9 +191,9 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_catalog(docs: Iterable[DocumentRecord]) -> list[CatalogEntry]:
-    """Group documents by slug (sorted) and merge each group."""
+def build_catalog(docs: Iterable[DocumentRecord], rules: Rules | None = None) -> list[CatalogEntry]:
+    """Group documents by slug (sorted) and merge each group (`rules`: default the project's)."""
     groups: dict[str, list[DocumentRecord]] = defaultdict(list)
     for d in docs:
         groups[d.slug].append(d)
-    return [merge_documents(merge_order(groups[s])) for s in sorted(groups)]
+    return [merge_documents(merge_order(groups[s]), rules) for s in sorted(groups)]

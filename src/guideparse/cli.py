@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand
 
 from .cache import DEFAULT_MAX_SIZE
-from .choices import DiffFormat, ExportFormat, ReportFormat, SchemaKind
+from .choices import DiffFormat, ExportFormat, LintFormat, LintGrouping, ReportFormat, SchemaKind
 from .errors import GuideparseError
 from .inputs import DEFAULT_MAX_BYTES
 from .limits import DEFAULT_TIMEOUT
@@ -690,6 +690,43 @@ def browse(
             _err(f"serving {source} at {url} (Ctrl-C stops)")
 
     serve(source, port, quiet=quiet, on_ready=ready)
+
+
+@_command(app)
+@_interruptible
+def lint(
+    run: Path | None = typer.Argument(None, metavar="RUN", help="Run folder (default: out/latest)."),
+    fmt: LintFormat = typer.Option(
+        "text", "--format", "-f", help="text (for people), markdown (a pull-request comment) or json (for tools)."
+    ),
+    by: LintGrouping = typer.Option("app", "--by", help="Group the lints by app or by lint id."),
+    rules_dir: Path | None = _RULES_DIR,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print error-level lints only (no summary)."),
+) -> None:
+    """Report what a run's catalog finds inconsistent in itself (the lints of rules/lints.yaml).
+
+    Each catalog entry carries the lints found when the run was made; entries of a run made
+    before lints existed are checked with the rules now (--rules). Exit status: 0 no
+    error-level lint; 1 an error-level lint fired; 2 trouble (not a run folder, bad rules).
+
+    \b
+    Examples:
+      guideparse lint                              out/latest, grouped by app
+      guideparse lint out/baseline --by lint       grouped by lint id
+      guideparse lint --format markdown > lints.md
+      guideparse lint -q                           error-level lints only (for CI)
+    """
+    from .lint_report import lint_run, render_lints
+    from .store import LATEST
+
+    rules = None
+    if rules_dir is not None:
+        from .rules import load_rules
+
+        rules = load_rules(rules_dir)
+    report = lint_run(run or LATEST, rules)
+    sys.stdout.write(render_lints(report, fmt, by, errors_only=quiet))
+    raise typer.Exit(EXIT_SOME_FAILED if report.has_errors else EXIT_OK)
 
 
 @_command(cache_app, "info")

@@ -72,6 +72,33 @@ class IdentityProvider(_Model):
     notes: str | None = None
 
 
+class CatalogIdentityProvider(IdentityProvider):
+    """A catalog entry's IdP row: a cell every document left `unknown` may be resolved from the
+    notes by a rule of rules/inference.jsonl; such cells are named in `inferred`."""
+
+    inferred: list[str] = Field(
+        default_factory=list, description="the cells (sso, scim) resolved from the notes, not shown by any document"
+    )
+    inferred_by: dict[str, str] = Field(
+        default_factory=dict, description="each inferred cell -> the rule that resolved it (infer.<id>)"
+    )
+
+
+#: Tier classes (rules/tiers.yaml decides them): where a feature starts, in plan terms.
+TierClass = Literal["free", "all_plans", "paid_plan", "enterprise", "add_on", "not_available", "unknown"]
+
+
+class CatalogQuickFacts(QuickFacts):
+    """A catalog entry's quick facts: the document's, with the tier classes."""
+
+    scim_tier_class: TierClass = Field(
+        default="unknown", description="the SCIM tier as a class, from the tier texts and the plan table"
+    )
+    sso_tier_class: TierClass = Field(
+        default="unknown", description="the SSO tier as a class, where the page states it"
+    )
+
+
 class CostOfManualManagement(_Model):
     basis: str | None = None
     orphaned_accounts: int | None = None
@@ -221,11 +248,14 @@ class Provenance(TypedDict):
     rule: str
 
 
-#: The warnings of a record: a document's own (Warn), or a catalog entry's (SourcedWarn).
+#: The warnings of a record: a document's own (Warn), or a catalog entry's (SourcedWarn);
+#: its IdP rows and quick facts: a document's, or a catalog entry's (with what it resolved).
 WarnT = TypeVar("WarnT", bound=Warn)
+IdpT = TypeVar("IdpT", bound=IdentityProvider)
+FactsT = TypeVar("FactsT", bound=QuickFacts)
 
 
-class _Content(_Model, Generic[WarnT]):
+class _Content(_Model, Generic[WarnT, IdpT, FactsT]):
     """Fields shared by a document record and a catalog entry, in contract order."""
 
     schema_version: int = SCHEMA_VERSION
@@ -235,8 +265,8 @@ class _Content(_Model, Generic[WarnT]):
     plan_requirement: str | None = None
     summary: list[str] = Field(default_factory=list)
     strategic_alternative: str | None = None
-    quick_facts: QuickFacts | None = None
-    identity_providers: list[IdentityProvider] | None = None
+    quick_facts: FactsT | None = None
+    identity_providers: list[IdpT] | None = None
     cost_of_manual_management: CostOfManualManagement | None = None
     pricing: list[PlanTable] | None = None
     constraints: list[Constraint] | None = None
@@ -262,7 +292,7 @@ class _Content(_Model, Generic[WarnT]):
     )
 
 
-class DocumentRecord(_Content[Warn]):
+class DocumentRecord(_Content[Warn, IdentityProvider, QuickFacts]):
     """One input file's extraction."""
 
     source: Source
@@ -273,11 +303,21 @@ class Conflict(_Model):
     values: list[dict]
 
 
-class CatalogEntry(_Content[SourcedWarn]):
-    """The documents of one app merged field by field."""
+class Lint(_Model):
+    """A cross-field inconsistency a rule of rules/lints.yaml found in a catalog entry."""
+
+    id: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    fields: list[str] = Field(description="the field paths involved")
+
+
+class CatalogEntry(_Content[SourcedWarn, CatalogIdentityProvider, CatalogQuickFacts]):
+    """The documents of one app merged field by field, with what the catalog resolved and checked."""
 
     sources: list[Source]
     conflicts: list[Conflict] = Field(default_factory=list)
+    lints: list[Lint] = Field(default_factory=list, description="what rules/lints.yaml found inconsistent")
 
 
 class InputStatus(_Model):

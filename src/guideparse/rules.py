@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
+from .rules_catalog import InferenceEntry, LintsFile, TiersFile
 from .rules_load import default_rules_dir, read_rules
 from .rules_regex import AnyOf, Regex, compile_regex
 from .rules_schema import (
@@ -101,6 +102,10 @@ class Rules:
     header: dict[str, list[LineRule]]  # page.yaml `header`, compiled, per kind
     end_markers: list[LineRule]
     boilerplate: list[LineRule]
+    # The catalog's rules, validated (infer.py, tiers.py and lints.py compile what they match with):
+    inference: list[InferenceEntry]  # rules/inference.jsonl
+    tiers: TiersFile  # rules/tiers.yaml
+    lints: LintsFile  # rules/lints.yaml
 
     @cached_property
     def icons_longest_first(self) -> list[tuple[str, tuple[str, str]]]:
@@ -361,4 +366,7 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         header={kind: compile_lines(getattr(page.header, kind)) for kind in HeaderRules.model_fields},
         end_markers=compile_lines(page.end_markers),
         boilerplate=compile_lines(page.boilerplate),
+        inference=files.inference.value,
+        tiers=files.tiers.value,
+        lints=files.lints.value,
     )

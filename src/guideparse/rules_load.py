@@ -26,6 +26,15 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import RulesError
+from .rules_catalog import (
+    INFERENCE_SCHEMA,
+    LINTS_SCHEMA,
+    TIERS_SCHEMA,
+    InferenceEntry,
+    LintsFile,
+    TiersFile,
+    implied_value_problems,
+)
 from .rules_schema import (
     APP_NAMES_SCHEMA,
     HEADINGS_SCHEMA,
@@ -43,6 +52,8 @@ from .rules_schema import (
 )
 
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
+#: The catalog's rules (rules_catalog): IdP note inference, tier classes, lints.
+CATALOG_RULE_FILES = ("inference.jsonl", "tiers.yaml", "lints.yaml")
 MAX_RULES_BYTES = 5 * 1024 * 1024
 
 T = TypeVar("T")
@@ -87,12 +98,14 @@ class RulesFiles:
     app_names: RulesFile[list[AppNamePattern]]
     tables: RulesFile[TablesFile]
     page: RulesFile[PageFile]
+    inference: RulesFile[list[InferenceEntry]]
+    tiers: RulesFile[TiersFile]
+    lints: RulesFile[LintsFile]
 
     @property
     def digest(self) -> str:
-        return rules_digest(
-            (f.name, f.data) for f in (self.headings, self.vocabulary, self.app_names, self.tables, self.page)
-        )
+        files = (self.headings, self.vocabulary, self.app_names, self.tables, self.page)
+        return rules_digest((f.name, f.data) for f in (*files, self.inference, self.tiers, self.lints))
 
 
 def read_rules(directory: Path) -> RulesFiles:
@@ -105,8 +118,12 @@ def read_rules(directory: Path) -> RulesFiles:
         app_names=read_rules_file(directory, "app_names.jsonl", APP_NAMES_SCHEMA),
         tables=read_rules_file(directory, "tables.yaml", TABLES_SCHEMA),
         page=read_rules_file(directory, "page.yaml", PAGE_SCHEMA),
+        inference=read_rules_file(directory, "inference.jsonl", INFERENCE_SCHEMA),
+        tiers=read_rules_file(directory, "tiers.yaml", TIERS_SCHEMA),
+        lints=read_rules_file(directory, "lints.yaml", LINTS_SCHEMA),
     )
     check_unique_ids(files)
+    check_implied_values(files)
     return files
 
 
@@ -123,7 +140,7 @@ def _check_folder(directory: Path) -> None:
 
 
 def rules_digest(files: Iterable[tuple[str, bytes]]) -> str:
-    """sha256 over each file's name and bytes, in RULE_FILES order: recorded in every run
+    """sha256 over each file's name and bytes, in RULE_FILES then CATALOG_RULE_FILES order: recorded in every run
     and part of every cache key, so it must stay this function of these bytes."""
     h = hashlib.sha256()
     for name, data in files:
@@ -356,7 +373,7 @@ def check_unique_ids(files: RulesFiles) -> None:
 
 def _rule_ids(files: RulesFiles) -> Iterator[tuple[RulesFile[Any], Loc, str]]:
     """(file, path, id) of every rule with an id, file by file."""
-    one_a_line: tuple[RulesFile[list[Any]], ...] = (files.headings, files.vocabulary, files.app_names)
+    one_a_line: tuple[RulesFile[list[Any]], ...] = (files.headings, files.vocabulary, files.app_names, files.inference)
     for file in one_a_line:
         for i, entry in enumerate(file.value):
             yield file, (i,), entry.id
@@ -364,3 +381,14 @@ def _rule_ids(files: RulesFiles) -> Iterator[tuple[RulesFile[Any], Loc, str]]:
         yield files.tables, loc, rule_id
     for loc, rule_id in files.page.value.rule_ids():
         yield files.page, loc, rule_id
+    for loc, rule_id in files.tiers.value.rule_ids():
+        yield files.tiers, loc, rule_id
+    for loc, rule_id in files.lints.value.rule_ids():
+        yield files.lints, loc, rule_id
+
+
+def check_implied_values(files: RulesFiles) -> None:
+    """What inference.jsonl implies must be a value its column can show (vocabulary.jsonl's CELLs)."""
+    for loc, message in implied_value_problems(files.inference.value, files.vocabulary.value):
+        where = ".".join(str(p) for p in loc[1:])
+        raise RulesError("GP002", f"{where}: {message}", path=files.inference.shown, line=files.inference.line(loc))

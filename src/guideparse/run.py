@@ -100,7 +100,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     from .record import extract_document
 
     doc = extract_document(data, token, rules, sha)
-    entry = single_entry(doc)
+    entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
     document = _DOCUMENT.dump_json(doc) + b"\n"
     return CachedResult(doc.slug, document, catalog_line(entry), pretty_record(entry), token, facts)
@@ -258,8 +258,9 @@ class RunAssembler:
     writes catalog.jsonl by slug from a spool of the compressed catalog lines, merging the apps
     with several documents (whose records it rewrites). Only offsets stay in memory."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, rules: Rules | None = None) -> None:
         self.folder = folder
+        self.rules = rules  # for merging (None: the project's)
         self.statuses: list[InputStatus] = []
         self.failures: list[GuideparseError] = []
         self.cached = 0
@@ -327,7 +328,7 @@ class RunAssembler:
         if len(group) == 1:
             return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
         found = [DocumentRecord.model_validate_json(os.pread(docs, n, at)) for (at, n), _, _ in group]
-        entry = merge_documents(merge_order(found))
+        entry = merge_documents(merge_order(found), self.rules)
         write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry))
         return catalog_line(entry)
 
@@ -390,7 +391,7 @@ def extract_many(
     cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
-        with RunAssembler(tmp) as assembler:
+        with RunAssembler(tmp, rules) as assembler:
             documents = OrderedFile(tmp / "documents.jsonl", pool_context())
             task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]

@@ -1,0 +1,123 @@
+"""Phrase patterns: the pattern language of the catalog rules (`rules/inference.jsonl`,
+`rules/tiers.yaml`). Rules never hold regular expressions; a phrase is a few words:
+
+    no … SCIM provisioning?        "no", up to three words, "SCIM", maybe "provisioning"
+    SSO integration? available|supported
+    SSO … on {plan} plans?         {plan} captures a plan name (tier statements only)
+
+Tokens are separated by spaces: a word (letters and digits, with `-` `.` `/` `'` `+` `&`
+inside), alternatives `a|b|c`, an optional token `word?`, a gap `…` (or `...`) of at most
+three words, and `{plan}`, one to five words captured as `plan`. Words match whole words,
+case-insensitively; between two tokens the text may hold spaces and punctuation other than
+what ends a clause (`.` `;` `:` `!` `?`), so no phrase spans two sentences. Each phrase
+compiles to a regular expression built here from escaped words and bounded repetitions:
+matching is linear in the text whatever the rules say.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: What may separate two words of a phrase: anything but word characters and clause ends.
+SEP = r"[^\w.;:!?]+"
+#: A word of the text, as a gap or a {plan} counts them ("2.0", "just-in-time", "100k").
+WORD = r"\w+(?:[.'’\-]\w+)*"
+GAP_WORDS = 3
+PLAN_WORDS = 5
+MAX_TOKENS = 12
+MAX_ALTERNATIVES = 12
+GAPS = ("…", "...")
+SLOT = "{plan}"
+_WORD = re.compile(r"\w(?:[\w\-./'+&]*\w)?")
+
+
+def compile_phrase(phrase: str, *, whole: bool = False, slots: bool = False) -> re.Pattern[str]:
+    """A phrase -> its case-insensitive regular expression; ValueError says what is wrong.
+    `whole`: the phrase must be all of the text (punctuation around it aside); `slots`:
+    `{plan}` is allowed."""
+    tokens = phrase.split()
+    if not tokens:
+        raise ValueError("a phrase needs at least one word")
+    if len(tokens) > MAX_TOKENS:
+        raise ValueError(f"a phrase has at most {MAX_TOKENS} tokens")
+    if tokens[0] in GAPS or tokens[-1] in GAPS:
+        raise ValueError("a phrase cannot start or end with a gap (…)")
+    if tokens.count(SLOT) > (1 if slots else 0):
+        raise ValueError("{plan} is allowed once, in tier statements only" if slots else "{plan} is not allowed here")
+    if not any(t not in GAPS and not t.endswith("?") and t != SLOT for t in tokens):
+        raise ValueError("a phrase needs at least one word that is not optional")
+    body, lead = "", False  # lead: a word was surely matched, so the next token follows a separator
+    for token in tokens:
+        regex, optional = _token(token)
+        if token in GAPS:
+            if not lead:
+                raise ValueError("a gap (…) needs a word before it that is not optional")
+            body += regex
+        elif lead:
+            body += f"(?:{SEP}{regex})?" if optional else f"{SEP}{regex}"
+        else:
+            body += f"(?:{regex}{SEP})?" if optional else regex
+            lead = not optional
+    pattern = rf"^[\W_]*{body}[\W_]*$" if whole else rf"(?<!\w){body}(?!\w)"
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _token(token: str) -> tuple[str, bool]:
+    """One token -> (its regex, whether it is optional)."""
+    if token in GAPS:
+        return f"(?:{SEP}{WORD}){{0,{GAP_WORDS}}}", False
+    if token == SLOT:
+        return f"(?P<plan>{WORD}(?:{SEP}{WORD}){{0,{PLAN_WORDS - 1}}}?)", False
+    optional = token.endswith("?") and len(token) > 1
+    words = (token[:-1] if optional else token).split("|")
+    if len(words) > MAX_ALTERNATIVES:
+        raise ValueError(f"{token!r}: at most {MAX_ALTERNATIVES} alternatives")
+    for w in words:
+        if not _WORD.fullmatch(w):
+            raise ValueError(
+                f"{w!r} is not a word (letters and digits, with - . / ' + & inside; "
+                "alternatives a|b, optional word?, gap …, {plan})"
+            )
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")", optional
+
+
+def needed_words(phrase: str) -> tuple[tuple[str, ...], ...]:
+    """The words a text must hold (case-folded, as substrings) for the phrase to match in it:
+    one of each required token's alternatives. A cheap test before the regular expression."""
+    groups = []
+    for token in phrase.split():
+        if token in GAPS or token == SLOT or (token.endswith("?") and len(token) > 1):
+            continue
+        groups.append(tuple(w.casefold() for w in token.split("|")))
+    return tuple(groups)
+
+
+def may_match(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
+    """Whether a case-folded text holds the words a phrase needs (see needed_words)."""
+    return all(any(w in folded for w in group) for group in needs)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """A text cut where a sentence ends (`.` `;` `:` `!` `?` and a space): no phrase spans two."""
+    return _SENTENCE_END.split(text)
+
+
+def negation_before(cue: str, window: int) -> re.Pattern[str]:
+    """A negation cue (a phrase) followed by at most `window` words and the end of the text:
+    searched in the clause before a match, it says the match is negated ("no documented SCIM")."""
+    head = compile_phrase(cue).pattern
+    return re.compile(rf"{head}(?:{SEP}{WORD}){{0,{window}}}[^\w.;:!?]*$", re.IGNORECASE)
+
+
+#: Where a clause ends, for negation: a sentence end, a comma or parenthesis, a spaced dash, "but".
+_CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|[,()]|\s[-–—]\s|\bbut\b", re.IGNORECASE)
+
+
+def clause_before(text: str, at: int) -> str:
+    """The text of the clause that ends at `at`: from the last clause end before it."""
+    head = text[:at]
+    ends = [m.end() for m in _CLAUSE_END.finditer(head)]
+    return head[ends[-1] :] if ends else head

@@ -74,3 +74,25 @@ def test_review_with_scripted_answers(tmp_path):
     assert outcome.accepted == [asked[0][0]] and asked[0][1] == "added" and outcome.written
     catalog = [json.loads(line)["slug"] for line in (base / "catalog.jsonl").read_text().splitlines()]
     assert len(catalog) == 3
+
+
+def test_many_batches_in_one_process_leak_no_descriptor(tmp_path):
+    """A library caller (a service) runs batch after batch: open descriptors stay level
+    (the fuzz target once ran out of them after thousands of runs)."""
+    import os
+
+    import guideparse
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "a.txt").write_bytes((RAW / "airtable.flat.txt").read_bytes())
+    (inp / "b.txt").write_bytes(b"")
+
+    def batch(n: int, jobs: int) -> None:
+        guideparse.extract_many([inp], tmp_path / f"r{n}", jobs=jobs, cache_dir=tmp_path / "cache")
+
+    batch(0, 1), batch(1, 2)  # first runs open what stays open (imports, the rules)
+    before = len(os.listdir("/proc/self/fd"))
+    for n in range(2, 22):
+        batch(n, 1 + n % 2)
+    assert len(os.listdir("/proc/self/fd")) == before

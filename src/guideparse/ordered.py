@@ -71,5 +71,17 @@ class OrderedFile:
             self._fd, self._pid = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC), os.getpid()
         return self._fd
 
+    def close(self) -> None:
+        """Close this process's descriptor (a library caller runs many batches in one process)."""
+        if self._pid == os.getpid() and self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._pid = -1, -1
+
+    def __enter__(self) -> OrderedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_fd": -1, "_pid": -1}

@@ -391,8 +391,7 @@ def extract_many(
     cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
-        with RunAssembler(tmp, rules) as assembler:
-            documents = OrderedFile(tmp / "documents.jsonl", pool_context())
+        with RunAssembler(tmp, rules) as assembler, OrderedFile(tmp / "documents.jsonl", pool_context()) as documents:
             task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
             for done in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):

@@ -334,3 +334,20 @@ def test_a_timeout_past_its_range_is_a_usage_error(tmp_path, capsys):
     for value in ("inf", "1e10", "-1"):
         assert main(["extract", str(FEW[0]), "-o", str(tmp_path / "r"), "--timeout", value]) == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_a_symlinked_folder_is_named_not_skipped_and_utf32_is_read(tmp_path, capsys):
+    inp = _few(tmp_path / "in")
+    elsewhere = _few(tmp_path / "elsewhere")
+    os.symlink(elsewhere, inp / "linked")
+    text = FEW[0].read_text(encoding="utf-8")
+    (inp / "wide.txt").write_bytes(text.encode("utf-32"))  # with its BOM
+    out = tmp_path / "r"
+    assert main(["extract", str(inp), "-o", str(out), "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert f"{inp / 'linked'}: GP905 a symlinked folder is not followed; give its target as an input" in err
+    docs = [json.loads(x) for x in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    wide = next(d for d in docs if d["source"]["path"].endswith("wide.txt"))
+    twin = next(d for d in docs if d["source"]["path"].endswith(FEW[0].name))
+    assert wide["source"]["encoding"] == "utf-32" and wide["app"] == twin["app"]
+    assert wide["identity_providers"] == twin["identity_providers"]

@@ -48,6 +48,10 @@ def _walk(folder: str) -> Iterable[InputFile]:
     unlisted: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False, onerror=unlisted.append):
         dirnames.sort()
+        for name in dirnames:  # a linked folder is not followed: said, not skipped in silence
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not name.startswith("."):
+                yield InputFile(path, folder, "a symlinked folder is not followed; give its target as an input")
         for name in sorted(filenames):
             if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
                 yield _input_file(os.path.join(dirpath, name), folder)

@@ -351,3 +351,12 @@ def test_a_symlinked_folder_is_named_not_skipped_and_utf32_is_read(tmp_path, cap
     twin = next(d for d in docs if d["source"]["path"].endswith(FEW[0].name))
     assert wide["source"]["encoding"] == "utf-32" and wide["app"] == twin["app"]
     assert wide["identity_providers"] == twin["identity_providers"]
+
+
+def test_one_file_given_under_two_spellings_is_one_input(tmp_path, monkeypatch, capsys):
+    inp = _few(tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r"
+    assert main(["extract", "raw", f"raw/{FEW[0].name}", f"./raw/{FEW[0].name}", "-o", str(out), "-q"]) == 0
+    paths = [json.loads(x)["source"]["path"] for x in (out / "documents.jsonl").read_text().splitlines()]
+    assert sorted(paths) == sorted(f"raw/{p.name}" for p in FEW) and inp.is_dir()

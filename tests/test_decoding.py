@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from guideparse.charsets import codec_for, declared_charset
 from guideparse.errors import InputError
 from guideparse.reading import decode, read_text
@@ -128,3 +129,12 @@ def test_unknown_charsets(label):
     assert codec_for(label) is None
     text, enc, _cut, warns = decode("<p>Café ✓</p>".encode(), "p.html", label)
     assert (text, enc, [w.code for w in warns]) == ("<p>Café ✓</p>", "utf-8", ["GP306"])
+
+
+@pytest.mark.parametrize("junk", [b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xff"])
+def test_one_damaged_sequence_keeps_a_utf8_page_utf8(junk):
+    """An overlong form, an encoded surrogate, a code point past U+10FFFF: damage in a UTF-8 page
+    (GP305), not a reason to read the whole page as cp1252 (which turns every — into â€”)."""
+    page = (ROOT / "raw" / "airtable.flat.txt").read_bytes()
+    text, enc, _cut, warns = decode(page.replace(b"Airtable", b"Air" + junk + b"table", 1), "p.txt")
+    assert enc == "utf-8" and [w.code for w in warns] == ["GP305"] and "\u2014" in text

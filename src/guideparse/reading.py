@@ -99,14 +99,26 @@ def decode(data: bytes, path: str, charset: str | None = None) -> tuple[str, str
         return _unmarked(text, codec, cut, warns)
     text, cut = _decode_marked(data, "utf-8")
     bad = text.count(_MARK)
-    if bad and not bom and bad > len(text) - bad - len(data.translate(None, _HIGH_BYTES)):
-        # Invalid sequences outnumber valid multi-byte characters: a cp1252 (or latin-1) page.
+    if bad and not bom and _reads_as_cp1252(data, text, bad):
         try:
             text, enc = data.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
             text, enc = data.decode("latin-1"), "latin-1"
         return text, enc, False, [*warns, Warn(code="GP301", message=f"not valid UTF-8; decoded as {enc}", line=None)]
     return _unmarked(text, "utf-8", cut, warns)
+
+
+#: A lead byte and the continuation bytes it asks for: the shape of a UTF-8 character, valid or not.
+_UTF8_SHAPED = re.compile(rb"[\xc0-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf7][\x80-\xbf]{3}")
+
+
+def _reads_as_cp1252(data: bytes, text: str, bad: int) -> bool:
+    """Invalid sequences outnumber the valid multi-byte characters, and few of them have the
+    shape of UTF-8 (an overlong `C0 80`, an encoded surrogate `ED A0 80`, a code point past
+    U+10FFFF are damage in a UTF-8 page; an é as the lone byte 0xE9 is cp1252)."""
+    valid_multibyte = len(text) - bad - len(data.translate(None, _HIGH_BYTES))
+    shaped_invalid = len(_UTF8_SHAPED.findall(data)) - valid_multibyte
+    return bad > valid_multibyte and 4 * shaped_invalid < bad
 
 
 def _refuse_binary(data: bytes, path: str) -> None:

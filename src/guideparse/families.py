@@ -1,0 +1,111 @@
+"""Recognition before extraction: which guide family a page is, from its own evidence.
+
+Evidence (rules/families.yaml): a title-block line matching a family's title pattern, a
+badge line of the family's, and the section headings only that family has. Evidence for
+exactly one family assigns it; for none, the page fails (GP914) naming the closest family
+and why it was rejected; for two, it fails as ambiguous (GP915). It never becomes a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .reading import Line
+from .rules import Rules
+from .rules_families import FamilyRule
+from .rules_regex import Regex
+from .rules_schema import compile_line_pattern
+from .segment import Page
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "title", "badge" or "heading"
+    line: Line
+    rule: str
+
+
+@dataclass
+class Recognition:
+    family: str
+    evidence: list[Evidence] = field(default_factory=list)
+    title_app: str | None = None
+
+
+_COMPILED: dict[int, tuple[object, dict[str, list[tuple[Regex, str]]]]] = {}
+
+
+def compiled_lines(fam: FamilyRule, kind: str) -> list[tuple[Regex, str]]:
+    """A family's line patterns of `kind` (title, taglines, app_sentences), compiled once."""
+    key = id(fam)
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not fam:
+        hit = (fam, {})
+        _COMPILED[key] = hit
+    cache = hit[1]
+    if kind not in cache:
+        cache[kind] = [(compile_line_pattern(p.pattern), p.id) for p in getattr(fam, kind)]
+    return cache[kind]
+
+
+def match_any(patterns: list[tuple[Regex, str]], text: str) -> tuple[str, dict[str, str]] | None:
+    """The first whole-line pattern matching `text`: (rule id, captures)."""
+    for rx, rule_id in patterns:
+        m = rx.fullmatch(text)
+        if m:
+            return rule_id, {k: v for k, v in m.groupdict().items() if v is not None}
+    return None
+
+
+def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
+    """Family name -> its evidence on the page, in page order (families with none left out)."""
+    out: dict[str, list[Evidence]] = {}
+    header = [ln for ln in page.header if ln.text]
+    for name, fam in rules.families.families.items():
+        found: list[Evidence] = []
+        badges = {b.casefold() for b in fam.badges}
+        for ln in header:
+            hit = match_any(compiled_lines(fam, "title"), ln.text)
+            if hit is not None:
+                found.append(Evidence("title", ln, hit[0]))
+            elif ln.text.casefold() in badges:
+                found.append(Evidence("badge", ln, f"family.{name}.badge"))
+        own = set(fam.evidence)
+        for s in page.sections:
+            if s.rule in {h.id for h in fam.headings} or s.label in own:
+                found.append(Evidence("heading", s.heading, s.rule))
+        if found:
+            out[name] = found
+    return out
+
+
+def closest_family(page: Page, rules: Rules) -> tuple[str, str]:
+    """The family a page of none comes closest to, and why it was rejected."""
+    header = " ".join(ln.text for ln in page.header if ln.text).casefold().split()
+    best, best_score = "", -1
+    for name, fam in rules.families.families.items():
+        words = {w.casefold() for p in fam.title for w in p.pattern.split() if "{" not in w}
+        score = sum(1 for w in header if w in words)
+        if score > best_score:
+            best, best_score = name, score
+    fam = rules.families.families[best]
+    title = fam.title[0].pattern if fam.title else "(none)"
+    shown = [ln.text[:60] for ln in page.header if ln.text][:1]
+    heads = ", ".join(repr(h.pattern) for h in fam.headings[:3]) or ", ".join(fam.evidence[:3])
+    why = f"no title line like {title!r}" + (f" (title block opens {shown[0]!r})" if shown else "")
+    why += f", no badge of its ({', '.join(fam.badges) or 'none'}), none of its headings ({heads})"
+    return best, why
+
+
+def recognise(page: Page, rules: Rules, path: str) -> Recognition:
+    """The page's family, or InputError GP914 (no family) / GP915 (evidence for two)."""
+    found = family_evidence(page, rules)
+    if len(found) == 1:
+        ((name, evidence),) = found.items()
+        return Recognition(name, evidence)
+    if not found:
+        name, why = closest_family(page, rules)
+        raise InputError("GP914", f"no known guide family: closest is '{name}', rejected: {why}", path=path)
+    parts = [f"{name} ({ev[0].kind} {ev[0].line.text[:50]!r}, line {ev[0].line.no})" for name, ev in found.items()]
+    raise InputError("GP915", f"ambiguous guide family: evidence for {' and '.join(parts)}", path=path)

@@ -81,19 +81,20 @@ def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
 
 
 def closest_family(page: Page, rules: Rules) -> tuple[str, str]:
-    """The family a page of none comes closest to, and why it was rejected."""
-    header = " ".join(ln.text for ln in page.header if ln.text).casefold().split()
-    best, best_score = "", -1
+    """The family a page of none comes closest to (the largest share of its title's words on
+    one title-block line), and why it was rejected."""
+    lines = [ln.text for ln in page.header if ln.text and not rules.match_line("chrome", ln.text)]
+    best, best_score, best_line = next(iter(rules.families.families)), -1.0, lines[0] if lines else None
     for name, fam in rules.families.families.items():
         words = {w.casefold() for p in fam.title for w in p.pattern.split() if "{" not in w}
-        score = sum(1 for w in header if w in words)
-        if score > best_score:
-            best, best_score = name, score
+        for text in lines:
+            score = len(words & set(text.casefold().split())) / max(len(words), 1)
+            if score > best_score:
+                best, best_score, best_line = name, score, text
     fam = rules.families.families[best]
     title = fam.title[0].pattern if fam.title else "(none)"
-    shown = [ln.text[:60] for ln in page.header if ln.text][:1]
     heads = ", ".join(repr(h.pattern) for h in fam.headings[:3]) or ", ".join(fam.evidence[:3])
-    why = f"no title line like {title!r}" + (f" (title block opens {shown[0]!r})" if shown else "")
+    why = f"no title line like {title!r}" + (f" (closest line {best_line[:60]!r})" if best_line else "")
     why += f", no badge of its ({', '.join(fam.badges) or 'none'}), none of its headings ({heads})"
     return best, why
 

@@ -24,6 +24,10 @@ CODES: dict[str, tuple[str, str]] = {
     "GP106": ("unknown_table", "table header not recognised"),
     "GP107": ("extra_table", "a second table where one is expected; ignored"),
     "GP108": ("confusable_name", "a name looks like a term it is not (look-alikes, mixed scripts, NFKC)"),
+    "GP109": (
+        "unknown_term",
+        "a value read by vocabulary names a term the vocabulary does not know; kept what it knows",
+    ),
     # sections
     "GP201": ("section_missing", "section missing"),
     "GP202": ("section_dropped", "section present but its items are dropped by this rendering"),

@@ -332,8 +332,9 @@ class _progress:
 def schema(
     kind: SchemaKind = typer.Argument("document", help="What to describe."),
 ) -> None:
-    """Print the JSON Schema of a document record (or catalog entry, manifest, or the document
-    of the `api` or `manual` guide family).
+    """Print the JSON Schema of a document, catalog entry, manifest, or family document.
+
+    `document` is a SCIM guide's record; `api` and `manual` those of the other guide families.
 
     \b
     Example:

@@ -71,6 +71,17 @@ def test_two_families_fail_as_ambiguous(rules):
     assert "api (" in str(exc.value) and "scim (" in str(exc.value)
 
 
+def test_labels_are_evidence_when_nothing_else_is(rules):
+    """A page with no title block and none of a family's headings (a renamed heading) is
+    recognised by two or more labels only that family has; one label-like line is no evidence."""
+    page = "Summary and recommendation\n\nAcme exposes an API.\n\n| Has user API | Yes |\n| Base URL | x |\n\nSee how it works\n"
+    doc = extract_document(page.encode(), "p.txt", rules)
+    assert doc.family == "api" and doc.provenance["family"]["rule"] == "family.api.label:has_user_api"
+    with pytest.raises(InputError) as exc:
+        extract_document(page.replace("| Base URL | x |\n", "").encode(), "p.txt", rules)
+    assert exc.value.code == "GP914"
+
+
 def test_mixed_batch(tmp_path, capsys):
     """All three families and a page of none: the unknown page fails with its code, every other
     page gets the right family, and no record has app null."""

@@ -1,7 +1,8 @@
 """Recognition before extraction: which guide family a page is, from its own evidence.
 
 Evidence (rules/families.yaml): a title-block line matching a family's title pattern, a
-badge line of the family's, and the section headings only that family has. Evidence for
+badge line of the family's, and the section headings only that family has; for a page with
+none of these, the label rows of its fields only that family has. Evidence for
 exactly one family assigns it; for none, the page fails (GP914) naming the closest family
 and why it was rejected; for two, it fails as ambiguous (GP915). It never becomes a record.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import InputError
+from .family_readers import label_row
 from .reading import Line
 from .rules import Rules
-from .rules_families import FamilyRule
+from .rules_families import FamilyRule, LabelRule
 from .rules_regex import Regex
 from .rules_schema import compile_line_pattern
 from .segment import Page
@@ -80,6 +82,35 @@ def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
     return out
 
 
+def unique_labels(rules: Rules) -> dict[str, list[LabelRule]]:
+    """Family -> the labels of its fields no other family has (label evidence)."""
+    owners: dict[str, set[str]] = {}
+    for name, fam in rules.families.families.items():
+        for f in fam.fields:
+            for lr in f.labels:
+                owners.setdefault(lr.label.casefold(), set()).add(name)
+    return {
+        name: [lr for f in fam.fields for lr in f.labels if owners[lr.label.casefold()] == {name}]
+        for name, fam in rules.families.families.items()
+    }
+
+
+def label_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
+    """For a page with neither title, badge nor own heading: the label rows only one family has,
+    two different ones at least (one label-like line of prose is no evidence)."""
+    out: dict[str, list[Evidence]] = {}
+    for name, labels in unique_labels(rules).items():
+        found: dict[str, Evidence] = {}
+        for s in page.sections:
+            for ln in s.nonblank:
+                hit = label_row(ln.text.lstrip("•-* "), labels, glued=True) if labels else None
+                if hit is not None:
+                    found.setdefault(hit[0].key, Evidence("label", ln, f"family.{name}.label:{hit[0].key}"))
+        if len(found) >= 2:
+            out[name] = list(found.values())
+    return out
+
+
 def closest_family(page: Page, rules: Rules) -> tuple[str, str]:
     """The family a page of none comes closest to (the largest share of its title's words on
     one title-block line), and why it was rejected."""
@@ -101,7 +132,7 @@ def closest_family(page: Page, rules: Rules) -> tuple[str, str]:
 
 def recognise(page: Page, rules: Rules, path: str) -> Recognition:
     """The page's family, or InputError GP914 (no family) / GP915 (evidence for two)."""
-    found = family_evidence(page, rules)
+    found = family_evidence(page, rules) or label_evidence(page, rules)
     if len(found) == 1:
         ((name, evidence),) = found.items()
         return Recognition(name, evidence)

@@ -98,14 +98,13 @@ def read_labels(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozenset[st
 
 def unverified(rule: FieldRule, section: Section, ctx: Ctx) -> bool:
     """True (and GP205) when the section says its content is not yet verified."""
-    from .families import match_any
     from .rules_schema import compile_line_pattern
 
     patterns = [(compile_line_pattern(p.pattern), p.id) for p in rule.unverified]
     for ln in section.nonblank:
-        hit = match_any(patterns, ln.text)
+        hit = next((rule_id for rx, rule_id in patterns if rx.fullmatch(ln.text)), None)
         if hit is not None:
-            ctx.trace(rule.name, ln, None, hit[0])
+            ctx.trace(rule.name, ln, None, hit)
             ctx.warn("GP205", f"{rule.name}: {ln.text[:80]!r}", ln.no)
             return True
     return False
@@ -197,6 +196,8 @@ def split_joined(text: str, cols: list[ColumnRule]) -> dict[str, str | None] | N
         if tail:
             starts[len(cols) - 1] = tail[0]
     keys = sorted(starts)
+    if any(k in found and 0 < found[k][1] != starts[n] - 1 for k, n in zip(keys, keys[1:], strict=False)):
+        return None  # text between a vocabulary phrase and the next cell belongs to no column
     out: dict[str, str | None] = {c.key: None for c in cols}
     for i, k in enumerate(keys):
         end = (

@@ -235,6 +235,21 @@ def test_catalog_in_process_equals_the_run(tmp_path, rules, capsys):
     capsys.readouterr()
 
 
+def test_later_family_page_wins_a_conflict(rules):
+    """Two scrapes of one API guide that disagree: the later `updated` wins, the conflict is kept."""
+    text = (FAMILIES / "api--proof.flat.txt").read_text(encoding="utf-8")
+    old = extract_document(text.encode(), "old.txt", rules)
+    new_text = text.replace("UpdatedMar 11, 2026", "UpdatedApr 1, 2026").replace(
+        "Max page size: 0", "Max page size: 50"
+    )
+    new = extract_document(new_text.encode(), "new.txt", rules)
+    for docs in ([old, new], [new, old]):
+        (entry,) = build_catalog(docs, rules)
+        guide = entry.api_guide
+        assert guide is not None and guide["rate_limits"]["max_page_size"] == 50 and guide["updated"] == "2026-04-01"
+        assert sorted(c["field"] for c in guide["conflicts"]) == ["rate_limits.max_page_size", "updated"]
+
+
 def _changed_rate_limit() -> dict[str, str]:
     files = _files()
     files["api--proof.flat.txt"] = files["api--proof.flat.txt"].replace("Max page size: 0", "Max page size: 100")

@@ -103,9 +103,11 @@ def content_digest(doc: DocumentRecord) -> str:
 
 
 def merge_order(docs: list[DocumentRecord]) -> list[DocumentRecord]:
-    """The order documents are merged and listed in `sources`; the last one wins conflicts."""
+    """The order documents are merged and listed in `sources`; the last one wins conflicts
+    (whole before cut, then by date: `last_updated`, or a family page's `updated`)."""
     return sorted(
-        docs, key=lambda d: (not d.source.truncated, d.last_updated or "", d.source.format, content_digest(d))
+        docs,
+        key=lambda d: (not d.source.truncated, d.last_updated or d.updated or "", d.source.format, content_digest(d)),
     )
 
 

@@ -23,7 +23,6 @@ from guideparse.record import extract_document
 from guideparse.rules import load_rules
 
 FAMILIES = Path(__file__).resolve().parent / "fixtures" / "families"
-SEED = SHARED_CORPUS.parent / "corpus" / "seeds"
 FAMILY_GOLD = SHARED_CORPUS / "families" / "gold"
 
 #: A SCIM guide of the same app as two API excerpts (Webflow), and two pages of no family / two families.

@@ -382,3 +382,29 @@ def test_a_fourth_family_is_rules_and_a_model(tmp_path):
     assert doc.widget_steps == {"owner": None, "steps": ["Open it.", "Close it."]}
     assert doc.provenance["widget_steps.steps[1]"]["lines"] == (27, 27)
     assert [w for w in doc.warnings if w.code == "GP204"] == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    model: manual", "    model: manuel", "unknown model 'manuel' (valid: scim, api, manual"),
+        ("      - name: permission_model", "      - name: permission_modl", "is not a field of model 'manual'"),
+        ("        section: roles", "        section: rolez", "no heading of this family starts section 'rolez'"),
+        ("        reader: joined_table", "        reader: joined_tabel", "Input should be 'labels'"),
+    ],
+)
+def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
+    """A family entry that names no model, a field its model lacks, a section no heading of
+    its starts, or an unknown reader: GP002 with file and line, before any extraction."""
+    from guideparse.errors import RulesError
+
+    shutil.copytree(Path(__file__).resolve().parents[1] / "rules", tmp_path / "rules")
+    path = tmp_path / "rules" / "families.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulesError) as exc:
+        load_rules(tmp_path / "rules")
+    line = next(i for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln == new)
+    assert exc.value.code == "GP002" and message in str(exc.value)
+    assert f"families.yaml:{line}:" in str(exc.value)

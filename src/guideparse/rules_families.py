@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
-from .rules_schema import SECTION_LABELS, LinePattern, Loc, Text, _Strict, one_of
+from .rules_schema import SECTION_LABELS, EntryError, LinePattern, Loc, Text, _Strict, one_of, shorten
 
 READERS = ("labels", "table", "joined_table", "paragraphs")
 VALUE_TYPES = ("text", "bool", "int")
@@ -94,6 +94,27 @@ class FamilyRule(_Strict):
             if not p.pattern.startswith("{app}"):
                 raise ValueError(f"app sentence {i} must open with {{app}}")
         return v
+
+    @model_validator(mode="after")
+    def _fields_fit_model(self) -> FamilyRule:
+        """The model is a registered one, each field one of its fields, each section one of
+        the family's own headings (the scim family's fields are read by record.py)."""
+        from .family_models import MODELS
+
+        model = MODELS.get(self.model)
+        if model is None:
+            raise EntryError(f"unknown model {shorten(self.model)} (valid: {', '.join(MODELS)})", ("model",))
+        labels = {h.label for h in self.headings}
+        for i, f in enumerate(self.fields):
+            if f.name not in model.model_fields:
+                raise EntryError(f"{shorten(f.name)} is not a field of model {self.model!r}", ("fields", i, "name"))
+            if f.section not in labels and f.section != "summary":
+                valid = ", ".join(sorted(labels)) or "none"
+                raise EntryError(
+                    f"no heading of this family starts section {shorten(f.section)} (valid: {valid})",
+                    ("fields", i, "section"),
+                )
+        return self
 
     def rule_ids(self) -> Iterator[tuple[Loc, str]]:
         for kind in ("title", "taglines", "app_sentences", "headings"):

@@ -71,7 +71,9 @@ def test_one_document_is_itself(rules):
     doc = _doc(FLAT, "x.txt", rules)
     entry = merge_documents([doc])
     a = doc.model_dump(mode="json", exclude={"source", "provenance", "warnings"})
-    b = entry.model_dump(mode="json", exclude={"sources", "provenance", "warnings", "conflicts", "lints"})
+    b = entry.model_dump(
+        mode="json", exclude={"sources", "provenance", "warnings", "conflicts", "lints", "api_guide", "manual_guide"}
+    )
     for row in b["identity_providers"]:
         for column in row.pop("inferred"):
             row[column] = "unknown"
@@ -84,8 +86,8 @@ def test_one_document_is_itself(rules):
 
 def test_truncated_list_is_filled_not_conflicting(rules):
     """A summary cut short by truncation is a prefix of the whole one: filled, no conflict."""
-    whole = _doc("Summary and recommendation\n\nOne.\n\nTwo.\n\nSee how it works\n", "b.txt", rules)
-    cut = _doc("Summary and recommendation\n\nOne.\n\nTw", "a.txt", rules)
+    whole = _doc("Acme SCIM guide\n\nSummary and recommendation\n\nOne.\n\nTwo.\n\nSee how it works\n", "b.txt", rules)
+    cut = _doc("Acme SCIM guide\n\nSummary and recommendation\n\nOne.\n\nTw", "a.txt", rules)
     entry = merge_documents([cut, whole])
     assert entry.summary == ["One.", "Two."]
     assert entry.conflicts == []

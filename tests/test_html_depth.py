@@ -173,7 +173,7 @@ def test_any_nesting_reads(pattern, depth, closed):
     try:
         extract_document(page.encode(), "p.html", rules)
     except InputError as exc:
-        assert exc.code == "GP903"
+        assert exc.code in ("GP903", "GP914")  # no heading, or only the shared summary one
 
 
 def test_batch_of_seeds_and_deep_pages(tmp_path):

@@ -213,7 +213,7 @@ def test_new_cell_value_is_a_rules_change(rules_copy):
 
 def test_new_heading_wording_is_a_rules_change(rules_copy):
     """A new heading wording starts its section once it is in headings.jsonl."""
-    page = b"Summary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n"
+    page = b"Acme SCIM guide\n\nSummary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n"
     before = extract_document(page, "p.txt", load_rules(rules_copy))
     assert before.summary == ["One.", "Our recommendation in brief", "Brief."]
     _append(

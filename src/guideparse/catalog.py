@@ -103,16 +103,17 @@ def content_digest(doc: DocumentRecord) -> str:
 
 
 def merge_order(docs: list[DocumentRecord]) -> list[DocumentRecord]:
-    """The order documents are merged and listed in `sources`; the last one wins conflicts."""
+    """The order documents are merged and listed in `sources`; the last one wins conflicts
+    (whole before cut, then by date: `last_updated`, or a family page's `updated`)."""
     return sorted(
-        docs, key=lambda d: (not d.source.truncated, d.last_updated or "", d.source.format, content_digest(d))
+        docs,
+        key=lambda d: (not d.source.truncated, d.last_updated or d.updated or "", d.source.format, content_digest(d)),
     )
 
 
-def merge_documents(docs: list[DocumentRecord], rules: Rules | None = None) -> CatalogEntry:
-    """Merge the documents of one app, in the order given (see merge_order), and finish the
-    entry (`rules`: default the project's)."""
-    assert docs, "merge_documents needs at least one document"
+def merge_fields(docs: list[DocumentRecord]) -> tuple[dict[str, Any], list[SourcedWarn], list[Conflict]]:
+    """The documents' fields merged in the order given (the last one wins conflicts), their
+    warnings with their sources, and the conflicts (each also a GP401 warning)."""
     merger = _Merger()
     first = docs[0]
     merged: dict[str, Any] = {k: v for k, v in first.model_dump(mode="json").items() if k not in _NOT_MERGED}
@@ -129,8 +130,16 @@ def merge_documents(docs: list[DocumentRecord], rules: Rules | None = None) -> C
     for c in conflicts:
         shown = " / ".join(f"{_short(v['value'])} ({v['source']})" for v in c.values)
         warnings.append(SourcedWarn(code="GP401", message=f"{c.field}: documents disagree: {shown}; last one kept"))
+    return merged, warnings, conflicts
+
+
+def merge_documents(docs: list[DocumentRecord], rules: Rules | None = None) -> CatalogEntry:
+    """Merge the documents of one app, in the order given (see merge_order), and finish the
+    entry (`rules`: default the project's)."""
+    assert docs, "merge_documents needs at least one document"
+    merged, warnings, conflicts = merge_fields(docs)
     entry = CatalogEntry(
-        slug=first.slug,
+        slug=docs[0].slug,
         sources=[d.source for d in docs],
         conflicts=conflicts,
         warnings=warnings,
@@ -139,11 +148,44 @@ def merge_documents(docs: list[DocumentRecord], rules: Rules | None = None) -> C
     return finish_entry(entry, rules or default_rules())
 
 
+#: Catalog entry field -> the family whose merged documents it holds (contract version 2).
+FAMILY_ENTRY_FIELDS = {"api": "api_guide", "manual": "manual_guide"}
+
+
+def family_guide(docs: list[DocumentRecord]) -> dict[str, Any]:
+    """The merged documents of one non-SCIM family (same merge rules), as an entry holds them."""
+    merged, warnings, conflicts = merge_fields(merge_order(docs))
+    merged.pop("slug", None)
+    return {
+        **merged,
+        "sources": [d.source.model_dump(mode="json") for d in docs],
+        "conflicts": [c.model_dump(mode="json") for c in conflicts],
+        "warnings": [w.model_dump(mode="json") for w in warnings],
+    }
+
+
+def app_entry(docs: list[DocumentRecord], rules: Rules | None = None) -> CatalogEntry:
+    """The catalog entry of one app: its top-level fields the merged `scim` documents exactly as
+    in version 1 (null where it has none), and each other family's merged documents in its field."""
+    rules = rules or default_rules()
+    scim = [d for d in docs if d.family == "scim"]
+    if scim:
+        entry = merge_documents(merge_order(scim), rules)
+    else:
+        entry = finish_entry(CatalogEntry(slug=docs[0].slug, app=None, sources=[]), rules)
+    for family, name in FAMILY_ENTRY_FIELDS.items():
+        mine = [d for d in docs if d.family == family]
+        setattr(entry, name, family_guide(mine) if mine else None)
+    return entry
+
+
 def single_entry(doc: DocumentRecord, rules: Rules | None = None) -> CatalogEntry:
     """The catalog entry of an app with one document: that document with `sources`, finished.
 
     Equal to merge_documents([doc]) (tests hold them to it) without re-validating
     what was validated when the document was built."""
+    if doc.family != "scim":
+        return app_entry([doc], rules)
     fields = {k: getattr(doc, k) for k in type(doc).model_fields if k not in _NOT_MERGED}
     warnings = [
         SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind, source=doc.source.path)
@@ -196,4 +238,4 @@ def build_catalog(docs: Iterable[DocumentRecord], rules: Rules | None = None) ->
     groups: dict[str, list[DocumentRecord]] = defaultdict(list)
     for d in docs:
         groups[d.slug].append(d)
-    return [merge_documents(merge_order(groups[s]), rules) for s in sorted(groups)]
+    return [app_entry(groups[s], rules) for s in sorted(groups)]

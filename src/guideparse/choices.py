@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 DiffFormat = Literal["text", "markdown", "json", "html"]
-SchemaKind = Literal["document", "catalog", "manifest"]
+SchemaKind = Literal["document", "catalog", "manifest", "api", "manual"]
 ReportFormat = Literal["text", "json"]  # what the other commands print: for people, or for tools
 ExportFormat = Literal["sqlite", "parquet", "csv"]  # the catalog as tables: one file, or a folder of files
 LintFormat = Literal["text", "markdown", "json"]

@@ -337,7 +337,9 @@ class _progress:
 def schema(
     kind: SchemaKind = typer.Argument("document", help="What to describe."),
 ) -> None:
-    """Print the JSON Schema of a document record (or catalog entry, manifest).
+    """Print the JSON Schema of a document, catalog entry, manifest, or family document.
+
+    `document` is a SCIM guide's record; `api` and `manual` those of the other guide families.
 
     \b
     Example:
@@ -347,9 +349,11 @@ def schema(
 
     from pydantic import BaseModel, TypeAdapter
 
+    from .family_models import MODELS
     from .models import CatalogEntry, DocumentRecord, Manifest
 
     models: dict[str, type[BaseModel]] = {"document": DocumentRecord, "catalog": CatalogEntry, "manifest": Manifest}
+    models.update({k: v for k, v in MODELS.items() if k != "scim"})
     print(json.dumps(TypeAdapter(models[kind]).json_schema(), indent=2, ensure_ascii=False))
 
 

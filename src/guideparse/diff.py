@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from .paths import IDENTITY, NOT_CONTENT, Segment, format_path, identity, parse_path
+from .paths import IDENTITY, Segment, content_only, format_path, identity, parse_path
 
 Kind = Literal["added", "removed", "changed"]
 Status = Literal["added", "removed", "changed", "unchanged"]
@@ -64,7 +64,7 @@ class DiffReport(BaseModel):
 
 def content(entry: dict) -> dict:
     """The part of a catalog entry that is content."""
-    return {k: v for k, v in entry.items() if k not in NOT_CONTENT and k != "slug"}
+    return content_only(entry)
 
 
 def _keyed(field: str, items: list) -> dict[str, Any] | None:

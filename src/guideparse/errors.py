@@ -24,11 +24,16 @@ CODES: dict[str, tuple[str, str]] = {
     "GP106": ("unknown_table", "table header not recognised"),
     "GP107": ("extra_table", "a second table where one is expected; ignored"),
     "GP108": ("confusable_name", "a name looks like a term it is not (look-alikes, mixed scripts, NFKC)"),
+    "GP109": (
+        "unknown_term",
+        "a value read by vocabulary names a term the vocabulary does not know; kept what it knows",
+    ),
     # sections
     "GP201": ("section_missing", "section missing"),
     "GP202": ("section_dropped", "section present but its items are dropped by this rendering"),
     "GP203": ("section_cut", "section cut by the end of a truncated page"),
     "GP204": ("unparsed_line", "unparsed line: no value, no boilerplate rule"),
+    "GP205": ("not_verified", "the page says this section's content is not yet verified; no rows"),
     # reading
     "GP301": ("not_utf8", "not UTF-8; decoded as cp1252"),
     "GP302": ("truncated", "page stops mid-way (truncated)"),
@@ -55,6 +60,8 @@ CODES: dict[str, tuple[str, str]] = {
     "GP911": ("no_inputs", "no guide file found where the inputs were searched"),
     "GP912": ("timed_out", "extraction took longer than --timeout; the input is skipped"),
     "GP913": ("accept_refused", "accept refused: the run has failed inputs or drops apps from the baseline"),
+    "GP914": ("no_family", "page of no known guide family (the message names the closest and why)"),
+    "GP915": ("ambiguous_family", "page shows evidence of two guide families"),
     # optional parts (export, browse)
     "GP920": (
         "missing_extra",

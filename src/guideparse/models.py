@@ -7,7 +7,7 @@ added after the contract's own. `guideparse schema` prints the JSON Schema of
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict
@@ -261,6 +261,8 @@ class _Content(_Model, Generic[WarnT, IdpT, FactsT]):
     schema_version: int = SCHEMA_VERSION
     slug: str
     app: str | None
+    family: str = Field(default="scim", description="the guide family (rules/families.yaml)")
+    updated: str | None = Field(default=None, description="ISO date of the header's 'Updated<date>' line")
     badge: str | None = None
     plan_requirement: str | None = None
     summary: list[str] = Field(default_factory=list)
@@ -318,6 +320,8 @@ class CatalogEntry(_Content[SourcedWarn, CatalogIdentityProvider, CatalogQuickFa
     sources: list[Source]
     conflicts: list[Conflict] = Field(default_factory=list)
     lints: list[Lint] = Field(default_factory=list, description="what rules/lints.yaml found inconsistent")
+    api_guide: dict[str, Any] | None = Field(default=None, description="the app's merged `api` family documents")
+    manual_guide: dict[str, Any] | None = Field(default=None, description="the app's merged `manual` family documents")
 
 
 class InputStatus(_Model):

@@ -48,6 +48,20 @@ ATOMIC = frozenset({"price_parsed", "sso_protocols", "rows", "headers"})
 NOT_CONTENT = frozenset(
     {"source", "sources", "warnings", "provenance", "schema_version", "conflicts", "quick_facts_raw"}
 )
+#: Catalog entry fields that hold the merged documents of another guide family (contract
+#: version 2): their own NOT_CONTENT keys are not content either.
+FAMILY_GUIDES = frozenset({"api_guide", "manual_guide"})
+
+
+def content_only(entry: dict) -> dict:
+    """A record or catalog entry without what is not content (NOT_CONTENT, the slug), also
+    inside its family guides."""
+    out = {k: v for k, v in entry.items() if k not in NOT_CONTENT and k != "slug"}
+    for k in FAMILY_GUIDES & out.keys():
+        if isinstance(out[k], dict):
+            out[k] = {g: v for g, v in out[k].items() if g not in NOT_CONTENT and g != "slug"}
+    return out
+
 
 _SPECIAL = re.compile(r"[\\.\[\]]")
 _DIGITS = re.compile(r"[0-9]+")
@@ -158,6 +172,8 @@ def iter_leaves(record: dict, skip: frozenset[str] = NOT_CONTENT | {"slug"}) -> 
 
     for k, v in record.items():
         if k not in skip:
+            if k in FAMILY_GUIDES and isinstance(v, dict):
+                v = {g: x for g, x in v.items() if g not in skip}
             yield from walk(v, (k,), k)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from .context import Ctx
 from .errors import InputError
+from .families import Recognition, recognise
+from .family_record import extract_family_document
 from .models import DocumentRecord, Format, Source, Warn
 from .nlp import find_app_name
 from .paths import NOT_CONTENT, format_path
@@ -27,18 +27,11 @@ from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, pa
 from .sections.related import parse_related_apps
 from .sections.specs import parse_technical_specs
 from .segment import Page, segment
+from .slugs import slug_for
 from .tables import is_separator_row
-
-_NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 #: Sections every whole guide has; missing ones are reported (GP201).
 CORE_SECTIONS = ("summary", "strategic_alternative", "quick_facts", "identity_providers")
-
-
-def slugify(name: str) -> str:
-    """'Zoho Workplace' -> 'zoho-workplace', 'Customer.io' -> 'customer-io', 'Aha!' -> 'aha'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return _NON_SLUG.sub("-", ascii_name.lower()).strip("-")
 
 
 def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, Format | None]:
@@ -154,15 +147,6 @@ def find_app(header: Header, ctx: Ctx) -> str | None:
     return ctx.vetted(cand.name, None, "app name", cand.line.no)
 
 
-def slug_for(app: str | None, sha: str, ctx: Ctx) -> str:
-    """The app's slug; without a name (GP501) or one that slugs to nothing, one from the
-    content digest, so the document still has a stable key of its own."""
-    if app is None:
-        ctx.warn("GP501", "app name not found in title or template sentences")
-        return f"unknown-{sha[:12]}"
-    return slugify(app) or f"unknown-{sha[:12]}"
-
-
 def warn_missing_sections(page: Page, ctx: Ctx) -> None:
     """GP201 for each core section a whole page lacks (a truncated page lacks them by its cut)."""
     if page.truncated:
@@ -233,6 +217,12 @@ def finish_record(doc: DocumentRecord, text: Text, page: Page, ctx: Ctx) -> None
     doc.provenance = ctx.provenance_out(text.source_lines)
 
 
+def trace_family(found: Recognition, ctx: Ctx) -> None:
+    """The family's provenance: the first line of its evidence (title, badge or heading)."""
+    first = found.evidence[0]
+    ctx.trace("family", first.line, None, first.rule)
+
+
 def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = None) -> DocumentRecord:
     """Extract one guide. Raises InputError when the input cannot give a record.
 
@@ -240,7 +230,13 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
     if sha is None:
         sha = hashlib.sha256(data).hexdigest()
     text, page = read_page(data, path, rules)
+    found = recognise(page, rules, path)
     ctx = start_context(text, page, rules)
+    trace_family(found, ctx)
+    if rules.families.families[found.family].model != "scim":
+        doc = extract_family_document(data, path, sha, text, page, ctx, found)
+        finish_record(doc, text, page, ctx)
+        return doc
     header = parse_header(page.header, ctx)
     app = find_app(header, ctx)
     slug = slug_for(app, sha, ctx)
@@ -252,6 +248,7 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
         source=Source(
             path=path, sha256=sha, bytes=len(data), format=page.format, truncated=page.truncated, encoding=text.encoding
         ),
+        family=found.family,
         badge=header.badge,
         plan_requirement=header.plan_requirement,
         **facts_specs_pricing,

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from .diff import AppDiff, DiffReport, diff_catalogs
 from .errors import GuideparseError
-from .models import DocumentRecord, Manifest
+from .family_models import load_document
+from .models import Manifest
 from .run import utc_now, write_run
 from .store import BASELINE, LATEST, LoadedRun, accept_run, load_run, reviewed_documents
 
@@ -71,7 +72,7 @@ def review_changes(
 
 def write_reviewed_baseline(base: LoadedRun, latest: LoadedRun, accepted: set[str], baseline_dir: Path) -> None:
     try:
-        docs = [DocumentRecord.model_validate(d) for d in reviewed_documents(base, latest, accepted)]
+        docs = [load_document(d) for d in reviewed_documents(base, latest, accepted)]
     except ValidationError as exc:
         raise GuideparseError("GP908", f"a document does not follow the contract: {exc.errors()[0]['msg']}") from None
     m = base.manifest

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
 from .rules_catalog import InferenceEntry, LintsFile, TiersFile
+from .rules_families import FamiliesFile
 from .rules_load import default_rules_dir, read_rules
 from .rules_regex import AnyOf, Regex, compile_regex
 from .rules_schema import (
@@ -48,6 +49,7 @@ class Heading:
     label: str
     id: str
     regex: Regex
+    family: str | None = None  # the family whose own heading it is (families.yaml); None: headings.jsonl
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Rules:
     inference: list[InferenceEntry]  # rules/inference.jsonl
     tiers: TiersFile  # rules/tiers.yaml
     lints: LintsFile  # rules/lints.yaml
+    families: FamiliesFile  # rules/families.yaml, validated (families.py compiles what it matches with)
 
     @cached_property
     def icons_longest_first(self) -> list[tuple[str, tuple[str, str]]]:
@@ -351,7 +354,8 @@ def load_rules(directory: str | Path | None = None) -> Rules:
     return Rules(
         directory=d,
         digest=files.digest,
-        headings=[Heading(h.label, h.id, compile_line_pattern(h.pattern)) for h in files.headings.value],
+        headings=[Heading(h.label, h.id, compile_line_pattern(h.pattern)) for h in files.headings.value]
+        + family_headings(files.families.value),
         idps=vocab.idps,
         cells=vocab.cells,
         icons=vocab.icons,
@@ -369,4 +373,14 @@ def load_rules(directory: str | Path | None = None) -> Rules:
         inference=files.inference.value,
         tiers=files.tiers.value,
         lints=files.lints.value,
+        families=files.families.value,
     )
+
+
+def family_headings(families: FamiliesFile) -> list[Heading]:
+    """The families' own headings (families.yaml), segmented like headings.jsonl's."""
+    return [
+        Heading(h.label, h.id, compile_line_pattern(h.pattern), name)
+        for name, fam in families.families.items()
+        for h in fam.headings
+    ]

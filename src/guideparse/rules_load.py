@@ -35,6 +35,7 @@ from .rules_catalog import (
     TiersFile,
     implied_value_problems,
 )
+from .rules_families import FAMILIES_SCHEMA, FamiliesFile
 from .rules_schema import (
     APP_NAMES_SCHEMA,
     HEADINGS_SCHEMA,
@@ -54,6 +55,8 @@ from .rules_schema import (
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
 #: The catalog's rules (rules_catalog): IdP note inference, tier classes, lints.
 CATALOG_RULE_FILES = ("inference.jsonl", "tiers.yaml", "lints.yaml")
+#: The guide families (rules_families): recognition and declarative readers.
+FAMILY_RULE_FILES = ("families.yaml",)
 MAX_RULES_BYTES = 5 * 1024 * 1024
 
 T = TypeVar("T")
@@ -101,11 +104,12 @@ class RulesFiles:
     inference: RulesFile[list[InferenceEntry]]
     tiers: RulesFile[TiersFile]
     lints: RulesFile[LintsFile]
+    families: RulesFile[FamiliesFile]
 
     @property
     def digest(self) -> str:
         files = (self.headings, self.vocabulary, self.app_names, self.tables, self.page)
-        return rules_digest((f.name, f.data) for f in (*files, self.inference, self.tiers, self.lints))
+        return rules_digest((f.name, f.data) for f in (*files, self.inference, self.tiers, self.lints, self.families))
 
 
 def read_rules(directory: Path) -> RulesFiles:
@@ -121,6 +125,7 @@ def read_rules(directory: Path) -> RulesFiles:
         inference=read_rules_file(directory, "inference.jsonl", INFERENCE_SCHEMA),
         tiers=read_rules_file(directory, "tiers.yaml", TIERS_SCHEMA),
         lints=read_rules_file(directory, "lints.yaml", LINTS_SCHEMA),
+        families=read_rules_file(directory, "families.yaml", FAMILIES_SCHEMA),
     )
     check_unique_ids(files)
     check_implied_values(files)
@@ -385,6 +390,8 @@ def _rule_ids(files: RulesFiles) -> Iterator[tuple[RulesFile[Any], Loc, str]]:
         yield files.tiers, loc, rule_id
     for loc, rule_id in files.lints.value.rule_ids():
         yield files.lints, loc, rule_id
+    for loc, rule_id in files.families.value.rule_ids():
+        yield files.families, loc, rule_id
 
 
 def check_implied_values(files: RulesFiles) -> None:

@@ -39,8 +39,9 @@ from .cache import (
     result_version,
     splice_path,
 )
-from .catalog import build_catalog, merge_documents, merge_order, single_entry
+from .catalog import app_entry, build_catalog, single_entry
 from .errors import GuideparseError, InputError
+from .family_models import load_document
 from .fsio import check_output_target, replacing, write_atomic
 from .inputs import DEFAULT_MAX_BYTES, INPUT_SUFFIXES, InputFile, collect_inputs, read_input
 from .limits import DEFAULT_TIMEOUT, TimeLimitExceeded, time_limit
@@ -49,7 +50,6 @@ from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
 from .rules import Rules, load_rules
 
-_DOCUMENT = TypeAdapter(DocumentRecord)
 _ENTRY = TypeAdapter(CatalogEntry)
 _MANIFEST = TypeAdapter(Manifest)
 _SAFE_SLUG = re.compile(r"[a-z0-9-]+")
@@ -102,7 +102,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     doc = extract_document(data, token, rules, sha)
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
-    document = _DOCUMENT.dump_json(doc) + b"\n"
+    document = doc.model_dump_json().encode() + b"\n"
     return CachedResult(doc.slug, document, catalog_line(entry), pretty_record(entry), token, facts)
 
 
@@ -327,8 +327,8 @@ class RunAssembler:
         group = self._apps[slug]
         if len(group) == 1:
             return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
-        found = [DocumentRecord.model_validate_json(os.pread(docs, n, at)) for (at, n), _, _ in group]
-        entry = merge_documents(merge_order(found), self.rules)
+        found = [load_document(os.pread(docs, n, at)) for (at, n), _, _ in group]
+        entry = app_entry(found, self.rules)
         write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry))
         return catalog_line(entry)
 
@@ -479,7 +479,7 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
     with replacing(Path(os.path.abspath(out_dir))) as tmp:
         (tmp / "records").mkdir()
         docs = sorted(documents, key=lambda d: d.source.path)
-        write_atomic(tmp / "documents.jsonl", b"".join(_DOCUMENT.dump_json(d) + b"\n" for d in docs))
+        write_atomic(tmp / "documents.jsonl", b"".join(d.model_dump_json().encode() + b"\n" for d in docs))
         lines = []
         for entry in build_catalog(docs):
             write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(entry))

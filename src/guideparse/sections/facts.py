@@ -11,7 +11,7 @@ from ..context import Ctx
 from ..models import CostOfManualManagement, QuickFacts
 from ..paths import Segment
 from ..printed_numbers import first_whole_number
-from ..rules import LabelField
+from ..rules import LabelField, Rules
 from ..segment import Section
 from ..tables import LabelRow, read_label_rows
 
@@ -78,6 +78,30 @@ def read_protocols(text: str, ctx: Ctx, line: int) -> list[tuple[str, str]]:
     return found
 
 
+_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\bor\b|\band\b)\s*", re.IGNORECASE)
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def unknown_terms(text: str, rules: Rules, label: str) -> list[str]:
+    """What a text read by vocabulary `label` names beyond its terms: the parts left between
+    separators (',', '/', 'or', ...) once every known term is taken out. A parenthesised
+    qualifier naming no term ('(via Okta)', '(varies)') is not a term. Patterns are built
+    from escaped literals (no repetition to backtrack over), as in rules._any_word_starts."""
+    terms = sorted({t for t, _v, _id in rules.terms.get(label, [])}, key=len, reverse=True)
+
+    def strip_known(s: str) -> str:
+        for t in terms:
+            s = re.sub(r"(?<!\w)" + re.escape(t) + r"(?!\w)", " , ", s, flags=re.IGNORECASE)
+        return s
+
+    def qualifier(m: re.Match[str]) -> str:
+        inner = m.group(0)[1:-1]
+        return f" , {inner} , " if strip_known(inner) != inner else " , "
+
+    rest = strip_known(_PARENS.sub(qualifier, text))
+    return [p.strip(" .") for p in _SEPARATORS.split(rest) if p.strip(" .()")]
+
+
 def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:
     if section is None:
         return None, None
@@ -100,6 +124,11 @@ def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | N
         values["sso_protocols"] = [v for v, _ in found]
         if found:
             ctx.trace("quick_facts.sso_protocols", line, None, "+".join(rid for _, rid in found))
+            for term in unknown_terms(protocol, ctx.rules, "PROTOCOL"):
+                kept = ", ".join(v for v, _ in found)
+                ctx.warn(
+                    "GP109", f"sso_protocols: unknown term {term!r} in {protocol!r} not read (kept {kept})", line.no
+                )
         else:
             ctx.warn(
                 "GP105", f"no known protocol in {protocol!r}; add it to PROTOCOL in rules/vocabulary.jsonl", line.no

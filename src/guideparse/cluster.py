@@ -1,0 +1,172 @@
+"""The Dask engine: `guideparse extract --scheduler ADDR` (the `[dask]` extra).
+
+The same extraction as a local run (`run.extract_input`, `run.make_manifest`), as Dask
+tasks: one task per batch of inputs reads them (plain paths as `inputs` does, URLs through
+`remote`), extracts each and writes the batch's `documents/part-NNNNN.jsonl`; then the
+catalog is a group-by on slug: the slugs are split in sorted ranges, and one task per range
+takes the entries of its slugs from the batches that hold them (worker to worker), merges
+the apps with several documents and writes `catalog/part-NNNNN.jsonl` and the records. The
+client only counts: statuses, slugs and facts cross to it, never a document.
+
+The run is written in a work folder beside `--out` and swapped into place (`fsio.replacing`)
+or, for an object store, under a temporary prefix committed by writing the manifest last
+(`remote.commit`). Dask reruns the tasks of a worker that dies; every task writes whole files
+under fixed names, so a rerun writes the same bytes. Dask is imported only here, on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .cache import splice_path
+from .catalog import merge_documents, merge_order
+from .errors import GuideparseError, InputError
+from .inputs import InputFile, collect_inputs, read_input
+from .models import DocumentRecord, InputStatus
+from .remote import EXTRA, Listed, join, list_url, local_path, put, read_url
+from .rules import Rules
+
+BATCH = 256  # inputs per task: a few hundred milliseconds of work against a millisecond of scheduling
+CONNECT_TIMEOUT = "10s"  # how long to try reaching a --scheduler address
+
+
+def part_name(number: int) -> str:
+    return f"part-{number:05d}.jsonl"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every task needs besides the rules (scattered once) and its own inputs."""
+
+    out: str  # the run's work folder, or its temporary prefix
+    max_bytes: int
+    timeout: float | None
+    token: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input's outcome as a batch keeps it on its worker; the lines only for one that gave a record."""
+
+    status: InputStatus
+    error: GuideparseError | None
+    slug: str = ""
+    facts: str = "0;"
+    entry: bytes = b""  # the app's catalog line as if it had this document only
+    record: bytes = b""  # and its records/<slug>.json
+    document: bytes = b""  # the documents.jsonl line
+
+
+Source = InputFile | Listed
+
+
+def extract_batch(rules: Rules, job: Job, number: int, sources: list[Source]) -> list[Item]:
+    """A task: extract a batch of inputs and write their document lines as one part."""
+    items = [_one(rules, job, src) for src in sources]
+    put(join(job.out, "documents", part_name(number)), b"".join(i.document for i in items))
+    return items
+
+
+def _one(rules: Rules, job: Job, src: Source) -> Item:
+    from .run import Failed, extract_input, failed
+
+    try:
+        data = read_url(src, job.max_bytes) if isinstance(src, Listed) else read_input(src, job.max_bytes)
+    except InputError as exc:
+        gone = failed(src.shown, exc)
+        return Item(gone.status, gone.error)
+    sha = hashlib.sha256(data).hexdigest()
+    one = extract_input(data, src.shown, sha, rules, job.timeout, job.token)
+    if isinstance(one, Failed):
+        return Item(one.status, one.error)
+    status = InputStatus.model_construct(path=src.shown, sha256=sha, bytes=len(data), status="ok")
+
+    def shown(b: bytes) -> bytes:
+        return splice_path(b, one.token, src.shown)
+
+    return Item(status, None, one.slug, one.facts, shown(one.entry), shown(one.record), shown(one.document))
+
+
+def light(items: list[Item]) -> list[Item]:
+    """A task: a batch's outcomes without their lines (what the client counts)."""
+    return [Item(i.status, i.error, i.slug, i.facts) for i in items]
+
+
+def merge_part(rules: Rules, job: Job, number: int, slugs: list[str], *batches: list[Item]) -> int:
+    """A task: the catalog lines and records of a sorted range of slugs, from the batches
+    holding them (in input order); apps with several documents merged as a local run does."""
+    from .run import catalog_line, pretty_record, safe_record_name
+
+    wanted = set(slugs)
+    groups: dict[str, list[Item]] = {}
+    for items in batches:
+        for i in items:
+            if i.error is None and i.slug in wanted:
+                groups.setdefault(i.slug, []).append(i)
+    lines = []
+    for slug in slugs:
+        group = groups[slug]
+        line, record = group[0].entry, group[0].record
+        if len(group) > 1:
+            found = [DocumentRecord.model_validate_json(i.document) for i in group]
+            entry = merge_documents(merge_order(found), rules)
+            line, record = catalog_line(entry), pretty_record(entry)
+        put(join(job.out, "records", f"{safe_record_name(slug)}.json"), record)
+        lines.append(line)
+    put(join(job.out, "catalog", part_name(number)), b"".join(lines))
+    return len(lines)
+
+
+# --------------------------------------------------------------------------- the client's side
+
+
+def collect_sources(given: list[str]) -> list[Source]:
+    """Every input, sorted by the name a run shows: plain paths and file:// URLs as a local
+    run finds them, other URLs from their listing (GP905: a given path or URL with nothing there)."""
+    found: dict[str, Source] = {}
+    for g in given:
+        path = local_path(g)
+        if path is None:
+            found.update((f.shown, f) for f in list_url(g))
+            continue
+        if not os.path.lexists(path):
+            raise GuideparseError("GP905", "no such file or folder", path=g)
+        found.update((f.shown, f) for f in collect_inputs([path]))
+    return [found[k] for k in sorted(found)]
+
+
+@contextlib.contextmanager
+def connect(scheduler: str) -> Iterator[Any]:
+    """A Dask client: `local` or `local:N` starts a LocalCluster of N worker processes (default:
+    the CPUs this process may use), else the scheduler at that address. GP920: no Dask;
+    GP922: no scheduler answers."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise GuideparseError("GP920", f"--scheduler needs Dask: {EXTRA}") from None
+    if scheduler == "local" or scheduler.startswith("local:"):
+        from .pool import usable_cpus
+
+        n = int(scheduler[6:]) if scheduler[6:].isdigit() else len(usable_cpus())
+        with (
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GuideparseError("GP922", f"cannot reach the Dask scheduler: {exc}", path=scheduler) from None
+    with client:
+        yield client
+
+
+def new_job(out: str, max_bytes: int, timeout: float | None) -> Job:
+    return Job(out, max_bytes, timeout, f"@@guideparse-path-{secrets.token_hex(8)}@@")

@@ -1,0 +1,200 @@
+"""Runs on Dask (a real LocalCluster: 2 worker processes) with inputs and outputs on a real S3
+server (moto's, on loopback): the same bytes as a local run, failures reported alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import RAW
+from guideparse.cli import main
+
+pytest.importorskip("distributed")
+SECRET = "gp-test-secret-7c1f0e"  # the S3 secret key: must never reach a run or a line printed
+BUCKET = "guides"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """moto's S3 server on 127.0.0.1, found by s3fs through AWS_ENDPOINT_URL (set before the
+    cluster starts, so its workers inherit it); returns an s3fs filesystem on it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "gp-test-key",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    import s3fs
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir(BUCKET)
+    yield fs
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def scheduler(s3):
+    """The address of a LocalCluster of 2 worker processes, one thread each."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def _manifest_without_times(data: bytes) -> dict:
+    m = json.loads(data)
+    for key in ("started_at", "finished_at"):
+        m.pop(key)
+    m["summary"].pop("seconds")
+    return m
+
+
+def assert_same_run(a: dict[str, bytes], b: dict[str, bytes]) -> None:
+    """Two runs' files: the same bytes, apart from the manifest's times."""
+    assert sorted(a) == sorted(b)
+    for name in a:
+        if name == "manifest.json":
+            assert _manifest_without_times(a[name]) == _manifest_without_times(b[name])
+        else:
+            assert a[name] == b[name], name
+
+
+def test_cluster_run_is_the_local_run(tmp_path, scheduler, capsys):
+    """The corpus (71 inputs) on the cluster, 8 per task: the files of a local run, byte for byte."""
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "local"), "--no-cache", "-q"]) == 0
+    addr = scheduler.scheduler_address
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "dask"), "--scheduler", addr, "--batch-size", "8"]) == 0
+    assert "71 ok" in capsys.readouterr().err
+    assert_same_run(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+    assert not list(tmp_path.glob(".*"))  # no work folder left
+
+
+def test_failed_inputs_are_reported_as_locally(tmp_path, scheduler, capsys):
+    """Every failure kind (empty, binary, not a guide, too large, symlinks, FIFO, bad name,
+    unreadable): the same statuses, codes and stderr lines as a local run, and the same files."""
+    from test_bad_input import MAX_BYTES, _batch
+
+    inp, _ = _batch(tmp_path)
+    common = ["--max-bytes", str(MAX_BYTES), "-q"]
+    assert main(["extract", str(inp), "-o", str(tmp_path / "local"), "--no-cache", *common]) == 1
+    local_err = capsys.readouterr().err
+    addr = scheduler.scheduler_address
+    assert (
+        main(["extract", str(inp), "-o", str(tmp_path / "dask"), "--scheduler", addr, "--batch-size", "16", *common])
+        == 1
+    )
+    dask_err = capsys.readouterr().err
+    assert dask_err == local_err and len(local_err.splitlines()) >= 8 and "Traceback" not in dask_err
+    assert_same_run(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+
+
+def test_s3_inputs_and_output_give_the_local_run(tmp_path, scheduler, s3, monkeypatch, capsys):
+    """The corpus uploaded to S3, extracted from there into an S3 prefix: the local run's files
+    (its paths under s3://); no credential in any file or line; nothing left beside the prefix."""
+    s3.put(str(RAW) + "/", f"{BUCKET}/raw/", recursive=True)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(RAW, tmp_path / BUCKET / "raw")
+    assert main(["extract", f"{BUCKET}/raw", "-o", "local", "--no-cache", "-q"]) == 0
+    out = f"s3://{BUCKET}/runs/one"
+    argv = ["extract", f"s3://{BUCKET}/raw/", "-o", out, "--scheduler", scheduler.scheduler_address]
+    assert main([*argv, "--batch-size", "16", "--format", "json"]) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["out"] == out and SECRET not in printed.out + printed.err
+    s3.invalidate_cache()
+    s3.get(f"{BUCKET}/runs/one/", str(tmp_path / "fetched") + "/", recursive=True)
+    fetched = {k: v.replace(b"s3://guides/raw/", b"guides/raw/") for k, v in _files(tmp_path / "fetched").items()}
+    assert_same_run(_files(tmp_path / "local"), fetched)
+    assert not any(SECRET.encode() in v for v in fetched.values())
+    assert s3.ls(f"{BUCKET}/runs", refresh=True) == [f"{BUCKET}/runs/one"]  # the temporary prefix is gone
+    # A second run replaces the first in place (an earlier run is what --out may name).
+    assert main([*argv, "--batch-size", "32", "-q"]) == 0
+    assert s3.cat_file(f"{BUCKET}/runs/one/catalog.jsonl") == (
+        tmp_path / "local" / "catalog.jsonl"
+    ).read_bytes().replace(b"guides/raw/", b"s3://guides/raw/")
+
+
+def test_s3_size_refusal_and_foreign_prefix(tmp_path, scheduler, s3, capsys):
+    """--max-bytes refuses from the listing (GP904, the object never read); a prefix holding
+    other objects is refused as --out (GP910) and left as it was."""
+    s3.pipe_file(f"{BUCKET}/big/a.txt", b"x" * 5000)
+    s3.pipe_file(f"{BUCKET}/big/b.txt", (RAW / "brex.flat.txt").read_bytes())
+    addr = scheduler.scheduler_address
+    argv = ["extract", f"s3://{BUCKET}/big", "--scheduler", addr, "-q", "--max-bytes", "4000"]
+    assert main([*argv, "-o", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == "s3://guides/big/a.txt: GP904 file is 5000 bytes, over --max-bytes 4000\n"
+    s3.pipe_file(f"{BUCKET}/theirs/notes.txt", b"mine")
+    assert main([*argv, "-o", f"s3://{BUCKET}/theirs"]) == 2
+    assert "GP910" in capsys.readouterr().err
+    assert s3.find(f"{BUCKET}/theirs") == [f"{BUCKET}/theirs/notes.txt"]
+
+
+def test_scheduler_and_url_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    """No scheduler at the address (GP922), an unknown URL scheme (GP923), Dask not installed
+    (GP920 naming the extra), a URL without --scheduler (GP906): exit 2, one line, nothing written."""
+    import guideparse.cluster
+
+    monkeypatch.setattr(guideparse.cluster, "CONNECT_TIMEOUT", "1s")
+    out = str(tmp_path / "run")
+    cases = [
+        (["extract", str(RAW), "-o", out, "--scheduler", f"tcp://127.0.0.1:{_free_port()}"], "GP922 "),
+        (["extract", "zz://bucket/raw", "-o", out, "--scheduler", "local:1"], "GP923 "),
+        (["extract", "s3://bucket/raw", "-o", out], "GP906 "),
+    ]
+    for argv, code in cases:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert code in err and len(err.splitlines()) == 1, err
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["extract", str(RAW), "-o", out, "--scheduler", "local:1"]) == 2
+    err = capsys.readouterr().err
+    assert "GP920 " in err and "pip install 'guideparse[dask]'" in err and len(err.splitlines()) == 1
+    assert not os.path.exists(out) and not list(tmp_path.iterdir())
+
+
+def test_local_runs_never_import_dask(tmp_path):
+    """`guideparse --help` and a local extract import neither Dask nor fsspec."""
+    code = (
+        "import sys; from guideparse.cli import main\n"
+        "for argv in (['--help'], ['extract', sys.argv[1], '-o', sys.argv[2], '-q', '--no-cache']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'fsspec', 's3fs')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(RAW / "brex.flat.txt"), str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]" and (tmp_path / "run" / "catalog.jsonl").exists()

@@ -198,3 +198,67 @@ def test_local_runs_never_import_dask(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]" and (tmp_path / "run" / "catalog.jsonl").exists()
+
+
+def test_sharded_run_is_read_by_every_reader(tmp_path, scheduler, monkeypatch, capsys):
+    """`--sharded`: workers' part files, listed in the manifest, whose concatenation is the local
+    run's files; diff, review, accept, runs, lint, export and the source lines read it as they
+    read a local run."""
+    from guideparse.fsio import is_run_folder
+    from guideparse.store import load_run
+
+    shutil.copytree(RAW, tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    assert main(["extract", "-q", "--no-cache"]) == 0 and main(["accept"]) == 0
+    local = Path("out/latest").resolve()
+    addr = scheduler.scheduler_address
+    assert main(["extract", "--scheduler", addr, "--batch-size", "8", "--sharded", "-q"]) == 0
+    sharded = Path("out/latest").resolve()
+    manifest = json.loads((sharded / "manifest.json").read_bytes())
+    assert len(manifest["parts"]["documents"]) == 9 and len(manifest["parts"]["catalog"]) == 6
+    for kind in ("documents", "catalog"):
+        joined = b"".join((sharded / name).read_bytes() for name in manifest["parts"][kind])
+        assert joined == (local / f"{kind}.jsonl").read_bytes()
+        assert not (sharded / f"{kind}.jsonl").exists()
+    assert _files(sharded / "records") == _files(local / "records")
+    assert is_run_folder(sharded) and load_run(sharded).documents == load_run(local).documents
+    slug = "brex"
+    assert load_run(sharded).source_lines(slug, "quick_facts") == load_run(local).source_lines(slug, "quick_facts")
+    capsys.readouterr()
+    assert main(["diff", "--format", "json"]) == 0  # out/latest (sharded) against the baseline
+    assert main(["diff", str(sharded), str(local), "--format", "json"]) == 0
+    capsys.readouterr()
+    for argv in (["lint", "{}"], ["export", "{}", "-f", "csv", "-o", "csv-{}", "-q"]):
+        outputs = []
+        for run, name in ((local, "a"), (sharded, "b")):
+            main([a.format(run) if a == "{}" else a.replace("{}", name) for a in argv])
+            outputs.append(capsys.readouterr().out)
+        assert outputs[0].replace(str(local), "RUN") == outputs[1].replace(str(sharded), "RUN"), argv
+    assert _files(Path("csv-a")) == _files(Path("csv-b"))
+    assert main(["runs", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["runs"] if isinstance(listed, dict) else listed) == 2
+    # A changed scrape, extracted sharded, reviewed app by app and accepted: the baseline follows.
+    (tmp_path / "raw" / "emma.flat.txt").unlink()
+    assert main(["extract", "--scheduler", addr, "--batch-size", "8", "--sharded", "-q"]) == 0
+    monkeypatch.setattr("builtins.input", lambda _prompt="": "a")
+    assert main(["review"]) == 0 and "loses 1 app (emma)" in capsys.readouterr().err
+    assert main(["diff", "--format", "json"]) == 0
+    assert main(["accept"]) == 0 and is_run_folder(Path("out/baseline"))
+    assert "parts" in json.loads(Path("out/baseline/manifest.json").read_bytes())
+
+
+def test_is_run_folder_refuses_stray_files_in_parts(tmp_path):
+    """A sharded run's documents/ and catalog/ hold part files only: anything else there, and
+    the folder is not a run (so --out will not replace it)."""
+    from guideparse.fsio import is_run_folder
+
+    run = tmp_path / "run"
+    (run / "documents").mkdir(parents=True)
+    (run / "manifest.json").write_text('{"tool": "guideparse"}')
+    (run / "documents" / "part-00000.jsonl").write_text("")
+    assert is_run_folder(run)
+    (run / "documents" / "notes.txt").write_text("mine")
+    assert not is_run_folder(run)
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(run), "-q", "--no-cache"]) == 2
+    assert (run / "documents" / "notes.txt").read_text() == "mine"

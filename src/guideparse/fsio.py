@@ -27,7 +27,8 @@ from pathlib import Path
 from .errors import GuideparseError
 
 #: What a run folder written by guideparse holds; a folder holding anything else is not replaced.
-RUN_ENTRIES = frozenset({"manifest.json", "documents.jsonl", "catalog.jsonl", "records"})
+RUN_ENTRIES = frozenset({"manifest.json", "documents.jsonl", "catalog.jsonl", "records", "documents", "catalog"})
+_FOLDERS = ("records", "documents", "catalog")  # records/<slug>.json; a sharded run's <kind>/part-NNNNN.jsonl
 
 
 _PID = os.getpid()  # this process's id, kept current across forks (os.getpid() is a system call)
@@ -285,6 +286,7 @@ def copy_folder(src: Path, dest: Path) -> None:
 
 
 _RECORD_NAME = re.compile(r"[a-z0-9-]+\.json")
+_PART_NAME = re.compile(r"part-[0-9]{5}\.jsonl")
 
 
 def is_run_folder(path: Path) -> bool:
@@ -295,18 +297,19 @@ def is_run_folder(path: Path) -> bool:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if not (isinstance(manifest, dict) and manifest.get("tool") == "guideparse" and names <= RUN_ENTRIES):
             return False
-        if any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - {"records"}):
+        if any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - set(_FOLDERS)):
             return False
-        return "records" not in names or _only_records(path / "records")
+        return all(_only(path / n, _RECORD_NAME if n == "records" else _PART_NAME) for n in names & set(_FOLDERS))
     except (OSError, ValueError):
         return False
 
 
-def _only_records(folder: Path) -> bool:
+def _only(folder: Path, name: re.Pattern[str]) -> bool:
+    """A real folder holding only regular files with such names."""
     if os.path.islink(folder):
         return False
     with os.scandir(folder) as it:
-        return all(_RECORD_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in it)
+        return all(name.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in it)
 
 
 def check_output_target(out: Path, inputs: Iterable[str]) -> None:

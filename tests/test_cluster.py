@@ -262,3 +262,64 @@ def test_is_run_folder_refuses_stray_files_in_parts(tmp_path):
     assert not is_run_folder(run)
     assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(run), "-q", "--no-cache"]) == 2
     assert (run / "documents" / "notes.txt").read_text() == "mine"
+
+
+def test_worker_killed_mid_run_costs_only_time(tmp_path, scheduler):
+    """A worker process killed (SIGKILL) after the first batch is done: Dask reruns its tasks
+    and the lost results, the nanny starts a new worker, and the run is the local run."""
+    import signal
+
+    from distributed import Client
+
+    from guideparse.cluster_run import extract_on_cluster
+    from guideparse.run import extract_many
+
+    extract_many([str(RAW)], tmp_path / "local", use_cache=False)
+    with Client(scheduler) as client:
+        pids = sorted(client.run(os.getpid).values())
+    killed: list[int] = []
+
+    def kill_once(done: int, total: int) -> None:
+        if not killed:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(done)
+
+    out = tmp_path / "dask"
+    result = extract_on_cluster(
+        [str(RAW)], str(out), scheduler=scheduler.scheduler_address, batch_size=4, on_progress=kill_once
+    )
+    assert killed and killed[0] < 71 and result.failed == 0
+    assert_same_run(_files(tmp_path / "local"), _files(out))
+    with Client(scheduler) as client:
+        client.wait_for_workers(2, timeout=60)  # the nanny's new worker (the next tests keep two)
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_stopped_run_leaves_out_as_it_was(tmp_path, scheduler, s3, where):
+    """Ctrl-C (KeyboardInterrupt) after the first batch: --out keeps the earlier run byte for
+    byte, no work folder or temporary prefix is left, no task goes on writing."""
+    import time
+
+    from guideparse.cluster_run import extract_on_cluster
+
+    addr = scheduler.scheduler_address
+    out = str(tmp_path / "run") if where == "local" else f"s3://{BUCKET}/stopped/run"
+    first = extract_on_cluster([str(RAW / "brex.flat.txt")], out, scheduler=addr)
+    assert first.failed == 0
+
+    def snapshot() -> dict[str, bytes]:
+        if where == "local":
+            return {str(p.relative_to(tmp_path)): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+        s3.invalidate_cache()
+        return {k: s3.cat_file(k) for k in s3.find(f"{BUCKET}/stopped")}
+
+    before = snapshot()
+    assert any(k.endswith("manifest.json") for k in before)
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        extract_on_cluster([str(RAW)], out, scheduler=addr, batch_size=4, on_progress=interrupt)
+    time.sleep(0.5)  # a task still writing would show now
+    assert snapshot() == before

@@ -123,6 +123,11 @@ def merge_part(rules: Rules, job: Job, number: int, slugs: list[str], *batches: 
     return len(lines)
 
 
+def executing_keys(dask_worker: Any) -> list[str]:
+    """Run on each worker (`Client.run`): the keys of the tasks it is running, cancelled ones included."""
+    return [str(ts.key) for ts in dask_worker.state.executing]
+
+
 # --------------------------------------------------------------------------- the client's side
 
 

@@ -17,7 +17,19 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .cluster import BATCH, Item, Job, collect_sources, connect, extract_batch, light, merge_part, new_job, part_name
+from .cluster import (
+    BATCH,
+    Item,
+    Job,
+    collect_sources,
+    connect,
+    executing_keys,
+    extract_batch,
+    light,
+    merge_part,
+    new_job,
+    part_name,
+)
 from .errors import GuideparseError
 from .fsio import check_output_target, replacing
 from .inputs import DEFAULT_MAX_BYTES, INPUT_SUFFIXES
@@ -59,6 +71,7 @@ def extract_on_cluster(
     with connect(scheduler) as client, _output(out, local_given) as work:
         job = new_job(work, max_bytes, timeout)
         tally, apps, parts = _run(client, rules, job, sources, batch_size, on_progress)
+        _tidy(work)
         summary = tally.summary(apps, round(time.perf_counter() - t0, 3))
         manifest = make_manifest(rules, started, tally.statuses, summary)
         if sharded:
@@ -94,39 +107,73 @@ def _output(out: str, local_given: list[str]) -> Iterator[str]:
 def _run(
     client: Any, rules: Rules, job: Job, sources: list[Any], batch: int, on_progress: Progress
 ) -> tuple[Tally, int, dict[str, list[str]]]:
-    """Submit the batches, count their outcomes in input order, then the group-by on slug."""
-    from distributed import as_completed
-
+    """Submit the batches, count their outcomes in input order, then the group-by on slug. On
+    any error or interruption the run's tasks are cancelled and waited for (no task of a run
+    given up writes into its work folder once it is removed)."""
     rules_f = client.scatter(rules, broadcast=True, hash=False)
     batches = [sources[i : i + batch] for i in range(0, len(sources), batch)]
     futures = [client.submit(extract_batch, rules_f, job, k, b, retries=2, pure=False) for k, b in enumerate(batches)]
+    merges: list[Any] = []
+    try:
+        tally, touched = _count(client, futures, len(sources), on_progress)
+        slugs = sorted(touched)
+        ranges = [slugs[i : i + batch] for i in range(0, len(slugs), batch)]
+        for n, r in enumerate(ranges):
+            holding = [futures[k] for k in sorted(set().union(*(touched[s] for s in r)))]
+            merges.append(client.submit(merge_part, rules_f, job, n, r, *holding, retries=2, pure=False))
+        apps = sum(client.gather(merges))
+    except BaseException:
+        _stop(client, [*futures, *merges])
+        raise
+    parts = {
+        "documents": [f"documents/{part_name(k)}" for k in range(len(batches))],
+        "catalog": [f"catalog/{part_name(n)}" for n in range(len(ranges))],
+    }
+    return tally, apps, parts
+
+
+def _count(client: Any, futures: list[Any], total: int, on_progress: Progress) -> tuple[Tally, dict[str, set[int]]]:
+    """The batches' outcomes (only their statuses, slugs and facts cross to the client), counted
+    in input order; which batches hold each slug."""
+    from distributed import as_completed
+
     lights = [client.submit(light, f, retries=2, pure=False) for f in futures]
     number = {f.key: k for k, f in enumerate(lights)}
     done: dict[int, list[Item]] = {}
     for f, items in as_completed(lights, with_results=True):
         done[number[f.key]] = items
         if on_progress is not None:
-            on_progress(sum(map(len, done.values())), len(sources))
+            on_progress(sum(map(len, done.values())), total)
     tally, touched = Tally(), dict[str, set[int]]()
-    for k in range(len(batches)):
+    for k in range(len(futures)):
         for i in done[k]:
             tally.count(i.status, i.error, i.facts)
             if i.error is None:
                 touched.setdefault(i.slug, set()).add(k)
-    slugs = sorted(touched)
-    ranges = [slugs[i : i + batch] for i in range(0, len(slugs), batch)]
-    merges = []
-    for n, r in enumerate(ranges):
-        holding = sorted(set().union(*(touched[s] for s in r)))
-        merges.append(
-            client.submit(merge_part, rules_f, job, n, r, *[futures[k] for k in holding], retries=2, pure=False)
-        )
-    apps = sum(client.gather(merges))
-    parts = {
-        "documents": [f"documents/{part_name(k)}" for k in range(len(batches))],
-        "catalog": [f"catalog/{part_name(n)}" for n in range(len(ranges))],
-    }
-    return tally, apps, parts
+    return tally, touched
+
+
+def _stop(client: Any, futures: list[Any], patience: float = 30.0) -> None:
+    """Cancel a run's tasks and wait (up to `patience` seconds) until no worker still runs one."""
+    keys = {str(f.key) for f in futures}
+    with contextlib.suppress(Exception):
+        client.cancel(futures)
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            running = client.run(executing_keys)
+            if not keys.intersection(k for ks in running.values() for k in ks):
+                return
+            time.sleep(0.05)
+
+
+def _tidy(work: str) -> None:
+    """Remove what a worker killed while writing left in the work folder (the atomic writer's
+    temporary files: the task was rerun and wrote the file whole)."""
+    if "://" in work:
+        return  # an object is written whole or not at all
+    for name in ("records", "documents", "catalog"):
+        for left in Path(work, name).glob("*.tmp"):
+            left.unlink()
 
 
 def _concatenate(work: str, parts: dict[str, list[str]]) -> None:

@@ -16,6 +16,7 @@ under fixed names, so a rerun writes the same bytes. Dask is imported only here,
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import os
@@ -98,19 +99,27 @@ def light(items: list[Item]) -> list[Item]:
     return [Item(i.status, i.error, i.slug, i.facts) for i in items]
 
 
-def merge_part(rules: Rules, job: Job, number: int, slugs: list[str], *batches: list[Item]) -> int:
-    """A task: the catalog lines and records of a sorted range of slugs, from the batches
-    holding them (in input order); apps with several documents merged as a local run does."""
+def keyed(items: list[Item], bounds: list[str]) -> list[tuple[int, Item]]:
+    """A task (where the batch is): its records keyed by the slug range each falls in (`bounds`:
+    each range's first slug), for the group-by's shuffle."""
+    return [(bisect.bisect_right(bounds, i.slug) - 1, i) for i in items if i.error is None]
+
+
+def merge_ranges(groups: list[tuple[int, list[tuple[int, Item]]]], rules: Rules, job: Job) -> int:
+    """A task: the slug ranges the shuffle brought to one partition; returns their apps."""
+    return sum(merge_range(rules, job, n, [i for _, i in pairs]) for n, pairs in groups)
+
+
+def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
+    """The catalog part and records of one slug range from its records (in input order, the
+    order of their paths); apps with several documents merged as a local run does."""
     from .run import catalog_line, pretty_record, safe_record_name
 
-    wanted = set(slugs)
     groups: dict[str, list[Item]] = {}
-    for items in batches:
-        for i in items:
-            if i.error is None and i.slug in wanted:
-                groups.setdefault(i.slug, []).append(i)
+    for i in sorted(items, key=lambda i: i.status.path):
+        groups.setdefault(i.slug, []).append(i)
     lines = []
-    for slug in slugs:
+    for slug in sorted(groups):
         group = groups[slug]
         line, record = group[0].entry, group[0].record
         if len(group) > 1:
@@ -158,7 +167,10 @@ def connect(scheduler: str) -> Iterator[Any]:
     if scheduler == "local" or scheduler.startswith("local:"):
         from .pool import usable_cpus
 
-        n = int(scheduler[6:]) if scheduler[6:].isdigit() else len(usable_cpus())
+        given = scheduler[len("local:") :]
+        if given and not (given.isdigit() and int(given) > 0):
+            raise GuideparseError("GP906", "--scheduler local:N needs a number of workers, 1 or more", path=scheduler)
+        n = int(given) if given else len(usable_cpus())
         with (
             LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
             Client(cluster) as client,

@@ -25,8 +25,9 @@ from .cluster import (
     connect,
     executing_keys,
     extract_batch,
+    keyed,
     light,
-    merge_part,
+    merge_ranges,
     new_job,
     part_name,
 )
@@ -118,9 +119,7 @@ def _run(
         tally, touched = _count(client, futures, len(sources), on_progress)
         slugs = sorted(touched)
         ranges = [slugs[i : i + batch] for i in range(0, len(slugs), batch)]
-        for n, r in enumerate(ranges):
-            holding = [futures[k] for k in sorted(set().union(*(touched[s] for s in r)))]
-            merges.append(client.submit(merge_part, rules_f, job, n, r, *holding, retries=2, pure=False))
+        merges = _group_by_slug(client, futures, [r[0] for r in ranges], rules_f, job)
         apps = sum(client.gather(merges))
     except BaseException:
         _stop(client, [*futures, *merges])
@@ -130,6 +129,22 @@ def _run(
         "catalog": [f"catalog/{part_name(n)}" for n in range(len(ranges))],
     }
     return tally, apps, parts
+
+
+def _group_by_slug(client: Any, futures: list[Any], bounds: list[str], rules_f: Any, job: Job) -> list[Any]:
+    """The catalog as a group-by on slug: each batch's records keyed by slug range where they
+    are, shuffled by Dask's task-based shuffle (a bag groupby: no task holds more than a
+    bounded share of the run), then each range merged and written (`cluster.merge_range`)."""
+    import operator
+
+    import dask
+    import dask.bag as db
+
+    bounds_f = client.scatter(bounds, hash=False)
+    parts = [dask.delayed(keyed, pure=False)(f, bounds_f) for f in futures]
+    grouped = db.from_delayed(parts).groupby(operator.itemgetter(0), shuffle="tasks")
+    counts = [dask.delayed(merge_ranges, pure=False)(d, rules_f, job) for d in grouped.to_delayed()]
+    return list(client.compute(counts, retries=2))
 
 
 def _count(client: Any, futures: list[Any], total: int, on_progress: Progress) -> tuple[Tally, dict[str, set[int]]]:

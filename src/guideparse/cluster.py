@@ -30,7 +30,7 @@ from .catalog import merge_documents, merge_order
 from .errors import GuideparseError, InputError
 from .inputs import InputFile, collect_inputs, read_input
 from .models import DocumentRecord, InputStatus
-from .remote import EXTRA, Listed, join, list_url, local_path, put, read_url
+from .remote import EXTRA, Listed, join, list_url, local_path, put, put_many, read_url
 from .rules import Rules
 
 BATCH = 256  # inputs per task: a few hundred milliseconds of work against a millisecond of scheduling
@@ -118,7 +118,7 @@ def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
     groups: dict[str, list[Item]] = {}
     for i in sorted(items, key=lambda i: i.status.path):
         groups.setdefault(i.slug, []).append(i)
-    lines = []
+    lines, records = [], {}
     for slug in sorted(groups):
         group = groups[slug]
         line, record = group[0].entry, group[0].record
@@ -126,8 +126,9 @@ def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
             found = [DocumentRecord.model_validate_json(i.document) for i in group]
             entry = merge_documents(merge_order(found), rules)
             line, record = catalog_line(entry), pretty_record(entry)
-        put(join(job.out, "records", f"{safe_record_name(slug)}.json"), record)
+        records[join(job.out, "records", f"{safe_record_name(slug)}.json")] = record
         lines.append(line)
+    put_many(records)
     put(join(job.out, "catalog", part_name(number)), b"".join(lines))
     return len(lines)
 

@@ -116,8 +116,7 @@ def _run(
     futures = [client.submit(extract_batch, rules_f, job, k, b, retries=2, pure=False) for k, b in enumerate(batches)]
     merges: list[Any] = []
     try:
-        tally, touched = _count(client, futures, len(sources), on_progress)
-        slugs = sorted(touched)
+        tally, slugs = _count(client, futures, len(sources), on_progress)
         ranges = [slugs[i : i + batch] for i in range(0, len(slugs), batch)]
         merges = _group_by_slug(client, futures, [r[0] for r in ranges], rules_f, job)
         apps = sum(client.gather(merges))
@@ -147,9 +146,9 @@ def _group_by_slug(client: Any, futures: list[Any], bounds: list[str], rules_f: 
     return list(client.compute(counts, retries=2))
 
 
-def _count(client: Any, futures: list[Any], total: int, on_progress: Progress) -> tuple[Tally, dict[str, set[int]]]:
+def _count(client: Any, futures: list[Any], total: int, on_progress: Progress) -> tuple[Tally, list[str]]:
     """The batches' outcomes (only their statuses, slugs and facts cross to the client), counted
-    in input order; which batches hold each slug."""
+    in input order; the slugs of the run, sorted."""
     from distributed import as_completed
 
     lights = [client.submit(light, f, retries=2, pure=False) for f in futures]
@@ -159,13 +158,13 @@ def _count(client: Any, futures: list[Any], total: int, on_progress: Progress) -
         done[number[f.key]] = items
         if on_progress is not None:
             on_progress(sum(map(len, done.values())), total)
-    tally, touched = Tally(), dict[str, set[int]]()
+    tally, slugs = Tally(), set()
     for k in range(len(futures)):
         for i in done[k]:
             tally.count(i.status, i.error, i.facts)
             if i.error is None:
-                touched.setdefault(i.slug, set()).add(k)
-    return tally, touched
+                slugs.add(i.slug)
+    return tally, sorted(slugs)
 
 
 def _stop(client: Any, futures: list[Any], patience: float = 30.0) -> None:

@@ -170,6 +170,7 @@ def test_scheduler_and_url_errors_are_one_line(tmp_path, monkeypatch, capsys):
         (["extract", str(RAW), "-o", out, "--scheduler", f"tcp://127.0.0.1:{_free_port()}"], "GP922 "),
         (["extract", "zz://bucket/raw", "-o", out, "--scheduler", "local:1"], "GP923 "),
         (["extract", "s3://bucket/raw", "-o", out], "GP906 "),
+        (["extract", "gs://bucket/raw", "-o", out, "--scheduler", "local:1"], "GP920 "),  # gcsfs not installed
         (["extract", str(RAW), "-o", out, "--scheduler", "local:0"], "GP906 "),
     ]
     for argv, code in cases:

@@ -42,7 +42,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     except ValueError:
         raise GuideparseError("GP923", f"unknown URL scheme {scheme}://", path=url) from None
     except ImportError as exc:
-        raise GuideparseError("GP920", f"{scheme}:// needs a backend ({exc.name or exc}): {EXTRA}", path=url) from None
+        hint = EXTRA if scheme in ("s3", "s3a") else "pip install the fsspec backend it names"
+        raise GuideparseError("GP920", f"{scheme}:// needs its fsspec backend ({exc}): {hint}", path=url) from None
     return fs, path
 
 

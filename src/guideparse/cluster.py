@@ -145,14 +145,16 @@ def collect_sources(given: list[str]) -> list[Source]:
     """Every input, sorted by the name a run shows: plain paths and file:// URLs as a local
     run finds them, other URLs from their listing (GP905: a given path or URL with nothing there)."""
     found: dict[str, Source] = {}
+    local = []
     for g in given:
         path = local_path(g)
         if path is None:
             found.update((f.shown, f) for f in list_url(g))
-            continue
-        if not os.path.lexists(path):
+        elif not os.path.lexists(path):
             raise GuideparseError("GP905", "no such file or folder", path=g)
-        found.update((f.shown, f) for f in collect_inputs([path]))
+        else:
+            local.append(path)
+    found.update((f.shown, f) for f in collect_inputs(local))  # all at once, as a local run does
     return [found[k] for k in sorted(found)]
 
 

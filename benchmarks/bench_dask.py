@@ -97,7 +97,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="gp-bench-dask-"))
     t0 = time.perf_counter()
     with LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
     ) as cluster:
         print(f"LocalCluster of {args.workers} workers started in {time.perf_counter() - t0:.1f} s", flush=True)
         rows = [one_size(n, work, cluster, args.batch_size, args.workers) for n in args.guides]

@@ -347,3 +347,32 @@ def test_the_cli_imports_no_export_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
+
+
+def test_attack_fixes_cr_in_a_field_another_run_and_stale_sqlite_sidecars(corpus_exports, tmp_path, capsys):
+    """A bare CR in a CSV field is quoted; an export never lands inside another run folder; an
+    earlier export's leftover -wal/-shm never reach the new file."""
+    import csv as csv_module
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "bad\rname.txt").write_bytes(
+        (Path(__file__).resolve().parent.parent / "raw" / "airtable.flat.txt").read_bytes()
+    )
+    run = tmp_path / "run"
+    assert main(["extract", str(inp), "-o", str(run), "-q"]) == 0
+    assert main(["export", str(run), "-f", "csv", "-o", str(tmp_path / "csv"), "-q"]) == 0
+    with open(tmp_path / "csv" / "documents.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv_module.reader(fh))
+    assert len(rows) == 2 and rows[1][0] == str(inp / "bad\rname.txt")
+
+    assert main(["export", str(run), "-o", str(corpus_exports["run"] / "x.db")]) == 2
+    assert "inside the run folder" in capsys.readouterr().err and not (corpus_exports["run"] / "x.db").exists()
+
+    db = tmp_path / "x.db"
+    assert main(["export", str(run), "-o", str(db), "-q"]) == 0
+    fresh = db.read_bytes()
+    (tmp_path / "x.db-wal").write_bytes(b"stale write-ahead log of a killed reader")
+    (tmp_path / "x.db-shm").write_bytes(b"\0" * 32768)
+    assert main(["export", str(run), "-o", str(db), "-q"]) == 0
+    assert db.read_bytes() == fresh and not (tmp_path / "x.db-wal").exists()

@@ -276,3 +276,87 @@ def test_html_diff_does_not_block_on_a_source_turned_fifo(tmp_path):
     done = subprocess.run(args, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert report.is_file()
+
+
+# --------------------------------------------------------------------------- attack fixes
+
+
+def test_diff_output_replaces_only_its_own_reports(tmp_path, monkeypatch, capsys):
+    _baseline_of_few(tmp_path, monkeypatch)
+    guide = tmp_path / "raw" / FEW[0].name
+    before = guide.read_bytes()
+    manifest = tmp_path / "out" / "latest" / "manifest.json"
+    kept = manifest.read_bytes()
+    assert main(["diff", "-f", "json", "-o", str(guide)]) == 2
+    assert main(["diff", "-f", "json", "-o", str(manifest)]) == 2
+    assert main(["diff", "-o", str(tmp_path / "out" / "baseline" / "report.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("GP910") == 3 and "not an earlier guideparse report" in err and "inside the run folder" in err
+    assert guide.read_bytes() == before and manifest.read_bytes() == kept
+    for fmt in ("text", "markdown", "json", "html"):
+        report = tmp_path / f"report.{fmt}"
+        assert main(["diff", "-f", fmt, "-o", str(report), "-q"]) == 0  # new
+        assert main(["diff", "-f", fmt, "-o", str(report), "-q"]) == 0  # its own earlier report
+
+
+def test_review_refuses_a_latest_run_with_failed_inputs(tmp_path, monkeypatch, capsys):
+    baseline = _baseline_of_few(tmp_path, monkeypatch)
+    before = (baseline / "catalog.jsonl").read_bytes()
+    (tmp_path / "raw" / FEW[1].name).write_bytes(b"")  # its app would look removed
+    assert main(["extract", "-q"]) == 1
+    capsys.readouterr()
+    monkeypatch.setattr("builtins.input", lambda _prompt="": "a")
+    assert main(["review"]) == 1
+    assert "GP913 not reviewed: 1 failed input" in capsys.readouterr().err
+    assert (baseline / "catalog.jsonl").read_bytes() == before
+    assert main(["review", "--allow-failed"]) == 0
+
+
+def test_damaged_run_folders_are_listed_around_and_refused_cleanly(tmp_path, monkeypatch, capsys):
+    _baseline_of_few(tmp_path, monkeypatch)
+    runs = tmp_path / "out" / "runs"
+    (runs / "fifo").mkdir()
+    os.mkfifo(runs / "fifo" / "manifest.json")
+    (runs / "deep").mkdir()
+    (runs / "deep" / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    (runs / "odd").mkdir()
+    (runs / "odd" / "manifest.json").write_text('{"tool": "guideparse", "started_at": 5, "counts": []}')
+    done = subprocess.run(
+        [sys.executable, "-m", "guideparse.cli", "runs"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 2, done  # the real run and "odd"
+    capsys.readouterr()
+    assert main(["lint", str(runs / "deep")]) == 2
+    assert "GP908" in capsys.readouterr().err
+
+
+def test_a_timeout_past_its_range_is_a_usage_error(tmp_path, capsys):
+    for value in ("inf", "1e10", "-1"):
+        assert main(["extract", str(FEW[0]), "-o", str(tmp_path / "r"), "--timeout", value]) == 2
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_symlinked_folder_is_named_not_skipped_and_utf32_is_read(tmp_path, capsys):
+    inp = _few(tmp_path / "in")
+    elsewhere = _few(tmp_path / "elsewhere")
+    os.symlink(elsewhere, inp / "linked")
+    text = FEW[0].read_text(encoding="utf-8")
+    (inp / "wide.txt").write_bytes(text.encode("utf-32"))  # with its BOM
+    out = tmp_path / "r"
+    assert main(["extract", str(inp), "-o", str(out), "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert f"{inp / 'linked'}: GP905 a symlinked folder is not followed; give its target as an input" in err
+    docs = [json.loads(x) for x in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    wide = next(d for d in docs if d["source"]["path"].endswith("wide.txt"))
+    twin = next(d for d in docs if d["source"]["path"].endswith(FEW[0].name))
+    assert wide["source"]["encoding"] == "utf-32" and wide["app"] == twin["app"]
+    assert wide["identity_providers"] == twin["identity_providers"]
+
+
+def test_one_file_given_under_two_spellings_is_one_input(tmp_path, monkeypatch, capsys):
+    inp = _few(tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r"
+    assert main(["extract", "raw", f"raw/{FEW[0].name}", f"./raw/{FEW[0].name}", "-o", str(out), "-q"]) == 0
+    paths = [json.loads(x)["source"]["path"] for x in (out / "documents.jsonl").read_text().splitlines()]
+    assert sorted(paths) == sorted(f"raw/{p.name}" for p in FEW) and inp.is_dir()

@@ -40,9 +40,13 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rendering it with rich costs a tenth of a second of imports
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-cache_app = typer.Typer(no_args_is_help=True, help="Inspect, bound or clear the result cache.")
+cache_app = typer.Typer(
+    no_args_is_help=True,
+    help="Inspect, bound or clear the result cache.\n\n\b\nExamples:\n  guideparse cache info\n"
+    "  guideparse cache prune --max-size 200M\n  guideparse cache clear",
+)
 app.add_typer(cache_app, name="cache", short_help="Inspect, bound or clear the result cache.")
-runs_app = typer.Typer(invoke_without_command=True, help="List the run folders under out/runs, or prune them.")
+runs_app = typer.Typer(invoke_without_command=True)  # its help: runs_list's docstring
 app.add_typer(runs_app, name="runs", short_help="List the run folders under out/runs, or prune old ones.")
 
 P = ParamSpec("P")
@@ -138,6 +142,7 @@ _TIMEOUT = typer.Option(
     DEFAULT_TIMEOUT,
     "--timeout",
     min=0.0,
+    max=1e6,
     metavar="SECONDS",
     help="Fail an input whose extraction takes longer than this (GP912; 0: no limit).",
 )
@@ -467,6 +472,11 @@ def diff(
 
     if old is None and not BASELINE.exists():
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
+    if output is not None:
+        from .fsio import check_report_target
+        from .report import looks_like_a_report
+
+        check_report_target(output, looks_like_a_report)  # before any work: a refused path costs nothing
     a, b = load_run(old or BASELINE), load_run(new or LATEST)
     report = diff_catalogs(a.catalog, b.catalog, a.meta, b.meta)
     text = render_report(
@@ -547,7 +557,12 @@ def _confirm(question: str) -> bool:
 
 @_command(app)
 @_interruptible
-def review(quiet: bool = _QUIET) -> None:
+def review(
+    allow_failed: bool = typer.Option(
+        False, "--allow-failed", help="Review a latest run that has failed inputs (their apps look removed)."
+    ),
+    quiet: bool = _QUIET,
+) -> None:
     """Walk latest-vs-baseline app by app: accept, skip or quit; accepted apps join the baseline.
 
     \b
@@ -559,7 +574,13 @@ def review(quiet: bool = _QUIET) -> None:
 
     if not BASELINE.exists():
         raise GuideparseError("GP908", "no baseline yet: run `guideparse accept` first", path=str(BASELINE))
-    outcome = review_changes(_ask_on_terminal)
+    try:
+        outcome = review_changes(_ask_on_terminal, allow_failed=allow_failed)
+    except GuideparseError as exc:
+        if exc.code != "GP913":
+            raise
+        _err(exc.one_line())  # a refusal, as accept's: exit 1
+        raise typer.Exit(EXIT_SOME_FAILED) from None
     if quiet:
         return
     if not outcome.pending:
@@ -790,7 +811,7 @@ def cache_info(cache_dir: Path | None = _CACHE_DIR, fmt: ReportFormat = _FORMAT)
         print(json.dumps({**asdict(info), "limit": DEFAULT_MAX_SIZE}))
         return
     print(
-        f"location  {info.location}\nsize      {_human(info.bytes)} in {plural(info.entries, 'entry', 'entries')}"
+        f"location  {shown(info.location)}\nsize      {_human(info.bytes)} in {plural(info.entries, 'entry', 'entries')}"
         f"\nlimit     {_human(DEFAULT_MAX_SIZE)} (extract --cache-max-size; cache prune --max-size)"
     )
     for v in info.versions:

@@ -175,7 +175,7 @@ def connect(scheduler: str) -> Iterator[Any]:
             raise GuideparseError("GP906", "--scheduler local:N needs a number of workers, 1 or more", path=scheduler)
         n = int(given) if given else len(usable_cpus())
         with (
-            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
             Client(cluster) as client,
         ):
             yield client

@@ -10,6 +10,7 @@ table files only. Anything else is refused (GP910) and left untouched.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -155,12 +156,13 @@ def write_parquet(tables: Tables, folder: Path, run: LoadedRun | None = None) ->
 
 
 def write_csv(tables: Tables, folder: Path, run: LoadedRun | None = None) -> None:
-    """One CSV file per table (`<table>.csv`, UTF-8, a header row, `\\n` line ends): null is an
+    """One CSV file per table (`<table>.csv`, UTF-8, a header row, CRLF line ends as RFC 4180
+    says, so a field holding a CR or LF is quoted): null is an
     empty field, booleans `true`/`false`, lists JSON arrays; then the marker file."""
     for spec in TABLES:
         kinds = [kind for _, kind in spec.columns]
         with open(folder / f"{spec.name}.csv", "w", encoding="utf-8", newline="") as fh:
-            out = csv.writer(fh, lineterminator="\n")
+            out = csv.writer(fh)  # "\r\n": with "\n" alone, a bare CR in a field would go unquoted
             out.writerow(spec.names)
             out.writerows([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in tables[spec.name][1])
     _write_marker(folder, "csv", tables, run)
@@ -200,6 +202,9 @@ def _place_file(build: Callable[[Path], None], dest: Path, run: Path) -> None:
         built = work / dest.name
         build(built)
         check_export_target(dest, "sqlite", run)
+        for sidecar in ("-wal", "-shm", "-journal"):  # an earlier export's, left by a killed reader:
+            with contextlib.suppress(FileNotFoundError):  # SQLite would apply them to the new file
+                os.unlink(f"{dest}{sidecar}")
         os.replace(built, dest)
     finally:
         fsio.remove_path(work)
@@ -262,6 +267,9 @@ def _unsafe_reason(dest: Path, one_file: bool, run: Path) -> str | None:
     real, real_run = os.path.realpath(dest), os.path.realpath(run)
     if _holds(real_run, real) or _holds(real, real_run):
         return "it is, holds or lies inside the run folder being exported"
+    other = fsio.inside_a_run(dest if os.path.lexists(dest) else dest.parent)
+    if other is not None:
+        return f"it lies inside the run folder {other} (which would stop being one)"
     if not os.path.lexists(dest):
         above = next((p for p in dest.parents if os.path.lexists(p)), None)
         if above is not None and not above.is_dir():

@@ -27,6 +27,7 @@ from pathlib import Path
 from .errors import GuideparseError
 
 #: What a run folder written by guideparse holds; a folder holding anything else is not replaced.
+MAX_MANIFEST = 64 * 1024 * 1024  # a run's manifest.json is read at most this far
 RUN_ENTRIES = frozenset({"manifest.json", "documents.jsonl", "catalog.jsonl", "records", "documents", "catalog"})
 _FOLDERS = ("records", "documents", "catalog")  # records/<slug>.json; a sharded run's <kind>/part-NNNNN.jsonl
 
@@ -291,17 +292,45 @@ _PART_NAME = re.compile(r"part-[0-9]{5}\.jsonl")
 
 def is_run_folder(path: Path) -> bool:
     """A folder written by guideparse and holding nothing else: its manifest says so, its
-    files are regular files, and records/ holds only record files."""
+    files are regular files, records/ holds only record files, and a sharded run's documents/
+    and catalog/ only part files. The manifest is read only when it is a regular file, at most
+    MAX_MANIFEST bytes (a FIFO or /dev/zero put there neither blocks nor fills memory)."""
     try:
         names = set(os.listdir(path))
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        if not (isinstance(manifest, dict) and manifest.get("tool") == "guideparse" and names <= RUN_ENTRIES):
+        if not names <= RUN_ENTRIES or any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - set(_FOLDERS)):
             return False
-        if any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - set(_FOLDERS)):
+        manifest = json.loads(read_whole(path / "manifest.json", MAX_MANIFEST)[0])
+        if not (isinstance(manifest, dict) and manifest.get("tool") == "guideparse"):
             return False
         return all(_only(path / n, _RECORD_NAME if n == "records" else _PART_NAME) for n in names & set(_FOLDERS))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
+
+
+def inside_a_run(path: Path) -> Path | None:
+    """The run folder (a run, out/baseline) that `path` is or lies in, if any: writing there
+    would make it stop being one."""
+    real = Path(os.path.realpath(path))
+    for folder in (real, *real.parents):
+        if folder.is_dir() and is_run_folder(folder):
+            return folder
+    return None
+
+
+def check_report_target(dest: Path, looks_ours: Callable[[bytes], bool]) -> None:
+    """A report file (`diff --output`) may be a new path, or a file an earlier report wrote
+    (`looks_ours` on its first bytes); never a file of anything else, nor a path in a run."""
+    run = inside_a_run(dest.parent if not dest.exists() else dest)
+    reason = f"it lies inside the run folder {run}" if run is not None else None
+    if reason is None and os.path.lexists(dest):
+        try:
+            head = read_whole(dest, 1 << 20)[0][:4096]
+        except OSError as exc:
+            head, reason = b"", f"it is not a regular file one can read ({exc.strerror or exc})"
+        if reason is None and head and not looks_ours(head):
+            reason = "the file is not an earlier guideparse report (pick a new path)"
+    if reason is not None:
+        raise GuideparseError("GP910", f"refusing to write the report here: {reason}", path=str(dest))
 
 
 def _only(folder: Path, name: re.Pattern[str]) -> bool:

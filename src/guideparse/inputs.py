@@ -33,13 +33,10 @@ def collect_inputs(inputs: Iterable[str]) -> list[InputFile]:
     """Files as given, and guide files found by recursing into given folders; sorted by path."""
     found: dict[str, InputFile] = {}
     for given in inputs:
-        if os.path.isdir(given):
-            for f in _walk(given):
-                found[f.shown] = f
-        else:
-            f = _input_file(given, None)
-            found[f.shown] = f
-    return [found[k] for k in sorted(found)]
+        files = _walk(given) if os.path.isdir(given) else [_input_file(given, None)]
+        for f in files:  # one file given twice (`raw` and `./raw/x.txt`) is one input, named as first met
+            found.setdefault(os.path.normpath(f.shown), f)
+    return sorted(found.values(), key=lambda f: f.shown)
 
 
 def _walk(folder: str) -> Iterable[InputFile]:
@@ -48,6 +45,10 @@ def _walk(folder: str) -> Iterable[InputFile]:
     unlisted: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False, onerror=unlisted.append):
         dirnames.sort()
+        for name in dirnames:  # a linked folder is not followed: said, not skipped in silence
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not name.startswith("."):
+                yield InputFile(path, folder, "a symlinked folder is not followed; give its target as an input")
         for name in sorted(filenames):
             if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
                 yield _input_file(os.path.join(dirpath, name), folder)

@@ -8,6 +8,7 @@ report says how many were.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from collections import Counter
@@ -127,5 +128,6 @@ def _markdown(report: LintReport, rows: list[tuple[str, str, Lint]], by: str, er
 
 
 def _cell(text: str) -> str:
-    """Text for a markdown table cell: controls escaped, pipes and backticks neutralised."""
-    return shown(text).replace("|", "\\|").replace("`", "'")
+    """Text for a markdown table cell: controls escaped, HTML escaped (GitHub renders it), pipes
+    and backticks neutralised."""
+    return html.escape(shown(text), quote=False).replace("|", "\\|").replace("`", "'")

@@ -76,6 +76,11 @@ def decode(data: bytes, path: str, charset: str | None = None) -> tuple[str, str
     `charset`: what the page declares (an HTML <meta>); a BOM wins over it, and it over sniffing."""
     if not data.strip():
         raise InputError("GP901", "empty file", path=path)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts with FF FE
+        try:
+            return data.decode("utf-32"), "utf-32", False, []
+        except UnicodeDecodeError:
+            raise InputError("GP902", "undecodable bytes: bad UTF-32", path=path) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16", False, []

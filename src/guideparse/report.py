@@ -28,6 +28,16 @@ def section_of(path: str) -> str:
     return str(parse_path(path)[0]) if path else ""
 
 
+def looks_like_a_report(head: bytes) -> bool:
+    """Whether a file's first bytes are one of these renderings (what `diff --output` may replace)."""
+    text = head.lstrip()
+    return (
+        text.startswith((b"## guideparse diff", b"old: "))
+        or (text.startswith(b"<!doctype html>") and b"<title>guideparse diff</title>" in text)
+        or (text.startswith(b"{") and b'"old":' in text[:200] and b'"new":' in text)
+    )
+
+
 def render_json(report: DiffReport) -> str:
     return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
 

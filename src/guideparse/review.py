@@ -43,10 +43,17 @@ def review_changes(
     ask: Callable[[DiffReport, AppDiff, int, int], Answer],
     baseline_dir: Path = BASELINE,
     latest_dir: Path = LATEST,
+    *,
+    allow_failed: bool = False,
 ) -> ReviewOutcome:
     """Offer each changed app to `ask` (the one-app report, its number, the count); write the
     new baseline from the accepted apps (latest's documents for them, the baseline's for the rest)."""
     base, latest = load_run(baseline_dir), load_run(latest_dir)
+    failed = failed_inputs(latest)
+    if failed and not allow_failed:  # its apps would look removed: the baseline could lose them unawares
+        n = len(failed)
+        reason = f"{n} failed input{'s' * (n != 1)} ({_names(failed)}): --allow-failed"
+        raise GuideparseError("GP913", f"not reviewed: {reason}", path=str(latest_dir))
     report, pending = pending_changes(base, latest)
     outcome = ReviewOutcome(len(pending), [], False)
     for i, app_diff in enumerate(pending, 1):
@@ -111,10 +118,17 @@ def _names(items: list[str], shown: int = 5) -> str:
     return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
+def failed_inputs(run: LoadedRun) -> list[str]:
+    """The paths of a run's failed inputs, from its manifest."""
+    inputs = run.manifest.get("inputs")
+    items = inputs if isinstance(inputs, list) else []
+    return [str(i.get("path", "?")) for i in items if isinstance(i, dict) and i.get("status") == "failed"]
+
+
 def plan_accept(run_dir: Path, baseline_dir: Path = BASELINE) -> AcceptPlan:
     """Compare a run with the baseline (none yet: every app is gained)."""
     run = load_run(run_dir)
-    failed = [i.get("path", "?") for i in run.manifest.get("inputs", []) if i.get("status") == "failed"]
+    failed = failed_inputs(run)
     if not baseline_dir.exists():
         return AcceptPlan(run_dir, sorted(run.catalog), [], [], failed, False)
     base = load_run(baseline_dir)

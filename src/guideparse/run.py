@@ -418,7 +418,8 @@ def extract_many(
         with RunAssembler(tmp, rules) as assembler, OrderedFile(tmp / "documents.jsonl", pool_context()) as documents:
             task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
-            for done in map_ordered(task, chunks, jobs or len(usable_cpus()), tune_gc=tune_gc):
+            workers = min(jobs or len(usable_cpus()), len(chunks))  # never more processes than work
+            for done in map_ordered(task, chunks, workers, tune_gc=tune_gc):
                 base = 0 if done.documents is None else task.documents.write(done.number, done.documents)
                 for outcome in done.outcomes:
                     assembler.add(outcome, base)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -104,6 +105,8 @@ def run_files(path: Path, manifest: dict[str, Any], kind: str) -> list[Path]:
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """The objects of a JSON-lines file of a run; anything else is one GP908 naming file and line."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO put there would block the open
+            raise GuideparseError("GP908", "not a regular file", path=str(path))
         with path.open(encoding="utf-8") as fh:
             for no, line in enumerate(fh, 1):
                 if line.strip():
@@ -121,6 +124,8 @@ def _object(text: str, path: Path, line: int | None = None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GuideparseError("GP908", f"invalid JSON: {exc.msg}", path=str(path), line=line) from None
+    except RecursionError:
+        raise GuideparseError("GP908", "invalid JSON: nested too deeply", path=str(path), line=line) from None
     if not isinstance(value, dict):
         raise GuideparseError("GP908", "not a JSON object", path=str(path), line=line)
     return value
@@ -132,7 +137,10 @@ def load_run(path: str | os.PathLike[str]) -> LoadedRun:
     if not p.is_dir():
         raise GuideparseError("GP908", "not a run folder", path=str(p))
     try:
-        manifest = _object((p / "manifest.json").read_text(encoding="utf-8"), p / "manifest.json")
+        from .fsio import MAX_MANIFEST, read_whole
+
+        data = read_whole(p / "manifest.json", MAX_MANIFEST)[0]  # a regular file (a FIFO would block), capped
+        manifest = _object(data.decode("utf-8"), p / "manifest.json")
     except FileNotFoundError:
         raise GuideparseError("GP908", "not a run folder: no manifest.json", path=str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -190,6 +198,20 @@ def _manifest_bytes(folder: Path) -> bytes | None:
         return None
 
 
+def _manifest_fields(data: bytes | None) -> dict[str, Any]:
+    """A manifest's top level, or {} for what is not one (damaged, too deep): listed, not trusted."""
+    try:
+        value = json.loads(data) if data else {}
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _count(counts: dict[str, Any], key: str) -> int | None:
+    value = counts.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def list_runs(base: Path = Path("out")) -> list[RunInfo]:
     """The run folders of base/runs, oldest first (by start time), with their counts; which one base/latest
     points at, and which one base/baseline is a copy of (same manifest, byte for byte)."""
@@ -208,16 +230,11 @@ def list_runs(base: Path = Path("out")) -> list[RunInfo]:
         if not is_run_folder(folder):
             continue  # an empty folder a run reserved, or what guideparse did not write
         data = _manifest_bytes(folder)
-        m = json.loads(data) if data else {}
-        counts = m.get("counts", {}) if isinstance(m, dict) else {}
-        info = RunInfo(
-            folder,
-            m.get("started_at"),
-            counts.get("inputs"),
-            counts.get("ok"),
-            counts.get("failed"),
-            counts.get("apps"),
-        )
+        m = _manifest_fields(data)
+        counts = m["counts"] if isinstance(m.get("counts"), dict) else {}
+        started = m["started_at"] if isinstance(m.get("started_at"), str) else None
+        inputs, ok, failed, apps = (_count(counts, k) for k in ("inputs", "ok", "failed", "apps"))
+        info = RunInfo(folder, started, inputs, ok, failed, apps)
         info.latest = latest is not None and os.path.realpath(folder) == latest
         info.baseline = baseline is not None and data == baseline
         out.append(info)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .cache import ResultCache
     from .diff import AppDiff, DiffReport
     from .review import AcceptPlan, Answer
+    from .rules import Rules
     from .run import RunResult
 
 app = typer.Typer(
@@ -145,6 +146,17 @@ _TIMEOUT = typer.Option(
     metavar="SECONDS",
     help="Fail an input whose extraction takes longer than this (GP912; 0: no limit).",
 )
+_SCHEDULER = typer.Option(
+    None,
+    "--scheduler",
+    metavar="ADDR",
+    help="Run on Dask: a scheduler (tcp://HOST:8786) or local[:N] (a LocalCluster of N workers); "
+    "inputs and --out may then be URLs (s3://…, file://…). Needs pip install 'guideparse[dask]'.",
+)
+_BATCH_SIZE = typer.Option(256, "--batch-size", min=1, metavar="N", help="With --scheduler: inputs per Dask task.")
+_SHARDED = typer.Option(
+    False, "--sharded", help="With --scheduler: write documents/ and catalog/ as part files (listed in the manifest)."
+)
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
 _FORMAT = typer.Option("text", "--format", "-f", help="text (for people) or json (for tools, on stdout).")
 
@@ -184,10 +196,13 @@ def extract(
     inputs: list[str] | None = typer.Argument(
         None, metavar="INPUT", help="Guide files or folders (default: raw/).", show_default=False
     ),
-    out: Path | None = _OUT,
+    out: str | None = _OUT,
     rules_dir: Path | None = _RULES_DIR,
     max_bytes: int = _MAX_BYTES,
     jobs: int | None = _JOBS,
+    scheduler: str | None = _SCHEDULER,
+    batch_size: int = _BATCH_SIZE,
+    sharded: bool = _SHARDED,
     timeout: float = _TIMEOUT,
     cache_dir: Path | None = _CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
@@ -208,35 +223,62 @@ def extract(
     """
     from .pool import quiet_gc
     from .rules import load_rules
-    from .run import extract_many
 
     limit = None if cache_max_size is None else _size(cache_max_size)
+    if scheduler is None and (sharded or "://" in (out or "") or any("://" in i for i in inputs or [])):
+        raise GuideparseError("GP906", "URLs and --sharded need --scheduler (a Dask run)")
     rules = load_rules(rules_dir)
     given = inputs or ["raw"]
-    target = out or _new_default_run()
+    target = out or str(_new_default_run())
     quiet_gc()  # after the rules are loaded: they are frozen out of every collection
     show_progress = not quiet and fmt == "text" and sys.stderr.isatty()
-    with _progress(show_progress) as on_progress, _unused_removed(None if out else target):
-        result = extract_many(
-            given,
-            target,
-            rules=rules,
-            jobs=jobs,
-            max_bytes=max_bytes,
-            timeout=timeout or None,
-            cache_dir=cache_dir,
-            use_cache=not no_cache,
-            cache_max_size=limit,
-            on_progress=on_progress,
-        )
+    with _progress(show_progress) as on_progress, _unused_removed(None if out else Path(target)):
+        if scheduler is not None:
+            result = _extract_on_cluster(
+                given, target, scheduler, rules, max_bytes, timeout, batch_size, sharded, on_progress
+            )
+        else:
+            from .run import extract_many
+
+            result = extract_many(
+                given, target, rules=rules, jobs=jobs, max_bytes=max_bytes, timeout=timeout or None,
+                cache_dir=cache_dir, use_cache=not no_cache, cache_max_size=limit, on_progress=on_progress,
+            )  # fmt: skip
     for failure in result.failures:
         _err(failure.one_line())
     if out is None:
         from .fsio import point_latest
 
-        point_latest(OUT_BASE, target)
+        point_latest(OUT_BASE, Path(target))
     _report_run(result, quiet, fmt)
     raise typer.Exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
+
+
+def _extract_on_cluster(
+    given: list[str],
+    target: str,
+    scheduler: str,
+    rules: Rules,
+    max_bytes: int,
+    timeout: float,
+    batch_size: int,
+    sharded: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunResult:
+    """`extract --scheduler`: the run on Dask (imported here only)."""
+    from .cluster_run import extract_on_cluster
+
+    return extract_on_cluster(
+        given,
+        target,
+        scheduler=scheduler,
+        rules=rules,
+        max_bytes=max_bytes,
+        timeout=timeout or None,
+        batch_size=batch_size,
+        sharded=sharded,
+        on_progress=on_progress,
+    )
 
 
 def _new_default_run() -> Path:

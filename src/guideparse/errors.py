@@ -65,9 +65,11 @@ CODES: dict[str, tuple[str, str]] = {
     # optional parts (export, browse)
     "GP920": (
         "missing_extra",
-        "an optional dependency is not installed (pip install 'guideparse[export]' or '[browse]')",
+        "an optional dependency is not installed (pip install 'guideparse[export]', '[browse]' or '[dask]')",
     ),
     "GP921": ("port_unavailable", "browse cannot listen on the port asked for"),
+    "GP922": ("scheduler_unreachable", "no Dask scheduler answers at the --scheduler address"),
+    "GP923": ("unknown_url_scheme", "a URL whose scheme no fsspec backend knows"),
     "GP999": ("internal_error", "internal error"),
 }
 

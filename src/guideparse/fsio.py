@@ -28,7 +28,8 @@ from .errors import GuideparseError
 
 #: What a run folder written by guideparse holds; a folder holding anything else is not replaced.
 MAX_MANIFEST = 64 * 1024 * 1024  # a run's manifest.json is read at most this far
-RUN_ENTRIES = frozenset({"manifest.json", "documents.jsonl", "catalog.jsonl", "records"})
+RUN_ENTRIES = frozenset({"manifest.json", "documents.jsonl", "catalog.jsonl", "records", "documents", "catalog"})
+_FOLDERS = ("records", "documents", "catalog")  # records/<slug>.json; a sharded run's <kind>/part-NNNNN.jsonl
 
 
 _PID = os.getpid()  # this process's id, kept current across forks (os.getpid() is a system call)
@@ -286,21 +287,22 @@ def copy_folder(src: Path, dest: Path) -> None:
 
 
 _RECORD_NAME = re.compile(r"[a-z0-9-]+\.json")
+_PART_NAME = re.compile(r"part-[0-9]{5}\.jsonl")
 
 
 def is_run_folder(path: Path) -> bool:
     """A folder written by guideparse and holding nothing else: its manifest says so, its
-    files are regular files, and records/ holds only record files. The manifest is read only
-    when it is a regular file, at most MAX_MANIFEST bytes (a FIFO or /dev/zero put there
-    neither blocks nor fills memory)."""
+    files are regular files, records/ holds only record files, and a sharded run's documents/
+    and catalog/ only part files. The manifest is read only when it is a regular file, at most
+    MAX_MANIFEST bytes (a FIFO or /dev/zero put there neither blocks nor fills memory)."""
     try:
         names = set(os.listdir(path))
-        if not names <= RUN_ENTRIES or any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - {"records"}):
+        if not names <= RUN_ENTRIES or any(not stat.S_ISREG(os.lstat(path / n).st_mode) for n in names - set(_FOLDERS)):
             return False
         manifest = json.loads(read_whole(path / "manifest.json", MAX_MANIFEST)[0])
         if not (isinstance(manifest, dict) and manifest.get("tool") == "guideparse"):
             return False
-        return "records" not in names or _only_records(path / "records")
+        return all(_only(path / n, _RECORD_NAME if n == "records" else _PART_NAME) for n in names & set(_FOLDERS))
     except (OSError, ValueError, RecursionError):
         return False
 
@@ -331,11 +333,12 @@ def check_report_target(dest: Path, looks_ours: Callable[[bytes], bool]) -> None
         raise GuideparseError("GP910", f"refusing to write the report here: {reason}", path=str(dest))
 
 
-def _only_records(folder: Path) -> bool:
+def _only(folder: Path, name: re.Pattern[str]) -> bool:
+    """A real folder holding only regular files with such names."""
     if os.path.islink(folder):
         return False
     with os.scandir(folder) as it:
-        return all(_RECORD_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in it)
+        return all(name.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in it)
 
 
 def check_output_target(out: Path, inputs: Iterable[str]) -> None:

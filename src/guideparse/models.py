@@ -359,3 +359,6 @@ class Manifest(_Model):
     inputs: list[InputStatus]
     summary: RunSummary | None = None
     reviewed: dict | None = Field(default=None, description="baseline only: the run reviewed and the apps accepted")
+    parts: dict[str, list[str]] | None = Field(
+        default=None, description="sharded runs only: the part files of documents/ and catalog/, in order"
+    )

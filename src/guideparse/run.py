@@ -213,20 +213,10 @@ class ExtractTask:
         result, note = self._cached(sha)
         cached = result is not None
         if result is None:
-            try:
-                with time_limit(self.timeout):
-                    result = extract_result(data, self.rules, sha, self.token)
-            except TimeLimitExceeded:
-                error = InputError(
-                    "GP912", f"extraction took over {self.timeout:g} s (--timeout); skipped", path=f.shown
-                )
-                return failed(f.shown, error, data, sha)
-            except GuideparseError as exc:
-                exc.path = f.shown
-                return failed(f.shown, exc, data, sha)
-            except Exception as exc:  # a bug must cost one input, not the batch
-                error = InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=f.shown)
-                return failed(f.shown, error, data, sha)
+            one = extract_input(data, f.shown, sha, self.rules, self.timeout, self.token)
+            if isinstance(one, Failed):
+                return one
+            result = one
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         record = splice_path(result.record, result.token, f.shown)
         write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, private=True)
@@ -250,41 +240,46 @@ class ExtractTask:
         return None
 
 
+def extract_input(
+    data: bytes, shown: str, sha: str, rules: Rules, timeout: float | None, token: str
+) -> Failed | CachedResult:
+    """One input's result, or its failure as a one-line error naming `shown` (every engine
+    extracts an input through here: the same bytes, the same failures)."""
+    try:
+        with time_limit(timeout):
+            return extract_result(data, rules, sha, token)
+    except TimeLimitExceeded:
+        error = InputError("GP912", f"extraction took over {timeout:g} s (--timeout); skipped", path=shown)
+        return failed(shown, error, data, sha)
+    except GuideparseError as exc:
+        exc.path = shown
+        return failed(shown, exc, data, sha)
+    except Exception as exc:  # a bug must cost one input, not the batch
+        error = InputError("GP999", f"internal error: {type(exc).__name__}: {exc}", path=shown)
+        return failed(shown, error, data, sha)
+
+
 # --------------------------------------------------------------------------- the run folder
 
 
-class RunAssembler:
-    """Collects the outcomes in input order (the workers have written the document lines), then
-    writes catalog.jsonl by slug from a spool of the compressed catalog lines, merging the apps
-    with several documents (whose records it rewrites). Only offsets stay in memory."""
+class Tally:
+    """The counts of a run, input by input in input order: the manifest's statuses and summary."""
 
-    def __init__(self, folder: Path, rules: Rules | None = None) -> None:
-        self.folder = folder
-        self.rules = rules  # for merging (None: the project's)
+    def __init__(self) -> None:
         self.statuses: list[InputStatus] = []
         self.failures: list[GuideparseError] = []
         self.cached = 0
         self.truncated = self.with_warnings = 0
         self.warnings: Counter[str] = Counter()
         self.notes: dict[str, list[str]] = {}
-        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
-        self._spool_at = 0  # kept here: tell() is a system call
-        self._apps: dict[str, list[tuple[tuple[int, int], int, int]]] = {}
 
-    def add(self, outcome: Outcome, base: int = 0) -> None:
-        """One outcome; `base` is added to its document's offset (see ChunkDone)."""
-        self.statuses.append(outcome.status)
-        if isinstance(outcome, Failed):
-            self.failures.append(outcome.error)
-            return
-        at = self._spool_at
-        self._spool_at += self._spool.write(outcome.entry)
-        doc = (outcome.document[0] + base, outcome.document[1])
-        self._apps.setdefault(outcome.slug, []).append((doc, at, len(outcome.entry)))
-        self.cached += outcome.cached
-        self._count(outcome.facts)
-        if outcome.cache_note is not None:
-            self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
+    def count(self, status: InputStatus, error: GuideparseError | None, facts: str = "0;") -> None:
+        """One input: its status, its failure (or None) and, when it gave a record, its facts."""
+        self.statuses.append(status)
+        if error is not None:
+            self.failures.append(error)
+        else:
+            self._count(facts)
 
     def _count(self, facts: str) -> None:
         truncated, _, codes = facts.partition(";")
@@ -309,6 +304,35 @@ class RunAssembler:
             failures=dict(sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))),
             seconds=seconds,
         )
+
+
+class RunAssembler(Tally):
+    """Collects the outcomes in input order (the workers have written the document lines), then
+    writes catalog.jsonl by slug from a spool of the compressed catalog lines, merging the apps
+    with several documents (whose records it rewrites). Only offsets stay in memory."""
+
+    def __init__(self, folder: Path, rules: Rules | None = None) -> None:
+        self.folder = folder
+        super().__init__()
+        self.rules = rules  # for merging (None: the project's)
+        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
+        self._spool_at = 0  # kept here: tell() is a system call
+        self._apps: dict[str, list[tuple[tuple[int, int], int, int]]] = {}
+
+    def add(self, outcome: Outcome, base: int = 0) -> None:
+        """One outcome; `base` is added to its document's offset (see ChunkDone)."""
+        self.statuses.append(outcome.status)
+        if isinstance(outcome, Failed):
+            self.failures.append(outcome.error)
+            return
+        at = self._spool_at
+        self._spool_at += self._spool.write(outcome.entry)
+        doc = (outcome.document[0] + base, outcome.document[1])
+        self._apps.setdefault(outcome.slug, []).append((doc, at, len(outcome.entry)))
+        self.cached += outcome.cached
+        self._count(outcome.facts)
+        if outcome.cache_note is not None:
+            self.notes.setdefault(outcome.cache_note, []).append(outcome.path)
 
     def finish(self) -> int:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
@@ -343,7 +367,7 @@ class RunAssembler:
 class RunResult:
     """What a run did: where it went, each input's status, the failures, counts."""
 
-    out_dir: Path
+    out_dir: Path | str  # a URL for a run written to an object store
     statuses: list[InputStatus]
     seconds: float
     failures: list[GuideparseError] = field(default_factory=list)
@@ -404,7 +428,7 @@ def extract_many(
             apps = assembler.finish()
         notes += _cache_notes(assembler.notes)
         summary = assembler.summary(apps, round(time.perf_counter() - t0, 3))
-        _write_manifest(tmp, _manifest(rules, started, assembler.statuses, summary))
+        _write_manifest(tmp, make_manifest(rules, started, assembler.statuses, summary))
     if cache is not None and (cache_max_size is not None or assembler.cached < len(assembler.statuses)):
         _prune(cache, cache_max_size, notes)  # asked to, or the cache grew (or may have)
     seconds = time.perf_counter() - t0
@@ -456,7 +480,7 @@ def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
         notes.append(f"cache not pruned: {exc.strerror or exc}")
 
 
-def _manifest(rules: Rules, started: str, statuses: list[InputStatus], summary: RunSummary) -> Manifest:
+def make_manifest(rules: Rules, started: str, statuses: list[InputStatus], summary: RunSummary) -> Manifest:
     ok, apps = summary.ok, summary.apps
     return Manifest(
         tool_version=__version__,
@@ -470,8 +494,14 @@ def _manifest(rules: Rules, started: str, statuses: list[InputStatus], summary: 
     )
 
 
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """manifest.json: `parts` only in a sharded run (a run of one file per kind has no such key)."""
+    exclude = {"parts"} if manifest.parts is None else None
+    return _MANIFEST.dump_json(manifest, indent=2, exclude=exclude) + b"\n"
+
+
 def _write_manifest(folder: Path, manifest: Manifest) -> None:
-    write_atomic(folder / "manifest.json", _MANIFEST.dump_json(manifest, indent=2) + b"\n")
+    write_atomic(folder / "manifest.json", manifest_bytes(manifest))
 
 
 def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest) -> None:

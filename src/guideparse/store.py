@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class LoadedRun:
 
     @cached_property
     def documents(self) -> list[dict]:
-        return list(_read_jsonl(self.path / "documents.jsonl"))
+        return [d for f in run_files(self.path, self.manifest, "documents") for d in _read_jsonl(f)]
 
     def documents_of(self, slug: str) -> list[dict]:
         return [d for d in self.documents if d.get("slug") == slug]
@@ -82,6 +83,23 @@ class LoadedRun:
                 view = None
             self._sources[src] = view
         return self._sources[src]
+
+
+_PART = re.compile(r"part-[0-9]{5}\.jsonl")
+
+
+def run_files(path: Path, manifest: dict[str, Any], kind: str) -> list[Path]:
+    """The files holding a run's `documents` or `catalog`, in order: `<kind>.jsonl`, or in a
+    sharded run the parts its manifest lists (`<kind>/part-NNNNN.jsonl`; anything else is GP908)."""
+    parts = manifest.get("parts")
+    if parts is None:
+        return [path / f"{kind}.jsonl"]
+    names = parts.get(kind) if isinstance(parts, dict) else None
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n.startswith(kind + "/") and _PART.fullmatch(n[len(kind) + 1 :]) for n in names
+    ):
+        raise GuideparseError("GP908", f"manifest.json parts.{kind}: not a list of part files", path=str(path))
+    return [path / n for n in names]
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -128,10 +146,11 @@ def load_run(path: str | os.PathLike[str]) -> LoadedRun:
     except (OSError, UnicodeDecodeError) as exc:
         raise GuideparseError("GP908", f"unreadable manifest.json: {exc}", path=str(p)) from None
     catalog = {}
-    for entry in _read_jsonl(p / "catalog.jsonl"):
-        if not isinstance(entry.get("slug"), str):
-            raise GuideparseError("GP908", "a catalog entry without a slug", path=str(p / "catalog.jsonl"))
-        catalog[entry["slug"]] = entry
+    for f in run_files(p, manifest, "catalog"):
+        for entry in _read_jsonl(f):
+            if not isinstance(entry.get("slug"), str):
+                raise GuideparseError("GP908", "a catalog entry without a slug", path=str(f))
+            catalog[entry["slug"]] = entry
     return LoadedRun(p, manifest, catalog)
 
 

@@ -71,13 +71,15 @@ _ESCAPE = re.compile(r"\\(.)", re.S)
 
 
 def _escape(text: str) -> str:
+    if "." not in text and "[" not in text and "]" not in text and "\\" not in text:
+        return text  # nearly every name and identity: four scans beat a regex call
     return _SPECIAL.sub(lambda m: "\\" + m.group(), text)
 
 
 def _segment_text(seg: Any, field: str | None, first: bool) -> tuple[str, str | None]:
     """One segment's string form, and the field name in force after it."""
-    if isinstance(seg, str) and seg:
-        return ("" if first else ".") + _escape(seg), seg
+    if type(seg) is str and seg:
+        return (seg if first else "." + seg) if seg.isidentifier() else ("" if first else ".") + _escape(seg), seg
     if first:
         raise ValueError(f"a path starts with a field name, not {seg!r}")
     if isinstance(seg, int) and not isinstance(seg, bool) and seg >= 0:

@@ -98,8 +98,14 @@ def format_path(segments: Iterable[Segment]) -> str:
     parts: list[str] = []
     field: str | None = None
     for seg in segments:
-        text, field = _segment_text(seg, field, not parts)
-        parts.append(text)
+        if type(seg) is str and seg and seg.isidentifier():  # a field name: by far the most common
+            parts.append("." + seg if parts else seg)
+            field = seg
+        elif type(seg) is int and seg >= 0 and parts:  # a position
+            parts.append(f"[{seg}]")
+        else:
+            text, field = _segment_text(seg, field, not parts)
+            parts.append(text)
     return "".join(parts)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .confusables import vet
 from .models import Provenance, Warn
-from .paths import Segment, format_path
+from .paths import Segment, format_path_memo
 from .reading import Line
 from .rules import Rules
 from .segment import Page, Section
@@ -54,7 +54,7 @@ class Ctx:
         path's string form, or its segments (paths.format_path writes the key)."""
         a = first.no if isinstance(first, Line) else first
         b = a if last is None else (last.no if isinstance(last, Line) else last)
-        self.provenance[path if isinstance(path, str) else format_path(path)] = {"lines": (a, b), "rule": rule}
+        self.provenance[path if isinstance(path, str) else format_path_memo(path)] = {"lines": (a, b), "rule": rule}
         if a == b:
             self.used.setdefault(a, rule)
         else:

@@ -109,6 +109,23 @@ def format_path(segments: Iterable[Segment]) -> str:
     return "".join(parts)
 
 
+_FORMATTED: dict[tuple[Any, ...], str] = {}
+_FORMATTED_MAX = 50_000
+
+
+def format_path_memo(segments: Sequence[Segment]) -> str:
+    """format_path, remembered: every page traces the same few hundred paths (the provenance of
+    each value), so most are formatted once per process. Bounded; a dict segment is keyed by its
+    one item."""
+    key = tuple(next(iter(s.items())) if type(s) is dict else s for s in segments)
+    text = _FORMATTED.get(key)
+    if text is None:
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        text = _FORMATTED[key] = format_path(segments)
+    return text
+
+
 def parse_path(path: str) -> list[Segment]:
     """A path's string form -> its segments (format_path's inverse); ValueError if it is none."""
     segments: list[Segment] = []

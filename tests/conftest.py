@@ -28,6 +28,23 @@ def _private_cache(tmp_path_factory):
         os.environ["XDG_CACHE_HOME"] = old
 
 
+@pytest.fixture
+def rules_copy(tmp_path):
+    """A copy of the project's rules folder, for a test to edit."""
+    import shutil
+
+    d = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", d)
+    return d
+
+
+def append_line(path, line: str) -> int:
+    """Append a line to a rules file; returns its line number."""
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
 @pytest.fixture(scope="session")
 def rules():
     return load_rules(ROOT / "rules")

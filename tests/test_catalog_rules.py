@@ -4,13 +4,12 @@ line, in the digest; the phrase language and what reads notes and tier texts, ov
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import append_line
 from guideparse.errors import RulesError
 from guideparse.infer import read_note, resolve_row
 from guideparse.models import IdentityProvider
@@ -18,20 +17,6 @@ from guideparse.phrases import compile_phrase
 from guideparse.rules import load_rules
 from guideparse.rules_catalog import LINT_CHECKS, TIER_CLASSES
 from guideparse.tiers import text_class
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    d = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", d)
-    return d
-
-
-def _append(path, line: str) -> int:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-    return len(path.read_text(encoding="utf-8").splitlines())
-
 
 BAD_INFERENCE = [
     ('{"label": "IMPLIES", "id": "infer.x", "phrase": "no .* SCIM", "implies": {"scim": "no"}}', "is not a word"),
@@ -55,7 +40,7 @@ BAD_INFERENCE = [
 @pytest.mark.parametrize("line,message", BAD_INFERENCE, ids=[m for _, m in BAD_INFERENCE])
 def test_bad_inference_entry_names_file_and_line(rules_copy, line, message):
     """A bad line of inference.jsonl is refused with its file, line and what is wrong."""
-    n = _append(rules_copy / "inference.jsonl", line)
+    n = append_line(rules_copy / "inference.jsonl", line)
     with pytest.raises(RulesError) as info:
         load_rules(rules_copy)
     assert (info.value.path, info.value.line) == (str(rules_copy / "inference.jsonl"), n)
@@ -103,7 +88,7 @@ def test_bad_catalog_yaml_names_file_and_line(rules_copy, name, old, new, line_o
 def test_catalog_rules_are_required_and_in_the_digest(rules_copy, name):
     """Each catalog rules file is in the digest (a changed byte changes it) and must be there."""
     before = load_rules(rules_copy).digest
-    _append(rules_copy / name, "# a comment" if name.endswith(".yaml") else "// a comment")
+    append_line(rules_copy / name, "# a comment" if name.endswith(".yaml") else "// a comment")
     assert load_rules(rules_copy).digest != before
     (rules_copy / name).unlink()
     with pytest.raises(RulesError, match="missing"):
@@ -115,7 +100,7 @@ def test_a_new_wording_is_a_rules_change(rules_copy):
     note = "Provisioning handled by the Okta connector"
     assert read_note(note, load_rules(rules_copy)) == {}
     line = '{"label": "IMPLIES", "id": "infer.connector", "phrase": "provisioning handled by … connector", "implies": {"scim": "yes"}}'
-    _append(rules_copy / "inference.jsonl", line)
+    append_line(rules_copy / "inference.jsonl", line)
     reading = read_note(note, load_rules(rules_copy))["scim"]
     assert (reading.value, reading.rule) == ("yes", "infer.connector")
 

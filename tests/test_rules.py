@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import RAW, ROOT
+from conftest import RAW, append_line
 from guideparse.errors import RulesError
 from guideparse.record import extract_document
 from guideparse.rules import load_rules
-
-
-@pytest.fixture
-def rules_copy(tmp_path):
-    d = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", d)
-    return d
-
-
-def _append(path, line: str) -> int:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-    return len(path.read_text(encoding="utf-8").splitlines())
-
 
 BAD_JSONL = [
     (
@@ -86,7 +70,7 @@ BAD_JSONL = [
 @pytest.mark.parametrize("name,line,message", BAD_JSONL, ids=[m for _, _, m in BAD_JSONL])
 def test_bad_jsonl_entry_names_file_and_line(rules_copy, name, line, message):
     """A bad JSONL entry is refused with its file, its line and what is wrong."""
-    n = _append(rules_copy / name, line)
+    n = append_line(rules_copy / name, line)
     with pytest.raises(RulesError) as info:
         load_rules(rules_copy)
     assert info.value.path == str(rules_copy / name)
@@ -151,7 +135,7 @@ def test_digest_follows_content(rules_copy):
     """The digest recorded in each run changes with any rules change, and only then."""
     a = load_rules(rules_copy).digest
     assert load_rules(rules_copy).digest == a
-    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
+    append_line(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
     assert load_rules(rules_copy).digest != a
 
 
@@ -183,7 +167,7 @@ def test_new_idp_is_a_rules_change(rules_copy):
     before = extract_document(page, "p.txt", load_rules(rules_copy))
     assert before.identity_providers[0].idp == "Ping"  # guessed at a case change, with a warning
     assert "GP103" in {w.code for w in before.warnings}
-    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "PingID", "id": "idp.pingid"}')
+    append_line(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "PingID", "id": "idp.pingid"}')
     after = extract_document(page, "p.txt", load_rules(rules_copy))
     assert after.identity_providers[0].idp == "PingID"
     assert after.identity_providers[0].notes == "SSO only"
@@ -195,11 +179,11 @@ def test_new_cell_value_is_a_rules_change(rules_copy):
     before = extract_document(PIPE_PAGE.encode(), "p.txt", load_rules(rules_copy))
     assert before.identity_providers[0].scim == "unknown"
     assert "GP101" in {w.code for w in before.warnings}
-    _append(
+    append_line(
         rules_copy / "vocabulary.jsonl",
         '{"label": "CELL", "pattern": "Partial", "value": "partial", "columns": ["scim"], "id": "cell.partial"}',
     )
-    _append(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
+    append_line(rules_copy / "vocabulary.jsonl", '{"label": "IDP", "pattern": "JumpCloud", "id": "idp.jumpcloud"}')
     r = load_rules(rules_copy)
     pipe = extract_document(PIPE_PAGE.encode(), "p.txt", r)
     assert pipe.identity_providers[0].scim == "partial"
@@ -216,7 +200,7 @@ def test_new_heading_wording_is_a_rules_change(rules_copy):
     page = b"Acme SCIM guide\n\nSummary and recommendation\n\nOne.\n\nOur recommendation in brief\n\nBrief.\n\nSee how it works\n"
     before = extract_document(page, "p.txt", load_rules(rules_copy))
     assert before.summary == ["One.", "Our recommendation in brief", "Brief."]
-    _append(
+    append_line(
         rules_copy / "headings.jsonl",
         '{"label": "bottom_line", "pattern": "Our recommendation in brief", "id": "heading.bottom-line-brief"}',
     )
@@ -301,7 +285,7 @@ def test_new_price_lead_in_is_a_rules_change(rules_copy):
     from guideparse.prices import parse_price
 
     assert parse_price("Beginning at $40/month", load_rules(rules_copy))[0] is None
-    _append(
+    append_line(
         rules_copy / "vocabulary.jsonl",
         '{"label": "PRICE_TERM", "pattern": "Beginning at", "value": "from", "id": "price.from-beginning-at"}',
     )

@@ -214,13 +214,6 @@ HOSTILE: dict[str, Case] = {
 }
 
 
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    d = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", d)
-    return d
-
-
 def _refused(directory: Path, seconds: float = 5.0) -> RulesError:
     """load_rules(directory) raises a one-line coded RulesError, within `seconds`."""
     started = time.monotonic()

@@ -541,15 +541,11 @@ def accept(
 
 
 def _gains(plan: AcceptPlan) -> str:
+    from .review import baseline_change
+
     if not plan.has_baseline:
         return f"new baseline with {plural(len(plan.added), 'app')}"
-    if not (plan.added or plan.removed or plan.changed):
-        return "no change in content"
-    parts = []
-    for what, apps in (("gains", plan.added), ("loses", plan.removed), ("changes", plan.changed)):
-        names = ", ".join(apps[:5]) + (f", +{len(apps) - 5} more" if len(apps) > 5 else "")
-        parts.append(f"{what} {plural(len(apps), 'app')}" + (f" ({names})" if apps else ""))
-    return "; ".join(parts)
+    return baseline_change(plan.added, plan.removed, plan.changed)
 
 
 def _confirm(question: str) -> bool:
@@ -592,8 +588,9 @@ def review(
     elif not outcome.written:
         _err("baseline unchanged (nothing accepted)")
     else:
-        gained = [("gains", outcome.added), ("loses", outcome.removed), ("changes", outcome.changed)]
-        told = "; ".join(f"{w} {plural(len(a), 'app')}" + (f" ({', '.join(a)})" if a else "") for w, a in gained)
+        from .review import baseline_change
+
+        told = baseline_change(outcome.added, outcome.removed, outcome.changed)
         _err(f"baseline updated: {plural(len(outcome.accepted), 'app')} accepted; it {told}")
 
 

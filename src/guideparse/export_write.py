@@ -265,7 +265,7 @@ def check_export_target(dest: Path, fmt: str, run: Path) -> None:
 
 def _unsafe_reason(dest: Path, one_file: bool, run: Path) -> str | None:
     real, real_run = os.path.realpath(dest), os.path.realpath(run)
-    if _holds(real_run, real) or _holds(real, real_run):
+    if fsio.holds(real_run, real) or fsio.holds(real, real_run):
         return "it is, holds or lies inside the run folder being exported"
     other = fsio.inside_a_run(dest if os.path.lexists(dest) else dest.parent)
     if other is not None:
@@ -277,7 +277,7 @@ def _unsafe_reason(dest: Path, one_file: bool, run: Path) -> str | None:
         return None
     if dest.is_symlink():
         return "it is a symlink (name the file or folder itself)"
-    return _file_reason(dest) if one_file else _folder_reason(dest, real)
+    return _file_reason(dest) if one_file else _folder_reason(dest)
 
 
 def _file_reason(dest: Path) -> str | None:
@@ -288,20 +288,7 @@ def _file_reason(dest: Path) -> str | None:
     return "the file is not an earlier guideparse export (pick a new path)"
 
 
-def _folder_reason(dest: Path, real: str) -> str | None:
+def _folder_reason(dest: Path) -> str | None:
     if not dest.is_dir():
         return "it is not a folder (a parquet or csv export is a folder of files; pick a new path)"
-    if real == os.path.dirname(real):
-        return "it is the root folder"
-    if _holds(real, os.path.realpath(os.getcwd())):
-        return "it is or holds the current folder"
-    try:
-        if os.listdir(dest) and not is_export_folder(dest):
-            return "the folder holds files that are not a guideparse export (pick a new or empty folder)"
-    except OSError as exc:
-        return f"it cannot be read ({exc.strerror or exc})"
-    return None
-
-
-def _holds(folder: str, path: str) -> bool:
-    return os.path.commonpath([folder, path]) == folder
+    return fsio.foreign_folder_reason(dest, is_export_folder, "a guideparse export")

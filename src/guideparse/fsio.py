@@ -360,22 +360,30 @@ def _unsafe_output_reason(out: Path, inputs: Iterable[str]) -> str | None:
         return "it is a symlink (name the folder itself)"
     if not out.is_dir():
         return "it is not a folder (a run is a folder; pick a new path)"
-    real = os.path.realpath(out)
+    return foreign_folder_reason(out, is_run_folder, "a guideparse run", inputs)
+
+
+def foreign_folder_reason(
+    folder: Path, is_ours: Callable[[Path], bool], what: str, inputs: Iterable[str] = ()
+) -> str | None:
+    """Why an existing folder may not be replaced by a new one of ours (None: it may): the root,
+    one holding the current folder or an input, or one holding files that are not `what` (is_ours)."""
+    real = os.path.realpath(folder)
     if real == os.path.dirname(real):
         return "it is the root folder"
-    if _holds(real, os.path.realpath(os.getcwd())):
+    if holds(real, os.path.realpath(os.getcwd())):
         return "it is or holds the current folder"
     for given in inputs:
-        if _holds(real, os.path.realpath(given)):
+        if holds(real, os.path.realpath(given)):
             return f"it is or holds the input {given}"
     try:
-        if os.listdir(out) and not is_run_folder(out):
-            return "the folder holds files that are not a guideparse run (pick a new or empty folder)"
+        if os.listdir(folder) and not is_ours(folder):
+            return f"the folder holds files that are not {what} (pick a new or empty folder)"
     except OSError as exc:
         return f"it cannot be read ({exc.strerror or exc})"
     return None
 
 
-def _holds(folder: str, path: str) -> bool:
+def holds(folder: str, path: str) -> bool:
     """Whether `path` is `folder` or lies under it (both real paths)."""
     return os.path.commonpath([folder, path]) == folder

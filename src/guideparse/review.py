@@ -114,6 +114,17 @@ class AcceptPlan:
         return why
 
 
+def baseline_change(added: list[str], removed: list[str], changed: list[str]) -> str:
+    """What a baseline gains, loses and changes, in one phrase ("no change in content" if nothing)."""
+    if not (added or removed or changed):
+        return "no change in content"
+    parts = []
+    for what, apps in (("gains", added), ("loses", removed), ("changes", changed)):
+        count = f"{len(apps)} app{'s' * (len(apps) != 1)}"
+        parts.append(f"{what} {count}" + (f" ({_names(apps)})" if apps else ""))
+    return "; ".join(parts)
+
+
 def _names(items: list[str], shown: int = 5) -> str:
     more = len(items) - shown
     return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")

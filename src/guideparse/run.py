@@ -467,7 +467,13 @@ def _cache_notes(by_kind: dict[str, list[str]]) -> list[str]:
     for kind, paths in sorted(by_kind.items()):
         first = paths[0] + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
         if kind == "garbled":
-            out.append(f"cache: {len(paths)} entries failed their digest check and were extracted again ({first})")
+            n = len(paths)
+            told = (
+                "1 entry failed its digest check and was"
+                if n == 1
+                else f"{n} entries failed their digest check and were"
+            )
+            out.append(f"cache: {told} extracted again ({first})")
         else:
             out.append(f"cache not written ({kind.removeprefix('unwritable: ')}); the run is complete ({first})")
     return out

@@ -140,6 +140,59 @@ def test_any_phrase_text_compiles_or_is_refused_with_a_reason(phrase):
         assert isinstance(regex, re.Pattern)
 
 
+PHRASE_TOKENS = st.sampled_from(
+    [
+        "SSO",
+        "SAML",
+        "on|with|in",
+        "plans|plan|tier",
+        "includes|offers",
+        "for",
+        "required?",
+        "the?",
+        "…",
+        "{plan}",
+        "sign-on",
+    ]
+)
+TEXT_WORDS = st.sampled_from(
+    ["SSO", "saml", "on", "with", "plan", "plans", "tier", "includes", "offers", "for", "required", "the", "Pro",
+     "Enterprise", "sign-on", "sign", "2.0", "100k+", ".", ",", "(", ")", "-", "and"]
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(tokens=st.lists(PHRASE_TOKENS, min_size=1, max_size=6), words=st.lists(TEXT_WORDS, max_size=16))
+def test_the_word_order_test_never_rejects_a_text_a_phrase_matches(tokens, words):
+    """may_match (the cheap test before a phrase's regex) passes every text the phrase matches,
+    and a phrase's lookahead (`_reach`, for phrases opening with {plan} or optional words)
+    changes none of its matches."""
+    from guideparse.phrases import _reach, gate_words, may_match, needed_words, word_order
+
+    phrase = " ".join(tokens)
+    try:
+        regex = compile_phrase(phrase, slots=True)
+    except ValueError:
+        return
+    text = " ".join(words)
+    needs = needed_words(phrase)
+    if regex.search(text):
+        assert may_match(word_order(needs), text.casefold())
+        assert any(w in text.casefold() for w in gate_words([needs]))
+    plain = re.compile(regex.pattern.replace(_reach(phrase.split()), "", 1), re.IGNORECASE)
+    assert [m.span() for m in regex.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_the_word_order_test_is_linear():
+    """A long text with the first words many times and never the last is refused at once."""
+    from guideparse.phrases import may_match, needed_words, word_order
+
+    order = word_order(needed_words("SSO on {plan} plans"))
+    text = "sso on " * 50_000
+    assert not may_match(order, text)
+    assert may_match(order, text + "plans")
+
+
 CELLS = st.sampled_from(["yes", "no", "unknown", "via_third_party", "jit_only", "via_api", "limited"])
 NOTE_WORDS = st.sampled_from(
     ["no", "not", "SCIM", "SSO", "SAML", "provisioning", "full", "with", "only", "supported", "available", "JIT",

@@ -29,6 +29,22 @@ from typing import Any, TypeAlias
 #: One step of a path: a field name, an item by identity ({identity field: value}) or by position.
 Segment: TypeAlias = str | int | dict[str, str]
 
+
+class Ident(dict[str, str]):
+    """An identity segment that can key a dict (a plain dict cannot): `format_path_memo`
+    remembers paths by their segments. Equal to the plain dict it copies, and written as one."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
+def ident(field: str, value: str) -> Ident:
+    """The segment of a list item by its identity: {identity field: value}."""
+    return Ident({field: value})
+
+
 #: list field -> the item field that identifies an item (never its position).
 IDENTITY: dict[str, str] = {
     "identity_providers": "idp",
@@ -115,10 +131,14 @@ _FORMATTED_MAX = 50_000
 
 def format_path_memo(segments: Sequence[Segment]) -> str:
     """format_path, remembered: every page traces the same few hundred paths (the provenance of
-    each value), so most are formatted once per process. Bounded; a dict segment is keyed by its
-    one item."""
-    key = tuple(next(iter(s.items())) if type(s) is dict else s for s in segments)
-    text = _FORMATTED.get(key)
+    each value), so most are formatted once per process. Bounded; keyed by the segments
+    themselves (identities as `Ident`; a plain dict segment is copied into one)."""
+    key = segments if type(segments) is tuple else tuple(segments)
+    try:
+        text = _FORMATTED.get(key)
+    except TypeError:  # a plain dict segment
+        key = tuple(Ident(s) if type(s) is dict else s for s in segments)
+        text = _FORMATTED.get(key)
     if text is None:
         if len(_FORMATTED) >= _FORMATTED_MAX:
             _FORMATTED.clear()
@@ -153,11 +173,6 @@ def parse_path(path: str) -> list[Segment]:
     return segments
 
 
-def join(path: str, *more: Segment) -> str:
-    """The path below `path` by `more` segments: format_path(parse_path(path) + more)."""
-    return format_path([*parse_path(path), *more])
-
-
 def identity(field: str, item: Any) -> str | None:
     """An item's identity in a list of `field`, or None when the list or the item has none."""
     key = IDENTITY.get(field)
@@ -168,8 +183,8 @@ def identity(field: str, item: Any) -> str | None:
 
 def item_key(field: str, item: Any, index: int) -> Segment:
     """The segment of a list item: its identity, else its position."""
-    ident = identity(field, item)
-    return index if ident is None else {IDENTITY[field]: ident}
+    found = identity(field, item)
+    return index if found is None else Ident({IDENTITY[field]: found})
 
 
 def iter_leaves(record: dict, skip: frozenset[str] = NOT_CONTENT | {"slug"}) -> Iterator[tuple[str, Any]]:

@@ -58,8 +58,28 @@ def compile_phrase(phrase: str, *, whole: bool = False, slots: bool = False) -> 
         else:
             body += f"(?:{regex}{SEP})?" if optional else regex
             lead = not optional
-    pattern = rf"^[\W_]*{body}[\W_]*$" if whole else rf"(?<!\w){body}(?!\w)"
+    pattern = rf"^[\W_]*{body}[\W_]*$" if whole else rf"(?<!\w){_reach(tokens)}{body}(?!\w)"
     return re.compile(pattern, re.IGNORECASE)
+
+
+def _reach(tokens: list[str]) -> str:
+    """For a phrase opening with {plan} or optional words: a lookahead that its first required
+    word follows within as many words as those tokens can take. It only says what the match
+    needs, so it changes no match; it spares trying every split of the words at every start
+    of a sentence where that word is not near (a plan-first tier statement: 6x faster)."""
+    reach = 0
+    for token in tokens:
+        if token == SLOT:
+            reach += PLAN_WORDS
+        elif token in GAPS:
+            reach += GAP_WORDS
+        elif token.endswith("?") and len(token) > 1:
+            reach += 1
+        elif reach == 0:
+            return ""  # it opens with a required word: the regex tries that first anyway
+        else:
+            return rf"(?=(?:{WORD}{SEP}){{0,{reach}}}{_token(token)[0]}(?!\w))"
+    return ""
 
 
 def _token(token: str) -> tuple[str, bool]:
@@ -92,9 +112,35 @@ def needed_words(phrase: str) -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
-def may_match(needs: tuple[tuple[str, ...], ...], folded: str) -> bool:
-    """Whether a case-folded text holds the words a phrase needs (see needed_words)."""
-    return all(any(w in folded for w in group) for group in needs)
+def word_order(needs: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    """The test of `may_match` for one phrase (its needed_words), as one regular expression:
+    for each group, skip to the earliest place one of its words starts (atomic: never
+    reconsidered) and step one character on. Anchored at the start, so linear in the text."""
+    steps = "".join("(?>.*?(?=" + "|".join(re.escape(w) for w in group) + "))." for group in needs)
+    return re.compile(steps, re.DOTALL)
+
+
+def may_match(order: re.Pattern[str], folded: str) -> bool:
+    """Whether a case-folded text holds the words a phrase needs, in the phrase's order (each
+    group's earliest word after the previous group's earliest; `order` = word_order(needs)). A
+    match has its words in that order, so this never rejects one; it rejects the sentences
+    that hold the words in another order before the phrase's regex tries every split of them."""
+    return order.match(folded) is not None
+
+
+def gate_words(needs: list[tuple[tuple[str, ...], ...]]) -> tuple[str, ...]:
+    """Words one of which every text that may match one of these phrases holds (their
+    `needed_words`): of each phrase, the group of alternatives that adds the fewest words
+    to those chosen so far. A text with none of them is skipped by a substring test or two."""
+    gate: set[str] = set()
+
+    def cost(group: tuple[str, ...]) -> tuple[int, int]:
+        return len(set(group) - gate), len(group)
+
+    for groups in needs:
+        if groups:
+            gate |= set(min(groups, key=cost))
+    return tuple(sorted(gate))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")

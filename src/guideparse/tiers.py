@@ -25,11 +25,20 @@ from typing import Any
 
 from .infer import negated, note_rules
 from .models import CatalogEntry, Plan
-from .phrases import compile_phrase, may_match, needed_words, sentences
+from .phrases import compile_phrase, gate_words, may_match, needed_words, sentences, word_order
 from .rules import Rules
 
 UNKNOWN = "unknown"
 TierText = tuple[str, str]  # (field path, text)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An SSO tier statement compiled: its regex, and the words it needs (phrases.may_match)."""
+
+    regex: re.Pattern[str]
+    needs: tuple[tuple[str, ...], ...]
+    order: re.Pattern[str]  # phrases.word_order(needs)
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,8 @@ class TierRules:
     plans: dict[str, str]  # folded plan name -> class
     split: re.Pattern[str]
     drop: tuple[re.Pattern[str], ...]
-    statements: tuple[tuple[re.Pattern[str], tuple[tuple[str, ...], ...]], ...]  # (regex, needed words)
+    statements: tuple[Statement, ...]
+    statement_gate: tuple[str, ...]  # a text that may hold a statement holds one of these (phrases.gate_words)
     statement_fields: tuple[str, ...]
 
 
@@ -58,16 +68,23 @@ def tier_rules(rules: Rules) -> TierRules:
         marks = [re.escape(s) for s in t.separators if not s.isalpha()]
         alternatives = [rf"\s+(?:{'|'.join(words)})\s+"] if words else []
         alternatives += [rf"\s*(?:{'|'.join(marks)})\s*"] if marks else []
+        statements = tuple(_statement(s.phrase) for s in t.sso_statements)
         compiled = _COMPILED[rules.digest] = TierRules(
             order=tuple(t.order),
             phrases=tuple((compile_phrase(p.phrase), p.tier_class, p.unless_plan_named) for p in t.phrases),
             plans={_fold(n): g.tier_class for g in t.plans for n in g.names},
             split=re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE),
             drop=tuple(compile_phrase(d) for d in t.drop),
-            statements=tuple((compile_phrase(s.phrase, slots=True), needed_words(s.phrase)) for s in t.sso_statements),
+            statements=statements,
+            statement_gate=gate_words([s.needs for s in statements]),
             statement_fields=tuple(t.sso_statement_fields),
         )
     return compiled
+
+
+def _statement(phrase: str) -> Statement:
+    needs = needed_words(phrase)
+    return Statement(compile_phrase(phrase, slots=True), needs, word_order(needs))
 
 
 def _fold(name: str) -> str:
@@ -246,11 +263,13 @@ def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
             folded = text.casefold()
-            candidates = [(regex, needs) for regex, needs in compiled.statements if may_match(needs, folded)]
+            if not any(w in folded for w in compiled.statement_gate):
+                continue
+            candidates = [s for s in compiled.statements if may_match(s.order, folded)]
             for sentence in sentences(text) if candidates else ():
                 folded = sentence.casefold()
-                for regex, needs in candidates:
-                    for m in regex.finditer(sentence) if may_match(needs, folded) else ():
+                for s in candidates:
+                    for m in s.regex.finditer(sentence) if may_match(s.order, folded) else ():
                         cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
                         if not cue_inside and not negated(sentence, m.start(), notes.negations):
                             yield m.group("plan")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
-from ..paths import Segment
+from ..paths import Segment, ident
 from ..reading import Line
 
 
@@ -80,7 +80,7 @@ def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[Segment], rule: str) 
     """Title/detail pairs as items of the list at `path` (identified by their titles)."""
     out = []
     for title, detail in zip(block[::2], block[1::2], strict=True):
-        key = (*path, {"title": title.text})
+        key = (*path, ident("title", title.text))
         ctx.trace([*key, "title"], title, None, rule)
         ctx.trace([*key, "detail"], detail, None, rule)
         out.append(Constraint(title=title.text, detail=detail.text))

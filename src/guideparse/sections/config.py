@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import IdpConfiguration
+from ..paths import ident
 from ..segment import Section
 
 
@@ -14,7 +15,7 @@ def parse_idp_configurations(sections: list[Section], ctx: Ctx) -> list[IdpConfi
     out: list[IdpConfiguration] = []
     for section in sections:
         idp = ctx.vetted(section.captures.get("idp", section.heading.text), "IDP", "IdP name", section.heading.no)
-        key = ("idp_configurations", {"idp": idp})
+        key = ("idp_configurations", ident("idp", idp))
         ctx.trace([*key, "idp"], section.heading, None, section.rule)
         conf = IdpConfiguration(idp=idp)
         pending: str | None = None

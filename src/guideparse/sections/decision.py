@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Recommendation
+from ..paths import ident
 from ..segment import Section
 from ..tables import read_tables
 
@@ -22,7 +23,7 @@ def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendat
             situation = row.cells.get("situation")
             if not situation:
                 continue
-            key = ("recommendations", {"situation": situation})
+            key = ("recommendations", ident("situation", situation))
             ctx.trace([*key, "situation"], row.line, None, row.rules.get("situation", "pipe:cell"))
             rec = row.cells.get("recommendation")
             if rec:

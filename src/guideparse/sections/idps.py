@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..confusables import vet
 from ..context import Ctx
 from ..models import IdentityProvider
+from ..paths import ident
 from ..segment import Section
 from ..tables import Row, Table, cell_term, icon_value, read_tables
 
@@ -58,7 +59,7 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
             ctx.warn("GP104", f"IdP {idp!r} listed twice; first row kept", row.line.no)
             continue
         seen.add(idp)
-        base = ("identity_providers", {"idp": idp})
+        base = ("identity_providers", ident("idp", idp))
         ctx.trace([*base, "idp"], row.line, None, row.rules.get("idp", "pipe:cell"))
         sso, sso_rule = cell_value(row, "sso", table, ctx, idp)
         scim, scim_rule = cell_value(row, "scim", table, ctx, idp)

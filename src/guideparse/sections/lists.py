@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Constraint
-from ..paths import join
+from ..paths import ident
 from ..reading import Line
 from ..segment import Section
 
@@ -22,15 +22,16 @@ def strip_bullet(text: str, prefixes: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_bullets(lines: list[Line], ctx: Ctx, path: str, rule: str) -> tuple[list[str], list[Line]]:
-    """Leading bullet items of a block, and the lines after the first non-bullet."""
+def read_bullets(lines: list[Line], ctx: Ctx, field: str, rule: str) -> tuple[list[str], list[Line]]:
+    """Leading bullet items of a block (the items of record field `field`), and the lines
+    after the first non-bullet."""
     items: list[str] = []
     nonblank = [ln for ln in lines if ln.text]
     for i, ln in enumerate(nonblank):
         item = strip_bullet(ln.text, ctx.rules.bullet_prefixes)
         if item is None:
             return items, nonblank[i:]
-        ctx.trace(join(path, len(items)), ln, None, rule)
+        ctx.trace((field, len(items)), ln, None, rule)
         items.append(item)
     return items, []
 
@@ -55,7 +56,7 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
     out: list[Constraint] = []
     for i in range(0, len(lines) - 1, 2):
         title, detail = lines[i], lines[i + 1]
-        key = ("constraints", {"title": title.text})
+        key = ("constraints", ident("title", title.text))
         ctx.trace([*key, "title"], title, None, f"{section.rule}:title-detail")
         ctx.trace([*key, "detail"], detail, None, f"{section.rule}:title-detail")
         out.append(Constraint(title=title.text, detail=detail.text))
@@ -65,7 +66,7 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
             ctx.warn("GP203", f"constraint {last.text[:60]!r} cut by the end of the page; dropped", last.no)
         else:
             ctx.warn("GP105", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
-            ctx.trace(["constraints", {"title": last.text}, "title"], last, None, f"{section.rule}:title-only")
+            ctx.trace(["constraints", ident("title", last.text), "title"], last, None, f"{section.rule}:title-only")
             out.append(Constraint(title=last.text, detail=None))
     ctx.note_cut(section, "constraints")
     return out

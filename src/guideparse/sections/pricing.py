@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Plan, PlanTable, PricingNote
+from ..paths import ident
 from ..prices import parse_price
 from ..segment import Page, Section
 from ..tables import icon_value, read_tables
@@ -36,7 +37,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             title = table.title.text if table.title else None
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
-            key = ("pricing", len(out) if title is None else {"title": title})
+            key = ("pricing", len(out) if title is None else ident("title", title))
             ctx.trace([*key, "title"], table.title or table.header, None, "table:plans:title")
             ctx.use_table(table)
             plans: list[Plan] = []
@@ -46,7 +47,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                 if not name:
                     ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
                     continue
-                pk = (*key, "plans", {"plan": name})
+                pk = (*key, "plans", ident("plan", name))
                 ctx.trace([*pk, "plan"], row.line, None, row.rules.get("plan", "pipe:cell"))
                 price = row.cells.get("price")
                 parsed = None

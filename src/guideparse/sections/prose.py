@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..context import Ctx
-from ..paths import join
 from ..segment import Section
 
 
@@ -14,7 +13,7 @@ def parse_paragraphs(section: Section | None, ctx: Ctx, path: str) -> list[str]:
     out = []
     for i, ln in enumerate(section.nonblank):
         out.append(ln.text)
-        ctx.trace(join(path, i), ln, None, f"{section.rule}:paragraph")
+        ctx.trace((path, i), ln, None, f"{section.rule}:paragraph")
     ctx.note_cut(section, path)
     return out
 

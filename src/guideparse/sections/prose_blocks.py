@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
-from ..paths import Segment, item_key
+from ..paths import Segment, ident, item_key
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -53,7 +53,7 @@ def _offer_table(table: Table, ctx: Ctx, path: Sequence[Segment]) -> OfferTable:
         if len(table.columns) == 2 and cells[0]:
             supported, value = _supported(cells[1], ctx)
             entries.append(KeyValue(key=cells[0], value=value, supported=supported))
-            entry = (*path, "entries", {"key": cells[0]})
+            entry = (*path, "entries", ident("key", cells[0]))
             ctx.trace([*entry, "key"], row.line, None, row.rules.get("key", "pipe:cell"))
             if value is not None:
                 ctx.trace([*entry, "value"], row.line, None, row.rules.get("value", "pipe:cell"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import RelatedApp
+from ..paths import ident
 from ..printed_numbers import first_whole_number
 from ..reading import Line
 from ..segment import Section
@@ -37,7 +38,7 @@ def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | 
         if ctx.page.is_cut(section) and i == len(cards) - 1 and len(lines) < 5:
             ctx.warn("GP203", f"related app card {name!r} cut by the end of the page; dropped", logo.no)
             continue
-        key = ("related_apps", {"app": name})
+        key = ("related_apps", ident("app", name))
         ctx.use(logo, None, "related_apps.card-logo")
         card = RelatedApp(app=name)
         rest = list(lines)

@@ -139,7 +139,7 @@ def gate_words(needs: list[tuple[tuple[str, ...], ...]]) -> tuple[str, ...]:
 
     for groups in needs:
         if groups:
-            gate |= set(min(groups, key=cost))
+            gate |= set(sorted(groups, key=cost)[0])
     return tuple(sorted(gate))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .confusables import vet
 from .models import Provenance, Warn
-from .paths import Segment, format_path_memo
+from .paths import TraceSegment, format_path_memo
 from .reading import Line
 from .rules import Rules
 from .segment import Page, Section
@@ -49,7 +49,7 @@ class Ctx:
             self.warn("GP108", verdict.warning, line)
         return verdict.name
 
-    def trace(self, path: str | Sequence[Segment], first: int | Line, last: int | Line | None, rule: str) -> None:
+    def trace(self, path: str | Sequence[TraceSegment], first: int | Line, last: int | Line | None, rule: str) -> None:
         """Record where a value came from: source lines and the rule that read it. `path` is a
         path's string form, or its segments (paths.format_path writes the key)."""
         a = first.no if isinstance(first, Line) else first

@@ -51,6 +51,22 @@ def compiled_lines(fam: FamilyRule, kind: str) -> list[tuple[Regex, str]]:
     return cache[kind]
 
 
+_SETS: dict[int, tuple[FamilyRule, tuple[frozenset[str], frozenset[str], frozenset[str]]]] = {}
+
+
+def evidence_sets(fam: FamilyRule) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """A family's badges (case-folded), heading rule ids and evidence labels, built once."""
+    hit = _SETS.get(id(fam))
+    if hit is None or hit[0] is not fam:
+        sets = (
+            frozenset(b.casefold() for b in fam.badges),
+            frozenset(h.id for h in fam.headings),
+            frozenset(fam.evidence),
+        )
+        hit = _SETS[id(fam)] = (fam, sets)
+    return hit[1]
+
+
 def match_any(patterns: list[tuple[Regex, str]], text: str) -> tuple[str, dict[str, str]] | None:
     """The first whole-line pattern matching `text`: (rule id, captures)."""
     for rx, rule_id in patterns:
@@ -66,16 +82,16 @@ def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
     header = [ln for ln in page.header if ln.text]
     for name, fam in rules.families.families.items():
         found: list[Evidence] = []
-        badges = {b.casefold() for b in fam.badges}
+        badges, heading_ids, own = evidence_sets(fam)
+        titles = compiled_lines(fam, "title")
         for ln in header:
-            hit = match_any(compiled_lines(fam, "title"), ln.text)
+            hit = match_any(titles, ln.text)
             if hit is not None:
                 found.append(Evidence("title", ln, hit[0]))
             elif ln.text.casefold() in badges:
                 found.append(Evidence("badge", ln, f"family.{name}.badge"))
-        own = set(fam.evidence)
         for s in page.sections:
-            if s.rule in {h.id for h in fam.headings} or s.label in own:
+            if s.rule in heading_ids or s.label in own:
                 found.append(Evidence("heading", s.heading, s.rule))
         if found:
             out[name] = found

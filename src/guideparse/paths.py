@@ -30,19 +30,24 @@ from typing import Any, TypeAlias
 Segment: TypeAlias = str | int | dict[str, str]
 
 
-class Ident(dict[str, str]):
-    """An identity segment that can key a dict (a plain dict cannot): `format_path_memo`
-    remembers paths by their segments. Equal to the plain dict it copies, and written as one."""
+class Ident(tuple[str, str]):
+    """An identity segment as parsers trace it: (identity field, value), standing for the
+    dict segment {field: value}. A tuple, so a path of segments keys `format_path_memo` with
+    its hash computed in C; format_path writes it as the dict it stands for."""
 
     __slots__ = ()
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(self.items()))
+    def __new__(cls, field: str, value: str) -> Ident:
+        return super().__new__(cls, (field, value))
 
 
 def ident(field: str, value: str) -> Ident:
-    """The segment of a list item by its identity: {identity field: value}."""
-    return Ident({field: value})
+    """The segment of a list item by its identity, {identity field: value}, as parsers trace it."""
+    return Ident(field, value)
+
+
+#: A segment as parsers trace it: a Segment, or an identity as Ident.
+TraceSegment: TypeAlias = Segment | Ident
 
 
 #: list field -> the item field that identifies an item (never its position).
@@ -100,6 +105,8 @@ def _segment_text(seg: Any, field: str | None, first: bool) -> tuple[str, str | 
         raise ValueError(f"a path starts with a field name, not {seg!r}")
     if isinstance(seg, int) and not isinstance(seg, bool) and seg >= 0:
         return f"[{seg}]", field
+    if type(seg) is Ident:
+        seg = dict([seg])
     if isinstance(seg, dict) and len(seg) == 1:
         ((key, ident),) = seg.items()
         if field is not None and IDENTITY.get(field) == key and isinstance(ident, str):
@@ -108,7 +115,7 @@ def _segment_text(seg: Any, field: str | None, first: bool) -> tuple[str, str | 
     raise ValueError(f"not a path segment after {field!r}: {seg!r}")
 
 
-def format_path(segments: Iterable[Segment]) -> str:
+def format_path(segments: Iterable[TraceSegment]) -> str:
     """Segments -> the path's string form. ValueError for what no path holds (a segment of
     another type, an empty name, a negative index, an identity field not in IDENTITY)."""
     parts: list[str] = []
@@ -129,7 +136,7 @@ _FORMATTED: dict[tuple[Any, ...], str] = {}
 _FORMATTED_MAX = 50_000
 
 
-def format_path_memo(segments: Sequence[Segment]) -> str:
+def format_path_memo(segments: Sequence[TraceSegment]) -> str:
     """format_path, remembered: every page traces the same few hundred paths (the provenance of
     each value), so most are formatted once per process. Bounded; keyed by the segments
     themselves (identities as `Ident`; a plain dict segment is copied into one)."""
@@ -137,7 +144,7 @@ def format_path_memo(segments: Sequence[Segment]) -> str:
     try:
         text = _FORMATTED.get(key)
     except TypeError:  # a plain dict segment
-        key = tuple(Ident(s) if type(s) is dict else s for s in segments)
+        key = tuple(Ident(*next(iter(s.items()))) if type(s) is dict else s for s in segments)
         text = _FORMATTED.get(key)
     if text is None:
         if len(_FORMATTED) >= _FORMATTED_MAX:
@@ -184,7 +191,7 @@ def identity(field: str, item: Any) -> str | None:
 def item_key(field: str, item: Any, index: int) -> Segment:
     """The segment of a list item: its identity, else its position."""
     found = identity(field, item)
-    return index if found is None else Ident({IDENTITY[field]: found})
+    return index if found is None else {IDENTITY[field]: found}
 
 
 def iter_leaves(record: dict, skip: frozenset[str] = NOT_CONTENT | {"slug"}) -> Iterator[tuple[str, Any]]:

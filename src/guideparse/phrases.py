@@ -114,10 +114,15 @@ def needed_words(phrase: str) -> tuple[tuple[str, ...], ...]:
 
 def word_order(needs: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
     """The test of `may_match` for one phrase (its needed_words), as one regular expression:
-    for each group, skip to the earliest place one of its words starts (atomic: never
-    reconsidered) and step one character on. Anchored at the start, so linear in the text."""
-    steps = "".join("(?>.*?(?=" + "|".join(re.escape(w) for w in group) + "))." for group in needs)
-    return re.compile(steps, re.DOTALL)
+    for each group, skip to the earliest place one of its words starts (runs of characters
+    no word starts with at once; atomic: never reconsidered), then step one character on.
+    Anchored at the start, so linear in the text."""
+    steps = []
+    for group in needs:
+        words = "|".join(re.escape(w) for w in group)
+        firsts = "".join(sorted({re.escape(w[0]) for w in group}))
+        steps.append(f"(?>(?:[^{firsts}]+|(?!{words}).)*)(?={words}).")
+    return re.compile("".join(steps), re.DOTALL)
 
 
 def may_match(order: re.Pattern[str], folded: str) -> bool:

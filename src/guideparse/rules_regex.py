@@ -47,7 +47,9 @@ class Regex(Protocol):
 def compile_regex(pattern: str, *, ignore_case: bool = False) -> Regex:
     """Compile a rules pattern with RE2; ValueError says why it cannot be (RE2's reason,
     and the constructs it lacks when that is the reason). A pattern RE2 accepts that cannot
-    backtrack much (`_backtracks_little`) is then matched by `re`, a few times cheaper per call."""
+    backtrack much (`_backtracks_little`) is then matched by `re`, a few times cheaper per call
+    (with re.ASCII, so \\w, \\d and \\b mean what they mean in RE2; not for a case-insensitive
+    pattern with non-ASCII letters, which RE2 folds by Unicode and `re.ASCII` would not)."""
     try:
         compiled = cast(Regex, re2.compile(pattern, _options(ignore_case)))
     except re2.error as exc:
@@ -57,7 +59,7 @@ def compile_regex(pattern: str, *, ignore_case: bool = False) -> Regex:
         raise ValueError(reason) from None
     except UnicodeEncodeError:  # a lone surrogate
         raise ValueError("pattern is not valid Unicode") from None
-    if pattern.isascii() and _backtracks_little(pattern):
+    if (pattern.isascii() or not ignore_case) and _backtracks_little(pattern):
         return cast(Regex, re.compile(pattern, re.ASCII | (re.IGNORECASE if ignore_case else 0)))
     return compiled
 

@@ -258,17 +258,21 @@ def _nearest_class(text: str, tables: list[PlanTable], rules: Rules) -> str:
 
 
 def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
-    """The tier texts of the SSO statements in the page's text (negated ones left out)."""
+    """The tier texts of the SSO statements in the page's text (negated ones left out). Only
+    sentences holding a gate word (phrases.gate_words) are tried, each statement only where its
+    words come in its order (phrases.may_match)."""
     compiled, notes = tier_rules(rules), note_rules(rules)
+    gate = compiled.statement_gate
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
             folded = text.casefold()
-            if not any(w in folded for w in compiled.statement_gate):
+            if not any(w in folded for w in gate):
                 continue
-            candidates = [s for s in compiled.statements if may_match(s.order, folded)]
-            for sentence in sentences(text) if candidates else ():
+            for sentence in sentences(text):
                 folded = sentence.casefold()
-                for s in candidates:
+                if not any(w in folded for w in gate):
+                    continue
+                for s in compiled.statements:
                     for m in s.regex.finditer(sentence) if may_match(s.order, folded) else ():
                         cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
                         if not cue_inside and not negated(sentence, m.start(), notes.negations):

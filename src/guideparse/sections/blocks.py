@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
-from ..paths import Segment, ident
+from ..paths import TraceSegment, ident
 from ..reading import Line
 
 
@@ -76,7 +76,7 @@ def looks_like_pairs(block: list[Line], bullets: tuple[str, ...]) -> bool:
     return True
 
 
-def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[Segment], rule: str) -> list[Constraint]:
+def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[TraceSegment], rule: str) -> list[Constraint]:
     """Title/detail pairs as items of the list at `path` (identified by their titles)."""
     out = []
     for title, detail in zip(block[::2], block[1::2], strict=True):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..confusables import describe, lookalikes, skeleton
 from ..context import Ctx
 from ..models import CostOfManualManagement, QuickFacts
-from ..paths import Segment
+from ..paths import TraceSegment
 from ..printed_numbers import first_whole_number
 from ..rules import LabelField, Rules
 from ..segment import Section
@@ -22,7 +23,7 @@ def _labels(fields: list[LabelField]) -> list[tuple[str, str]]:
     return [(label, f.field) for f in fields for label in f.labels]
 
 
-def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: Sequence[Segment]) -> bool | int | str | None:
+def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: Sequence[TraceSegment]) -> bool | int | str | None:
     """Turn one printed value into its typed value; None when it means 'not shown'."""
     raw = row.value
     if not raw or raw.casefold() in {n.casefold() for n in spec.means_null}:
@@ -82,6 +83,13 @@ _SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\bor\b|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^()]*\)")
 
 
+@lru_cache(maxsize=4096)
+def _whole_term(term: str) -> re.Pattern[str]:
+    """A vocabulary term as a whole-word, case-insensitive pattern: compiled once per process
+    (re's own cache is shared with every pattern of a page, and pages name many apps)."""
+    return re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)", re.IGNORECASE)
+
+
 def unknown_terms(text: str, rules: Rules, label: str) -> list[str]:
     """What a text read by vocabulary `label` names beyond its terms: the parts left between
     separators (',', '/', 'or', ...) once every known term is taken out. A parenthesised
@@ -91,7 +99,7 @@ def unknown_terms(text: str, rules: Rules, label: str) -> list[str]:
 
     def strip_known(s: str) -> str:
         for t in terms:
-            s = re.sub(r"(?<!\w)" + re.escape(t) + r"(?!\w)", " , ", s, flags=re.IGNORECASE)
+            s = _whole_term(t).sub(" , ", s)
         return s
 
     def qualifier(m: re.Match[str]) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
-from ..paths import Segment, ident, item_key
+from ..paths import TraceSegment, ident
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -39,7 +39,7 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
     return out
 
 
-def _offer_table(table: Table, ctx: Ctx, path: Sequence[Segment]) -> OfferTable:
+def _offer_table(table: Table, ctx: Ctx, path: Sequence[TraceSegment]) -> OfferTable:
     headers = [c.headers[0] for c in table.columns]
     rows: list[list[str | None]] = []
     entries: list[KeyValue] = []
@@ -76,6 +76,11 @@ def _supported(text: str | None, ctx: Ctx) -> tuple[str | None, str | None]:
     return None, text
 
 
+def _is_list(lines: list[Line], bullets: tuple[str, ...]) -> bool:
+    """A block read as a list: all bullets, or several lines that are not title/detail pairs."""
+    return all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines, bullets))
+
+
 def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | None:
     if section is None:
         return None
@@ -90,10 +95,11 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             offer.blocks.append(OfferBlock())
         return offer.blocks[-1]
 
-    def base() -> tuple[Segment, ...]:
+    def base() -> tuple[TraceSegment, ...]:
         """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
         block = current()
-        return ("identity_offer", "blocks", item_key("blocks", {"heading": block.heading}, len(offer.blocks) - 1))
+        at = len(offer.blocks) - 1
+        return ("identity_offer", "blocks", at if block.heading is None else ident("heading", block.heading))
 
     for i, lines in enumerate(blocks):
         first = lines[0].text
@@ -102,9 +108,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
                 current().tables.append(_offer_table(table, ctx, (*base(), "tables", len(current().tables))))
             list_title = None
             continue
-        if all(is_bullet(ln.text, bullets) for ln in lines) or (
-            len(lines) > 1 and not looks_like_pairs(lines, bullets)
-        ):
+        if _is_list(lines, bullets):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
             path = (*base(), "lists", len(current().lists))
             if list_title is not None:
@@ -120,9 +124,7 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         next_is_list = (
-            nxt is not None
-            and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES)
-            and (all(is_bullet(x.text, bullets) for x in nxt) or (len(nxt) > 1 and not looks_like_pairs(nxt, bullets)))
+            nxt is not None and not match_header(nxt[0].text, ctx.rules, _OFFER_TABLES) and _is_list(nxt, bullets)
         )
         if first.endswith(LEAD_IN_END) and words(first) <= 6 and next_is_list:
             list_title = ln

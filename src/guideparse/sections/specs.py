@@ -62,8 +62,10 @@ def split_glued_list(text: str, protected: list[str]) -> list[str]:
     """'Item oneItem twoItem three' -> ['Item one', 'Item two', 'Item three']."""
     keep: set[int] = set()
     for term in protected:
-        for m in re.finditer(re.escape(term), text):
-            keep.update(range(m.start() + 1, m.end()))
+        at = text.find(term) if term else -1
+        while at >= 0:  # each occurrence, left to right, none overlapping (as re.finditer)
+            keep.update(range(at + 1, at + len(term)))
+            at = text.find(term, at + len(term))
     cuts = [m.start() for m in _GLUE.finditer(text) if m.start() not in keep]
     parts, prev = [], 0
     for c in cuts:

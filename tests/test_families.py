@@ -336,6 +336,7 @@ WIDGET_RULES = {
         {"id": "family.widget.heading.steps", "label": "widget_steps", "pattern": "Widget setup"},
     ],
     "fields": [
+        {"name": "summary", "section": "summary", "reader": "lines"},
         {
             "name": "widget_facts",
             "section": "widget_facts",
@@ -389,8 +390,12 @@ def test_a_fourth_family_is_rules_and_a_model(tmp_path):
     [
         ("    model: manual", "    model: manuel", "unknown model 'manuel' (valid: scim, api, manual"),
         ("      - name: permission_model", "      - name: permission_modl", "is not a field of model 'manual'"),
-        ("        section: roles", "        section: rolez", "no heading of this family starts section 'rolez'"),
-        ("        reader: joined_table", "        reader: joined_tabel", "Input should be 'labels'"),
+        ("        section: roles", "        section: rolez", "no heading starts section 'rolez'"),
+        (
+            "        reader: joined_table",
+            "        reader: joined_tabel",
+            "unknown reader 'joined_tabel' (valid: labels, table",
+        ),
     ],
 )
 def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
@@ -408,3 +413,68 @@ def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
     line = next(i for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln == new)
     assert exc.value.code == "GP002" and message in str(exc.value)
     assert f"families.yaml:{line}:" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- the SCIM guide in the same form
+
+#: Record fields the title block gives (each family's header reader), not a field rule.
+HEADER_FIELDS = {"slug", "app", "family", "badge", "updated", "plan_requirement", "source"}
+
+
+def test_the_scim_guide_is_declared_field_by_field():
+    """rules/families.yaml names a section and a reader for every content field of the SCIM
+    record, each written once: no SCIM field is read by code the rules do not name."""
+    from guideparse.paths import NOT_CONTENT
+
+    rules = load_rules()
+    scim = rules.families.families["scim"]
+    written = [name for rule in scim.fields for name in rule.outputs]
+    content = set(DocumentRecord.model_fields) - NOT_CONTENT - HEADER_FIELDS
+    assert sorted(written) == sorted(content | {"quick_facts_raw"})
+    assert len(written) == len(set(written))
+
+
+def test_a_scim_field_left_out_of_the_rules_is_not_read(rules_copy):
+    """Drop the rule of one SCIM field: that field is null and its section's lines are
+    reported as unparsed (GP204); the others are read as before."""
+    page = sorted((Path(__file__).resolve().parents[1] / "raw").glob("00*.txt"))[0].read_bytes()
+    before = extract_document(page, "p.txt", load_rules())
+    path = rules_copy / "families.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = "      - {name: challenges, section: challenges, reader: bullets}\n"
+    assert line in text
+    path.write_text(text.replace(line, ""), encoding="utf-8")
+    after = extract_document(page, "p.txt", load_rules(rules_copy))
+    assert before.challenges and after.challenges is None
+    unparsed = {w.message for w in after.warnings if w.code == "GP204"}
+    assert all(any(item[:40] in m for m in unparsed) for item in before.challenges)
+    assert after.model_dump(exclude={"challenges", "warnings", "provenance"}) == before.model_dump(
+        exclude={"challenges", "warnings", "provenance"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("{name: pricing, section: pricing, reader: plan_tables}", "{name: plans, section: pricing, reader: plan_tables}",
+         "the plan_tables reader writes pricing: name must be 'pricing'"),
+        ("{name: bottom_line, section: bottom_line, reader: joined}", "{name: summary, section: bottom_line, reader: joined}",
+         "field 'summary' is read twice"),
+        ("required: [summary, strategic_alternative", "required: [summry, strategic_alternative",
+         "no heading starts section 'summry'"),
+    ],
+)  # fmt: skip
+def test_scim_field_rules_errors_name_file_and_line(rules_copy, old, new, message):
+    """A SCIM field rule naming the wrong field for its reader, a field read twice, or a
+    required section no heading starts: GP002 with file and line."""
+    from guideparse.errors import RulesError
+
+    path = rules_copy / "families.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines, 1) if old in ln)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_copy)
+    assert message in str(err.value) and f"families.yaml:{at}" in str(err.value)

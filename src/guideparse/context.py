@@ -27,6 +27,7 @@ class Ctx:
     provenance: dict[str, Provenance] = field(default_factory=dict)  # path -> {"lines": (first, last), "rule"}
     used: dict[int, str] = field(default_factory=dict)  # line number -> rule that used it
     table_kinds: dict[int, str] = field(default_factory=dict)  # line number -> kind of the table read there
+    app: str | None = None  # the app's name once found (a reader keeps it whole in glued lists)
 
     @cached_property
     def table_heads(self) -> frozenset[int]:

@@ -1,4 +1,4 @@
-"""The document models of the guide families read declaratively (rules/families.yaml), and
+"""The document models of the guide families (rules/families.yaml), and
 the registry that names them: a family's `model` is a key of MODELS. A new family needs a
 model registered here (or by `register_model`) and its rules; no parser code."""
 

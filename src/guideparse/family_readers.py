@@ -1,20 +1,24 @@
-"""The generic section readers of the declaratively read families (rules/families.yaml).
+"""The section readers of every guide family (rules/families.yaml), and `read_fields`, which
+reads a family's fields by the readers its rules name.
 
 Each reader takes a field's rule and its section and returns the field's value, tracing
 every value to its lines (paths.format_path) and leaving the lines it cannot read to the
-coverage check (GP204). None of them knows a family: what they read is in the rules.
+coverage check (GP204). The generic ones here know no family: what they read is in the
+rules; the SCIM guide's own section shapes are read by section_readers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .context import Ctx
 from .paths import format_path
 from .reading import Line
-from .rules_families import ColumnRule, FieldRule, LabelRule
-from .segment import Section, is_pipe_row
+from .rules_families import ColumnRule, FamilyRule, FieldRule, LabelRule
+from .section_readers import SECTION_READERS, SectionReader
+from .segment import Page, Section, is_pipe_row
 from .tables import is_separator_row
 
 _NUMBERED = re.compile(r"^\d{1,3}[.)]\s+")
@@ -245,18 +249,43 @@ def read_paragraphs(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozense
     return out
 
 
-READERS = {
-    "labels": read_labels,
-    "table": read_table,
-    "joined_table": read_joined_table,
-    "paragraphs": read_paragraphs,
+def _generic(read: Callable[[FieldRule, Section, Ctx, frozenset[str]], Any]) -> SectionReader:
+    """A generic reader as a section reader: null when the page has no such section, and a
+    warning when the page stops inside it."""
+
+    def reader(rule: FieldRule, section: Section | None, ctx: Ctx, nulls: frozenset[str]) -> Any:
+        if section is None:
+            return None
+        value = read(rule, section, ctx, nulls)
+        ctx.note_cut(section, rule.name)
+        return value
+
+    return reader
+
+
+#: Every reader a field rule may name (rules_families.READERS lists them, with what they write).
+READERS: dict[str, SectionReader] = {
+    "labels": _generic(read_labels),
+    "table": _generic(read_table),
+    "joined_table": _generic(read_joined_table),
+    "paragraphs": _generic(read_paragraphs),
+    **SECTION_READERS,
 }
 
 
-def read_field(rule: FieldRule, section: Section | None, ctx: Ctx, nulls: frozenset[str]) -> Any:
-    """A field's value by its reader; null when the page has no such section."""
-    if section is None:
-        return None
-    value = READERS[rule.reader](rule, section, ctx, nulls)
-    ctx.note_cut(section, rule.name)
-    return value
+def read_fields(page: Page, fam: FamilyRule, ctx: Ctx) -> dict[str, Any]:
+    """Every field of a family, in its rules' order, each by its reader: GP201 first for each
+    required section a whole page lacks (a truncated page lacks them by its cut)."""
+    if not page.truncated:
+        for label in fam.required_sections:
+            if page.first(label) is None:
+                ctx.warn("GP201", f"section '{label}' not found")
+    nulls = frozenset(n.casefold() for n in ctx.rules.families.null_values)
+    out: dict[str, Any] = {}
+    for rule in fam.fields:
+        value = READERS[rule.reader](rule, page.first(rule.section), ctx, nulls)
+        if len(rule.outputs) == 1:
+            out[rule.name] = value
+        else:
+            out.update(zip(rule.outputs, value, strict=True))
+    return out

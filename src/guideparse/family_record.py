@@ -1,7 +1,7 @@
-"""Stage 4 for the declaratively read families (rules/families.yaml): a recognised page of
-one of them -> its document record. The header (title, badge, `Updated<date>`), the app's
-name (title, else the family's template sentences), the summary, then each field by the
-generic reader its rule names (family_readers)."""
+"""Stage 4 for the families with a title block of title, badge and `Updated<date>`
+(rules/families.yaml): a recognised page of one of them -> its document record. The header,
+the app's name (title, else the family's template sentences), then each field by the reader
+its rule names (family_readers.read_fields, as for every family)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from typing import Any
 from .context import Ctx
 from .families import Recognition, compiled_lines, match_any
 from .family_models import document_model
-from .family_readers import read_field
+from .family_readers import read_fields
 from .models import DocumentRecord, Source
 from .reading import Text
 from .rules_families import FamilyRule
 from .rules_regex import Regex, compile_regex
-from .sections.prose import parse_paragraphs
 from .segment import Page
 from .slugs import slug_for
 
@@ -90,27 +89,15 @@ def app_from_sentences(page: Page, fam: FamilyRule, ctx: Ctx) -> str | None:
     return None
 
 
-def read_fields(page: Page, fam: FamilyRule, ctx: Ctx) -> dict[str, Any]:
-    """Every field of the family, by its rule's reader; GP201 for a section a whole page lacks."""
-    nulls = frozenset(n.casefold() for n in ctx.rules.families.null_values)
-    out: dict[str, Any] = {}
-    for rule in fam.fields:
-        section = page.first(rule.section)
-        if section is None and not page.truncated:
-            ctx.warn("GP201", f"section '{rule.section}' not found")
-        out[rule.name] = read_field(rule, section, ctx, nulls)
-    return out
-
-
 def extract_family_document(
     data: bytes, path: str, sha: str, text: Text, page: Page, ctx: Ctx, found: Recognition
 ) -> DocumentRecord:
-    """A recognised page of a declaratively read family -> its record (not finished)."""
+    """A recognised page of a family with an `Updated<date>` title block -> its record (not finished)."""
     fam = ctx.rules.families.families[found.family]
     header = read_family_header(page, fam, ctx)
     app = header["app"] if header["app"] is not None else app_from_sentences(page, fam, ctx)
     slug = slug_for(app, sha, ctx)
-    summary = parse_paragraphs(page.first("summary"), ctx, "summary")
+    ctx.app = app
     fields = read_fields(page, fam, ctx)
     model = document_model(found.family, fam.model)
     source = Source(
@@ -123,7 +110,6 @@ def extract_family_document(
             "family": found.family,
             "updated": header["updated"],
             "badge": header["badge"],
-            "summary": summary,
             "source": source,
             **fields,
         }

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any
 
 from .context import Ctx
 from .errors import InputError
 from .families import Recognition, recognise
+from .family_readers import read_fields
 from .family_record import extract_family_document
 from .models import DocumentRecord, Format, Source, Warn
 from .nlp import find_app_name
 from .paths import NOT_CONTENT, format_path
 from .reading import Line, Text, looks_like_html, read_text
 from .rules import Rules
-from .sections.config import parse_idp_configurations
-from .sections.decision import parse_recommendations
-from .sections.facts import parse_cost, parse_quick_facts
 from .sections.header import Header, parse_header
-from .sections.idps import parse_identity_providers
-from .sections.lists import parse_bullets, parse_constraints
-from .sections.pricing import parse_pricing, parse_pricing_prose
-from .sections.prose import parse_joined, parse_last_updated, parse_paragraphs
-from .sections.prose_blocks import parse_admins_saying, parse_identity_offer, parse_practice
-from .sections.related import parse_related_apps
-from .sections.specs import parse_technical_specs
 from .segment import Page, segment
 from .slugs import slug_for
 from .tables import is_separator_row
-
-#: Sections every whole guide has; missing ones are reported (GP201).
-CORE_SECTIONS = ("summary", "strategic_alternative", "quick_facts", "identity_providers")
 
 
 def read_lines(data: bytes, path: str, rules: Rules) -> tuple[Text, Format | None]:
@@ -147,56 +134,6 @@ def find_app(header: Header, ctx: Ctx) -> str | None:
     return ctx.vetted(cand.name, None, "app name", cand.line.no)
 
 
-def warn_missing_sections(page: Page, ctx: Ctx) -> None:
-    """GP201 for each core section a whole page lacks (a truncated page lacks them by its cut)."""
-    if page.truncated:
-        return
-    for label in CORE_SECTIONS:
-        if page.first(label) is None:
-            ctx.warn("GP201", f"section '{label}' not found")
-
-
-def read_facts_specs_and_pricing(page: Page, ctx: Ctx, app: str | None) -> dict[str, Any]:
-    """Quick facts, technical specs and pricing, by record field: the sections that give two
-    fields each, read before the others (warnings keep that order). Pricing prose is read
-    after the plan tables: it is what they leave."""
-    quick_facts, quick_raw = parse_quick_facts(page.first("quick_facts"), ctx)
-    technical_specs, key_limitations = parse_technical_specs(page.first("technical_specs"), ctx, app)
-    pricing = parse_pricing(page, ctx)
-    pricing_intro, pricing_notes = parse_pricing_prose(page.first("pricing"), ctx)
-    return {
-        "quick_facts": quick_facts,
-        "quick_facts_raw": quick_raw,
-        "technical_specs": technical_specs,
-        "key_limitations": key_limitations,
-        "pricing": pricing,
-        "pricing_intro": pricing_intro,
-        "pricing_notes": pricing_notes,
-    }
-
-
-def read_other_sections(page: Page, ctx: Ctx) -> dict[str, Any]:
-    """The other sections, by record field, read in this order (warnings keep it)."""
-    first = page.first
-    return {
-        "summary": parse_paragraphs(first("summary"), ctx, "summary"),
-        "strategic_alternative": parse_joined(first("strategic_alternative"), ctx, "strategic_alternative"),
-        "identity_providers": parse_identity_providers(first("identity_providers"), ctx),
-        "cost_of_manual_management": parse_cost(first("cost"), ctx),
-        "constraints": parse_constraints(first("constraints"), ctx),
-        "challenges": parse_bullets(first("challenges"), ctx, "challenges"),
-        "recommendations": parse_recommendations(first("decision"), ctx),
-        "bottom_line": parse_joined(first("bottom_line"), ctx, "bottom_line"),
-        "last_updated": parse_last_updated(first("last_updated"), ctx),
-        "related_apps": parse_related_apps(first("related_apps"), ctx),
-        "practice": parse_practice(first("practice"), ctx),
-        "identity_offer": parse_identity_offer(first("identity_offer"), ctx),
-        "admins_saying": parse_admins_saying(first("admins_saying"), ctx),
-        "recurring_theme": parse_joined(first("recurring_theme"), ctx, "recurring_theme"),
-        "idp_configurations": parse_idp_configurations(page.all("idp_config"), ctx),
-    }
-
-
 def to_source_lines(warnings: list[Warn], mapping: dict[int, int] | None) -> None:
     """Renumber warnings from rendered lines to source lines (HTML), as provenance is."""
     if not mapping:
@@ -238,10 +175,9 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
         finish_record(doc, text, page, ctx)
         return doc
     header = parse_header(page.header, ctx)
-    app = find_app(header, ctx)
+    app = ctx.app = find_app(header, ctx)
     slug = slug_for(app, sha, ctx)
-    warn_missing_sections(page, ctx)
-    facts_specs_pricing = read_facts_specs_and_pricing(page, ctx, app)
+    fields = read_fields(page, rules.families.families[found.family], ctx)
     doc = DocumentRecord(
         slug=slug,
         app=app,
@@ -251,8 +187,7 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
         family=found.family,
         badge=header.badge,
         plan_requirement=header.plan_requirement,
-        **facts_specs_pricing,
-        **read_other_sections(page, ctx),
+        **fields,
     )
     finish_record(doc, text, page, ctx)
     return doc

@@ -1,6 +1,6 @@
 """The schema of `rules/families.yaml`: the guide families, how a page is recognised as
-one (title, badge, its own headings), and which generic reader reads each field of the
-declaratively read families (family_readers.py) from which section.
+one (title, badge, its own headings), and which reader (READERS) reads each field of each
+family from which section.
 
 As in `rules_schema`, every check the file can answer is a validator here; the loader
 names the entry's line.
@@ -15,7 +15,32 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from .rules_schema import SECTION_LABELS, EntryError, LinePattern, Loc, Text, _Strict, one_of, shorten
 
-READERS = ("labels", "table", "joined_table", "paragraphs")
+#: The section readers a field rule may name -> the record fields it writes: None for a
+#: generic reader (it writes the rule's `name`); else the fields of a section shape one guide
+#: prints (plan tables, IdP icon tables, …), whose provenance paths name those fields.
+READERS: dict[str, tuple[str, ...] | None] = {
+    "labels": None,  # label/value rows, and lists opened by marker lines
+    "table": None,  # a pipe table whose header names the columns
+    "joined_table": None,  # a table whose flat cells are joined by single spaces
+    "paragraphs": None,  # one item per non-blank line, bullet or step number removed
+    "lines": None,  # one item per non-blank line as printed; [] when the section is absent
+    "joined": None,  # the paragraphs joined by one space
+    "bullets": None,  # the leading bullet items
+    "heading_value": None,  # the value the heading's pattern captures ("Last updated: {date}")
+    "title_detail": ("constraints",),  # lines alternating title, detail
+    "fact_labels": ("quick_facts", "quick_facts_raw"),  # rules/tables.yaml LABELS rows, typed
+    "cost_labels": ("cost_of_manual_management",),
+    "specs": ("technical_specs", "key_limitations"),  # labelled specs, glued lists, limitations
+    "plan_tables": ("pricing",),  # every plan table of the page (pipe, glued), prices parsed
+    "pricing_prose": ("pricing_intro", "pricing_notes"),  # the prose around the plan tables
+    "icon_table": ("identity_providers",),  # IdP rows with ✓/❌ cells and notes
+    "situation_table": ("recommendations",),
+    "app_links": ("related_apps",),
+    "paragraphs_and_pairs": ("practice",),
+    "offer_blocks": ("identity_offer",),  # sub-headed blocks of paragraphs, lists and tables
+    "voices": ("admins_saying",),  # intro, points, quotes with attributions
+    "label_blocks": ("idp_configurations",),  # one labelled block per section of the label
+}
 VALUE_TYPES = ("text", "bool", "int")
 
 
@@ -55,14 +80,27 @@ class FieldRule(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     section: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    reader: Literal["labels", "table", "joined_table", "paragraphs"]
+    reader: str = Field(description="a reader of READERS")
     labels: list[LabelRule] = Field(default_factory=list)
     lists: list[ListRule] = Field(default_factory=list)
     columns: list[ColumnRule] = Field(default_factory=list)
     unverified: list[LinePattern] = Field(default_factory=list)
 
+    @field_validator("reader")
+    @classmethod
+    def _known_reader(cls, v: str) -> str:
+        return one_of(v, tuple(READERS), "reader")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """The record fields this rule's reader writes."""
+        return READERS[self.reader] or (self.name,)
+
     @model_validator(mode="after")
     def _reader_needs(self) -> FieldRule:
+        fixed = READERS[self.reader]
+        if fixed is not None and self.name != fixed[0]:
+            raise ValueError(f"the {self.reader} reader writes {', '.join(fixed)}: name must be {fixed[0]!r}")
         if self.reader == "labels" and not (self.labels or self.lists):
             raise ValueError("a labels reader needs labels or lists")
         if self.reader in ("table", "joined_table") and len(self.columns) < 2:
@@ -79,6 +117,15 @@ class FamilyRule(_Strict):
     headings: list[FamilyHeading] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list, description="headings.jsonl labels only this family has")
     fields: list[FieldRule] = Field(default_factory=list)
+    required: list[str] | None = Field(
+        default=None, description="sections a whole page has (GP201 when absent); default: every field's section"
+    )
+
+    @property
+    def required_sections(self) -> list[str]:
+        if self.required is not None:
+            return self.required
+        return list(dict.fromkeys(f.section for f in self.fields))
 
     @field_validator("evidence")
     @classmethod
@@ -97,23 +144,30 @@ class FamilyRule(_Strict):
 
     @model_validator(mode="after")
     def _fields_fit_model(self) -> FamilyRule:
-        """The model is a registered one, each field one of its fields, each section one of
-        the family's own headings (the scim family's fields are read by record.py)."""
+        """The model is a registered one, each field's outputs fields of it (once each), each
+        section one of the family's own headings or of headings.jsonl."""
         from .family_models import MODELS
 
         model = MODELS.get(self.model)
         if model is None:
             raise EntryError(f"unknown model {shorten(self.model)} (valid: {', '.join(MODELS)})", ("model",))
-        labels = {h.label for h in self.headings}
+        labels = {h.label for h in self.headings} | set(SECTION_LABELS)
+        written: set[str] = set()
         for i, f in enumerate(self.fields):
-            if f.name not in model.model_fields:
-                raise EntryError(f"{shorten(f.name)} is not a field of model {self.model!r}", ("fields", i, "name"))
-            if f.section not in labels and f.section != "summary":
-                valid = ", ".join(sorted(labels)) or "none"
+            for name in f.outputs:
+                if name not in model.model_fields:
+                    raise EntryError(f"{shorten(name)} is not a field of model {self.model!r}", ("fields", i, "name"))
+                if name in written:
+                    raise EntryError(f"field {shorten(name)} is read twice", ("fields", i, "name"))
+                written.add(name)
+            if f.section not in labels:
+                valid = ", ".join(sorted(labels))
                 raise EntryError(
-                    f"no heading of this family starts section {shorten(f.section)} (valid: {valid})",
-                    ("fields", i, "section"),
+                    f"no heading starts section {shorten(f.section)} (valid: {valid})", ("fields", i, "section")
                 )
+        for i, label in enumerate(self.required or ()):
+            if label not in labels:
+                raise EntryError(f"no heading starts section {shorten(label)}", ("required", i))
         return self
 
     def rule_ids(self) -> Iterator[tuple[Loc, str]]:

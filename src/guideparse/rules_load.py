@@ -55,7 +55,7 @@ from .rules_schema import (
 RULE_FILES = ("headings.jsonl", "vocabulary.jsonl", "app_names.jsonl", "tables.yaml", "page.yaml")
 #: The catalog's rules (rules_catalog): IdP note inference, tier classes, lints.
 CATALOG_RULE_FILES = ("inference.jsonl", "tiers.yaml", "lints.yaml")
-#: The guide families (rules_families): recognition and declarative readers.
+#: The guide families (rules_families): recognition, and the reader of each field.
 FAMILY_RULE_FILES = ("families.yaml",)
 MAX_RULES_BYTES = 5 * 1024 * 1024
 

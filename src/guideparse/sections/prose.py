@@ -30,8 +30,9 @@ def parse_joined(section: Section | None, ctx: Ctx, path: str) -> str | None:
     return " ".join(ln.text for ln in lines)
 
 
-def parse_last_updated(section: Section | None, ctx: Ctx) -> str | None:
+def parse_last_updated(section: Section | None, ctx: Ctx, path: str = "last_updated") -> str | None:
+    """The value a heading's pattern captures (`Last updated: {date}`), read into field `path`."""
     if section is None or "date" not in section.captures:
         return None
-    ctx.trace("last_updated", section.heading, None, section.rule)
+    ctx.trace(path, section.heading, None, section.rule)
     return section.captures["date"]

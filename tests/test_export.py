@@ -16,8 +16,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import RAW, SHARED_CORPUS
 from guideparse.cli import main
-from guideparse.export import SCHEMA, TABLES, build_tables
+from guideparse.export import SCHEMA, build_tables, table_specs
 from guideparse.export_write import APPLICATION_ID, MARKER
 from guideparse.store import load_run
 
@@ -37,7 +38,7 @@ def sqlite_tables(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     """Each table as (columns, rows) in Python values: 0/1 -> bool, JSON text -> list."""
     db = sqlite3.connect(path)
     out = {}
-    for spec in TABLES:
+    for spec in table_specs():
         cur = db.execute(f"select * from {spec.name} order by {', '.join(spec.pk)}")
         columns = [d[0] for d in cur.description]
         kinds = dict(spec.columns)
@@ -53,7 +54,7 @@ def sqlite_tables(path: Path) -> dict[str, tuple[list[str], list[tuple]]]:
 
 def parquet_tables(folder: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     out = {}
-    for spec in TABLES:
+    for spec in table_specs():
         table = pq.read_table(folder / f"{spec.name}.parquet")
         out[spec.name] = (table.column_names, [tuple(r.values()) for r in table.to_pylist()])
     return out
@@ -63,7 +64,7 @@ def csv_tables(folder: Path) -> dict[str, tuple[list[str], list[tuple]]]:
     """Each CSV file read with the csv module; empty is null, the types as README says."""
     decode = {"int": int, "real": float, "bool": {"true": True, "false": False}.__getitem__, "list": json.loads}
     out = {}
-    for spec in TABLES:
+    for spec in table_specs():
         with open(folder / f"{spec.name}.csv", encoding="utf-8", newline="") as fh:
             header, *rows = list(csv.reader(fh))
         kinds = [dict(spec.columns)[c] for c in header]
@@ -79,8 +80,10 @@ def csv_tables(folder: Path) -> dict[str, tuple[list[str], list[tuple]]]:
 
 def test_the_tables_are_the_same_in_every_format(corpus_exports):
     """Every format read back gives exactly the tables export.py built: names, columns, rows, values."""
-    built = {name: (list(cols), rows) for name, (cols, rows) in build_tables(load_run(corpus_exports["run"])).items()}
-    assert list(built) == [t.name for t in TABLES]
+    built = {
+        name: (list(spec.names), rows) for name, (spec, rows) in build_tables(load_run(corpus_exports["run"])).items()
+    }
+    assert list(built) == [t.name for t in table_specs()]
     assert sqlite_tables(corpus_exports["sqlite"]) == built
     assert parquet_tables(corpus_exports["parquet"]) == built
     assert csv_tables(corpus_exports["csv"]) == built
@@ -102,7 +105,8 @@ def test_row_counts_agree_with_the_catalog(corpus_exports):
     assert {t: db.execute(f"select count(*) from {t}").fetchone()[0] for t in SCHEMA} == expected
     assert {t: pq.read_metadata(corpus_exports["parquet"] / f"{t}.parquet").num_rows for t in SCHEMA} == expected
     marker = json.loads((corpus_exports["csv"] / MARKER).read_text(encoding="utf-8"))
-    assert marker["tables"] == expected and marker["tool"] == "guideparse"
+    families = {t.name: 0 for t in table_specs() if t.name not in SCHEMA}  # no page of another family here
+    assert marker["tables"] == expected | families and marker["tool"] == "guideparse"
     app_counts = db.execute("select sum(idp_count), sum(plan_count), sum(warning_count) from apps").fetchone()
     assert app_counts == (expected["identity_providers"], expected["plans"], expected["warnings"])
 
@@ -236,7 +240,7 @@ def test_a_run_written_before_the_catalog_semantics_exports_the_same_columns(cor
         return entry
 
     tables = _exported(_edited_run(corpus_exports["run"], tmp_path / "run", strip), tmp_path)
-    assert {name: cols for name, (cols, _) in tables.items()} == {t.name: list(t.names) for t in TABLES}
+    assert {name: cols for name, (cols, _) in tables.items()} == {t.name: list(t.names) for t in table_specs()}
     assert {a["scim_tier_class"] for a in _rows(tables, "apps")} == {None}
     assert {tuple(r["inferred"]) for r in _rows(tables, "identity_providers")} == {()}
     assert tables["lints"][1] == []
@@ -308,7 +312,7 @@ def test_export_reads_out_latest_by_default(corpus_exports, tmp_path, monkeypatc
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "latest").symlink_to(corpus_exports["run"])
     assert main(["export", "-o", "catalog.db"]) == 0
-    assert "exported 43 apps as sqlite: 11 tables" in capsys.readouterr().err
+    assert f"exported 43 apps as sqlite: {len(table_specs())} tables" in capsys.readouterr().err
     assert (tmp_path / "catalog.db").read_bytes() == corpus_exports["sqlite"].read_bytes()
 
 
@@ -376,3 +380,44 @@ def test_attack_fixes_cr_in_a_field_another_run_and_stale_sqlite_sidecars(corpus
     (tmp_path / "x.db-shm").write_bytes(b"\0" * 32768)
     assert main(["export", str(run), "-o", str(db), "-q"]) == 0
     assert db.read_bytes() == fresh and not (tmp_path / "x.db-wal").exists()
+
+
+def test_other_families_export_as_tables_their_rules_define(tmp_path):
+    """A run of all three families: each other family's guides, table rows and list items as
+    rows of the tables derived from its field rules, typed, keyed to apps; an app with no
+    SCIM guide still has its name and says which guides it has."""
+    run = tmp_path / "run"
+    inputs = [str(SHARED_CORPUS / "families" / "excerpts"), str(RAW)]
+    assert main(["extract", *inputs, "-o", str(run), "--no-cache", "-q"]) in (0, 1)
+    entries = {e["slug"]: e for e in _catalog(run)}
+    tables = _exported(run, tmp_path / "x")
+    api = {r["slug"]: r for r in _rows(tables, "api_guides")}
+    assert set(api) == {s for s, e in entries.items() if e.get("api_guide")} and api
+    for slug, row in api.items():
+        guide = entries[slug]["api_guide"]
+        assert row["app"] == guide["app"] and row["updated"] == guide["updated"]
+        facts = guide["api_quick_reference"] or {}
+        assert row["api_quick_reference_has_user_api"] == facts.get("has_user_api")
+    steps = _rows(tables, "api_authentication_setup_steps")
+    assert len(steps) == sum(
+        len((e["api_guide"].get("authentication") or {}).get("setup_steps") or [])
+        for e in entries.values()
+        if e.get("api_guide")
+    )
+    roles = _rows(tables, "manual_roles")
+    assert len(roles) == sum(
+        len(e["manual_guide"].get("roles") or []) for e in entries.values() if e.get("manual_guide")
+    )
+    assert all(
+        set(r)
+        == {"slug", "position", "role", "permissions", "cannot_do", "plan_required", "seat_cost", "watch_out_for"}
+        for r in roles
+    )
+    apps = {r["slug"]: r for r in _rows(tables, "apps")}
+    assert all(a["app"] for a in apps.values())
+    only_api = [s for s, e in entries.items() if e.get("api_guide") and not e.get("sources")]
+    assert only_api and all(apps[s]["guides"] == ["api"] and apps[s]["app"] == api[s]["app"] for s in only_api)
+    db = sqlite3.connect(tmp_path / "x" / "sqlite")
+    assert db.execute("pragma foreign_key_check").fetchall() == []
+    kinds = {r[1]: r[2] for r in db.execute("pragma table_info(api_guides)")}
+    assert (kinds["rate_limits_max_page_size"], kinds["api_quick_reference_has_user_api"]) == ("INTEGER", "INTEGER")

@@ -12,33 +12,14 @@ run written before they existed exports the same columns.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from .errors import GuideparseError
+from .export_families import family_rows, family_specs
+from .paths import FAMILY_GUIDES
+from .rules import Rules
 from .store import LoadedRun
-
-ColumnType = Literal["text", "int", "real", "bool", "list"]
-Row = tuple[Any, ...]
-Tables = dict[str, tuple[tuple[str, ...], list[Row]]]
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A table: its columns (name, type) in order and its primary key."""
-
-    name: str
-    columns: tuple[tuple[str, ColumnType], ...]
-    pk: tuple[str, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.columns)
-
-
-def _child(name: str, *columns: tuple[str, ColumnType], pk: tuple[str, ...] = ("slug", "position")) -> TableSpec:
-    return TableSpec(name, (("slug", "text"), ("position", "int"), *columns), pk)
-
+from .table_spec import ColumnType, Row, TableSpec, child_spec
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -46,6 +27,7 @@ TABLES: tuple[TableSpec, ...] = (
         (
             ("slug", "text"),
             ("app", "text"),
+            ("guides", "list"),
             ("badge", "text"),
             ("plan_requirement", "text"),
             ("scim_available", "bool"),
@@ -96,7 +78,7 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         ("path",),
     ),
-    _child(
+    child_spec(
         "identity_providers",
         ("idp", "text"),
         ("sso", "text"),
@@ -127,11 +109,11 @@ TABLES: tuple[TableSpec, ...] = (
         ),
         ("slug", "table_position", "position"),
     ),
-    _child("constraints", ("title", "text"), ("detail", "text")),
-    _child("challenges", ("text", "text")),
-    _child("key_limitations", ("text", "text")),
-    _child("recommendations", ("situation", "text"), ("recommendation", "text")),
-    _child(
+    child_spec("constraints", ("title", "text"), ("detail", "text")),
+    child_spec("challenges", ("text", "text")),
+    child_spec("key_limitations", ("text", "text")),
+    child_spec("recommendations", ("situation", "text"), ("recommendation", "text")),
+    child_spec(
         "related_apps",
         ("app", "text"),
         ("status", "text"),
@@ -142,7 +124,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("manual_cost", "text"),
         ("manual_cost_usd_per_year", "int"),
     ),
-    _child(
+    child_spec(
         "warnings",
         ("source", "text"),
         ("code", "text"),
@@ -150,9 +132,10 @@ TABLES: tuple[TableSpec, ...] = (
         ("message", "text"),
         ("line", "int"),
     ),
-    _child("lints", ("id", "text"), ("severity", "text"), ("message", "text"), ("fields", "list")),
+    child_spec("lints", ("id", "text"), ("severity", "text"), ("message", "text"), ("fields", "list")),
 )
 SCHEMA: dict[str, TableSpec] = {t.name: t for t in TABLES}
+Tables = dict[str, tuple[TableSpec, list[Row]]]  # table name -> (its spec, its rows)
 
 #: What a full-text index covers, per table (the SQLite export indexes these).
 FULL_TEXT: dict[str, tuple[str, ...]] = {"apps": ("app", "summary"), "identity_providers": ("idp", "notes")}
@@ -168,18 +151,27 @@ class _Where:
         return GuideparseError("GP908", f"not a run written by guideparse: {what}", path=self.path)
 
 
-def build_tables(run: LoadedRun) -> Tables:
-    """Every table of the run: `{name: (columns, rows)}`, in `TABLES` order, rows sorted by
+def table_specs(rules: Rules | None = None) -> tuple[TableSpec, ...]:
+    """Every table an export holds: the SCIM guide's (TABLES), then each other family's,
+    derived from its field rules (export_families)."""
+    return TABLES + family_specs(rules)
+
+
+def build_tables(run: LoadedRun, rules: Rules | None = None) -> Tables:
+    """Every table of the run: `{name: (spec, rows)}`, in `table_specs` order, rows sorted by
     key. A value of the wrong type (a run edited by hand, another tool's file) is GP908."""
     where = _Where(run, "catalog.jsonl")
-    found: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
+    specs = table_specs(rules)
+    found: dict[str, list[dict[str, Any]]] = {t.name: [] for t in specs}
     for slug in sorted(run.catalog):
         entry = run.catalog[slug]
         found["apps"].append(_app_row(entry, where))
         for name, rows in _child_rows(entry, where):
             found[name].extend({"slug": slug, **row} for row in rows)
+        for name, rows in family_rows(entry, rules, where.error):
+            found[name].extend({"slug": slug, **row} for row in rows)
     found["documents"] = _document_rows(run)
-    return {t.name: (t.names, [_typed(t, row, where) for row in found[t.name]]) for t in TABLES}
+    return {t.name: (t, [_typed(t, row, where) for row in found[t.name]]) for t in specs}
 
 
 def _typed(spec: TableSpec, row: dict[str, Any], where: _Where) -> Row:
@@ -229,7 +221,7 @@ def _objects(entry: dict[str, Any], key: str, where: _Where) -> list[dict[str, A
     ]
 
 
-_FACTS = SCHEMA["apps"].names[4:13]  # scim_available .. documentation: the quick facts
+_FACTS = SCHEMA["apps"].names[5:14]  # scim_available .. documentation: the quick facts
 
 
 def _app_row(entry: dict[str, Any], where: _Where) -> dict[str, Any]:
@@ -239,11 +231,15 @@ def _app_row(entry: dict[str, Any], where: _Where) -> dict[str, Any]:
     specs = _obj(entry.get("technical_specs"), f"technical_specs of {slug!r}", where)
     sources = _objects(entry, "sources", where)
     summary = _items(entry, "summary", where)
+    guides = {name: _obj(entry.get(name), f"{name} of {slug!r}", where) for name in sorted(FAMILY_GUIDES)}
     return {
-        **{k: entry.get(k) for k in ("slug", "app", "badge", "plan_requirement", "last_updated")},
+        **{k: entry.get(k) for k in ("slug", "badge", "plan_requirement", "last_updated")},
+        # the app's name as its SCIM guide prints it, else as another guide of it does
+        "app": entry.get("app") or next((g.get("app") for g in guides.values() if g.get("app")), None),
+        "guides": (["scim"] if sources else []) + [g.get("family") or name for name, g in guides.items() if g],
         **{k: facts.get(k) for k in _FACTS},
         "scim_version": specs.get("scim_version"),
-        "summary": "\n\n".join(summary) if all(isinstance(p, str) for p in summary) else summary,
+        "summary": ("\n\n".join(summary) or None) if all(isinstance(p, str) for p in summary) else summary,
         **{k: entry.get(k) for k in ("strategic_alternative", "bottom_line")},
         **{k: v for k, v in cost.items() if k != "basis"},
         "truncated": any(s.get("truncated") is True for s in sources),

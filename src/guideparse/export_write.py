@@ -26,7 +26,7 @@ from typing import Any
 from . import fsio
 from .choices import EXPORT_FORMATS
 from .errors import GuideparseError
-from .export import FULL_TEXT, TABLES, ColumnType, Tables, TableSpec, build_tables
+from .export import FULL_TEXT, ColumnType, Tables, TableSpec, build_tables
 from .store import LoadedRun, load_run
 
 FORMATS = EXPORT_FORMATS  # sqlite, parquet, csv
@@ -103,8 +103,8 @@ def write_sqlite(tables: Tables, path: Path, run: LoadedRun | None = None) -> No
     try:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {EXPORT_VERSION}")
-        for spec in TABLES:
-            _sqlite_table(db, spec, tables[spec.name][1])
+        for spec, rows in tables.values():
+            _sqlite_table(db, spec, rows)
         for name, columns in FULL_TEXT.items():
             db[name].enable_fts(columns)  # type: ignore[union-attr]
         db.vacuum()
@@ -147,8 +147,7 @@ def write_parquet(tables: Tables, folder: Path, run: LoadedRun | None = None) ->
 
     types = {"text": pa.string(), "int": pa.int64(), "real": pa.float64(), "bool": pa.bool_()}
     types["list"] = pa.list_(pa.string())
-    for spec in TABLES:
-        rows = tables[spec.name][1]
+    for spec, rows in tables.values():
         schema = pa.schema([pa.field(n, types[k], nullable=n not in spec.pk) for n, k in spec.columns])
         arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)]
         pq.write_table(pa.Table.from_arrays(arrays, schema=schema), folder / f"{spec.name}.parquet")
@@ -159,12 +158,12 @@ def write_csv(tables: Tables, folder: Path, run: LoadedRun | None = None) -> Non
     """One CSV file per table (`<table>.csv`, UTF-8, a header row, CRLF line ends as RFC 4180
     says, so a field holding a CR or LF is quoted): null is an
     empty field, booleans `true`/`false`, lists JSON arrays; then the marker file."""
-    for spec in TABLES:
+    for spec, rows in tables.values():
         kinds = [kind for _, kind in spec.columns]
         with open(folder / f"{spec.name}.csv", "w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh)  # "\r\n": with "\n" alone, a bare CR in a field would go unquoted
             out.writerow(spec.names)
-            out.writerows([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in tables[spec.name][1])
+            out.writerows([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows)
     _write_marker(folder, "csv", tables, run)
 
 

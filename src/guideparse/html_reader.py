@@ -176,6 +176,8 @@ class _Renderer:
         if name == "table":
             self._table(node)
             return True
+        if name == "dl" and self._definitions(node):
+            return True
         if name in ONE_LINE_TAGS:
             self.out.add(_inline_text(node), node.line)
         elif name == "img":
@@ -211,6 +213,30 @@ class _Renderer:
             else:
                 todo.append(None)
                 todo.extend(reversed([k for k in _tags(item) if k.name == "li"]))
+
+    def _definitions(self, node: Node) -> bool:
+        """A definition list as label/value rows, `| term | definition |` (a two-column
+        table, as readers of label rows take it); False when it holds anything but terms and
+        definitions (directly or in `div` groups), which is then read block by block."""
+        items: list[Node] = []
+        for kid in _tags(node):
+            group = _tags(kid) if kid.name == "div" else [kid]
+            if any(k.name not in ("dt", "dd") for k in group):
+                return False
+            items.extend(group)
+        if not items or items[0].name != "dt":
+            return False
+        rows: list[tuple[Node, list[str]]] = []
+        for item in items:
+            text = _inline_text(item).replace("|", "\\|")
+            if item.name == "dt":
+                rows.append((item, [text]))
+            else:
+                rows[-1][1].append(text)
+        for dt, cells in rows:
+            self.out.add("| " + " | ".join(cells) + " |", dt.line)
+        self.out.blank()
+        return True
 
     def _table(self, node: Node) -> None:
         caption, rows = _caption_and_rows(node)

@@ -478,3 +478,17 @@ def test_scim_field_rules_errors_name_file_and_line(rules_copy, old, new, messag
     with pytest.raises(RulesError) as err:
         load_rules(rules_copy)
     assert message in str(err.value) and f"families.yaml:{at}" in str(err.value)
+
+
+def test_a_family_with_no_field_rules_is_refused(rules_copy):
+    """A family that reads nothing (its `fields` empty, as in a rules folder written before the
+    SCIM guide was declared) is a rules error with file and line, not pages of GP204."""
+    from guideparse.errors import RulesError
+
+    path = rules_copy / "families.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["families"]["scim"]["fields"] = []
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_copy)
+    assert "families.yaml:" in str(err.value) and "at least 1 item" in str(err.value)

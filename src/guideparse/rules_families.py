@@ -116,7 +116,7 @@ class FamilyRule(_Strict):
     app_sentences: list[LinePattern] = Field(default_factory=list)
     headings: list[FamilyHeading] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list, description="headings.jsonl labels only this family has")
-    fields: list[FieldRule] = Field(default_factory=list)
+    fields: list[FieldRule] = Field(min_length=1, description="what a page of the family gives, field by field")
     required: list[str] | None = Field(
         default=None, description="sections a whole page has (GP201 when absent); default: every field's section"
     )

@@ -119,6 +119,22 @@ def test_failed_inputs_are_reported_as_locally(tmp_path, scheduler, capsys):
     assert_same_run(_files(tmp_path / "local"), _files(tmp_path / "dask"))
 
 
+def test_the_time_limit_holds_on_the_cluster(tmp_path, scheduler, capsys):
+    """--timeout on Dask (tasks run in worker threads, where no alarm signal reaches): every
+    input over the limit fails with GP912, the same lines and files as a local run."""
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for p in sorted(RAW.glob("00*.txt"))[:3]:
+        (inp / p.name).write_bytes(p.read_bytes())
+    limit = ["--timeout", "0.000001", "-q"]
+    assert main(["extract", str(inp), "-o", str(tmp_path / "local"), "--no-cache", *limit]) == 1
+    local_err = capsys.readouterr().err
+    addr = scheduler.scheduler_address
+    assert main(["extract", str(inp), "-o", str(tmp_path / "dask"), "--scheduler", addr, *limit]) == 1
+    assert capsys.readouterr().err == local_err and local_err.count("GP912") == 3
+    assert_same_run(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+
+
 def test_s3_inputs_and_output_give_the_local_run(tmp_path, scheduler, s3, monkeypatch, capsys):
     """The corpus uploaded to S3, extracted from there into an S3 prefix: the local run's files
     (its paths under s3://); no credential in any file or line; nothing left beside the prefix."""

@@ -251,6 +251,45 @@ def test_an_input_over_the_time_limit_fails_alone(tmp_path, capsys, jobs):
     assert main(["extract", str(inp), "-o", str(out), "-j", jobs, "--no-cache", "-q"]) == 0  # default: generous
 
 
+def test_the_time_limit_holds_in_any_thread():
+    """Off the main thread (a Dask worker's task thread, a library caller's) the limit raises in
+    the thread that runs over it, and a raise that did not land in time never escapes the block."""
+    import threading
+    import time
+
+    from guideparse.limits import TimeLimitExceeded, time_limit
+
+    seen: dict[str, object] = {}
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            with time_limit(0.05):
+                while True:
+                    sum(range(100))
+        except TimeLimitExceeded:
+            seen["raised_after"] = time.perf_counter() - started
+        for _ in range(300):  # blocks that end about as their limit passes: a raise lands inside or not at all
+            try:
+                with time_limit(0.00002):
+                    sum(range(200))
+            except TimeLimitExceeded:
+                seen["inside"] = seen.get("inside", 0) + 1  # type: ignore[operator]
+        time.sleep(0.05)
+        seen["after"] = "reached"
+
+    def guarded() -> None:
+        try:
+            work()
+        except TimeLimitExceeded:
+            seen["leaked"] = True
+
+    thread = threading.Thread(target=guarded)
+    thread.start()
+    thread.join(10)
+    assert 0.05 <= seen["raised_after"] < 5 and seen.get("after") == "reached"
+
+
 def test_an_internal_error_is_one_line_and_its_own_status(tmp_path, monkeypatch, capsys):
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("division by zero")

@@ -118,7 +118,8 @@ def _run(
     try:
         tally, slugs = _count(client, futures, len(sources), on_progress)
         ranges = [slugs[i : i + batch] for i in range(0, len(slugs), batch)]
-        merges = _group_by_slug(client, futures, [r[0] for r in ranges], rules_f, job)
+        # no input gave a record (each failed or ran over --timeout): no app, no group-by
+        merges = _group_by_slug(client, futures, [r[0] for r in ranges], rules_f, job) if ranges else []
         apps = sum(client.gather(merges))
     except BaseException:
         _stop(client, [*futures, *merges])

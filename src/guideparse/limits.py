@@ -1,15 +1,19 @@
 """A time limit on one input's extraction, so one pathological page fails alone.
 
-SIGALRM with an interval timer: the handler raises in the thread that runs the
-extraction, between two Python bytecodes. It needs the main thread of its process
-(every worker's, and the CLI's with one job); elsewhere (a library caller's thread)
-the limit is not applied. Time spent inside one C call (a regex, the HTML parser)
-is not interrupted until that call returns: rules patterns run on a linear-time
-engine and inputs are bounded by --max-bytes, so such calls stay short.
+In the main thread of a process (every pool worker's, and the CLI's with one job): SIGALRM
+with an interval timer, whose handler raises in the extraction between two Python bytecodes.
+In any other thread (a Dask worker's task threads, a library caller's thread): a timer thread
+that, when the time is up, asks the interpreter to raise in the extracting thread
+(`PyThreadState_SetAsyncExc`), which it does between two bytecodes too; a raise that has not
+landed when the block ends is withdrawn, so it never escapes the block. Either way, time spent
+inside one C call (a regex, the HTML parser) is not interrupted until that call returns: rules
+patterns run on a linear-time engine and inputs are bounded by --max-bytes, so such calls
+stay short.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from collections.abc import Iterator
@@ -30,9 +34,18 @@ def _raise(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise TimeLimitExceeded in the block once `seconds` have passed (None or 0: no limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    if not seconds:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _thread_timer(seconds):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -40,3 +53,33 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_SET_ASYNC_EXC = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_SET_ASYNC_EXC.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+@contextmanager
+def _thread_timer(seconds: float) -> Iterator[None]:
+    """The time limit of a thread that is not the main one: a timer thread raises in it."""
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _SET_ASYNC_EXC(target, TimeLimitExceeded)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            if state["fired"]:
+                _SET_ASYNC_EXC(target, ctypes.py_object())  # NULL: withdraw a raise not yet landed
+        timer.cancel()

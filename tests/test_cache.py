@@ -179,6 +179,19 @@ def test_a_folder_of_other_files_is_never_used_as_cache(tmp_path, capsys):
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.parametrize("what", ["file", "device"])
+def test_a_cache_dir_that_is_no_folder_is_said_so(tmp_path, capsys, what):
+    """--cache-dir naming a file or /dev/null: the run is complete, one note says it is no folder."""
+    target = Path("/dev/null") if what == "device" else tmp_path / "notes.txt"
+    if what == "file":
+        target.write_text("keep me", encoding="utf-8")
+    assert main(["extract", str(RAW / "brex.flat.txt"), "-o", str(tmp_path / "r"), "--cache-dir", str(target)]) == 0
+    assert f"cache not used: {target} is not a folder" in capsys.readouterr().err
+    assert main(["cache", "info", "--cache-dir", str(target)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert what == "device" or target.read_text(encoding="utf-8") == "keep me"
+
+
 def test_another_tools_cache_folder_is_not_ours(tmp_path, capsys):
     """A folder tagged by another tool (the same CACHEDIR.TAG signature) is neither used nor cleared."""
     other = tmp_path / ".mypy_cache"

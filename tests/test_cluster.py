@@ -121,11 +121,12 @@ def test_failed_inputs_are_reported_as_locally(tmp_path, scheduler, capsys):
 
 def test_the_time_limit_holds_on_the_cluster(tmp_path, scheduler, capsys):
     """--timeout on Dask (tasks run in worker threads, where no alarm signal reaches): every
-    input over the limit fails with GP912, the same lines and files as a local run."""
+    input over the limit fails with GP912, the same lines and files as a local run. The pages
+    are long (a thread's timer runs when the extracting thread yields the GIL, every 5 ms)."""
     inp = tmp_path / "in"
     inp.mkdir()
     for p in sorted(RAW.glob("00*.txt"))[:3]:
-        (inp / p.name).write_bytes(p.read_bytes())
+        (inp / p.name).write_bytes(p.read_bytes() * 20)
     limit = ["--timeout", "0.000001", "-q"]
     assert main(["extract", str(inp), "-o", str(tmp_path / "local"), "--no-cache", *limit]) == 1
     local_err = capsys.readouterr().err

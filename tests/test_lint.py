@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ROOT
 
@@ -33,3 +35,14 @@ def test_ruff_check_is_clean():
 def test_ruff_format_is_applied():
     proc = _run("ruff", "format", "--check", "src", "tests", "benchmarks")
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+@given(st.text(max_size=200))
+def test_a_cut_value_in_a_lint_message_keeps_its_quotes(value):
+    """A text value shown in a message is at most 50 characters and is quoted at both ends,
+    cut or not, so a reader sees where it ends (a cut one ends in '…' inside its quotes)."""
+    from guideparse.lints import _short
+
+    shown = _short(value)
+    assert len(shown) <= 50 and shown[0] in "'\"" and shown[-1] == shown[0]
+    assert shown == repr(value) or shown[-2] == "…"

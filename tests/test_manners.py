@@ -161,6 +161,9 @@ def test_runs_lists_and_prunes_never_latest_or_baseline(tmp_path, monkeypatch, c
     foreign = tmp_path / "out" / "runs" / "my-notes"
     foreign.mkdir()
     (foreign / "keep.txt").write_text("mine")
+    elsewhere = tmp_path / "archive-run"  # a run of the user's, linked in: not one of ours to list or prune
+    assert main(["extract", "-q", "-o", str(elsewhere)]) == 0
+    (tmp_path / "out" / "runs" / "0000-linked").symlink_to(elsewhere)
     capsys.readouterr()
     assert main(["runs", "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -173,8 +176,8 @@ def test_runs_lists_and_prunes_never_latest_or_baseline(tmp_path, monkeypatch, c
     assert main(["runs", "prune", "--keep", "1"]) == 0
     assert "removed 2 runs" in capsys.readouterr().err
     left = sorted(p.name for p in (tmp_path / "out" / "runs").iterdir())
-    assert left == sorted([Path(listed[0]["path"]).name, Path(listed[-1]["path"]).name, "my-notes"])
-    assert (foreign / "keep.txt").read_text() == "mine"
+    assert left == sorted([Path(listed[0]["path"]).name, Path(listed[-1]["path"]).name, "my-notes", "0000-linked"])
+    assert (foreign / "keep.txt").read_text() == "mine" and (elsewhere / "manifest.json").is_file()
     assert main(["diff"]) == 0  # baseline and latest still there
 
 

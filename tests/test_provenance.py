@@ -94,3 +94,11 @@ def test_explain_unknown_field(capsys):
     assert main(["explain", str(SEEDS[0]), "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert "GP906" in err and "quick_facts" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("field", ["related_apps[", "a..b", "pricing]x"])
+def test_explain_of_no_path_says_so(field, capsys):
+    """A FIELD that is no path at all is one line saying where it stops being one, not 'no value'."""
+    assert main(["explain", str(SEEDS[0]), field]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "GP906 not a field path" in err and "at character" in err and len(err.splitlines()) == 1

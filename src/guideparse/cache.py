@@ -273,6 +273,8 @@ def open_cache(root: Path | None, version: str, *, create: bool = True) -> Resul
     tag = root / "CACHEDIR.TAG"
     if not create and not root.exists():
         return ResultCache(root, version)
+    if root.exists() and not root.is_dir():
+        raise CacheRefused(f"{root} is not a folder; give an empty or new folder")
     try:
         if create:
             root.mkdir(parents=True, exist_ok=True)

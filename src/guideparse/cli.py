@@ -446,6 +446,10 @@ def _no_value(provenance: Mapping[str, object], field: str, file: Path) -> Guide
     from .paths import parse_path
 
     valid = sorted({str(parse_path(p)[0]) for p in provenance})
+    try:
+        parse_path(field)
+    except ValueError as exc:
+        return GuideparseError("GP906", str(exc), path=str(file))
     return GuideparseError("GP906", f"no value at {field!r} (fields with values: {', '.join(valid)})", path=str(file))
 
 

@@ -4,8 +4,10 @@ In the main thread of a process (every pool worker's, and the CLI's with one job
 with an interval timer, whose handler raises in the extraction between two Python bytecodes.
 In any other thread (a Dask worker's task threads, a library caller's thread): a timer thread
 that, when the time is up, asks the interpreter to raise in the extracting thread
-(`PyThreadState_SetAsyncExc`), which it does between two bytecodes too; a raise that has not
-landed when the block ends is withdrawn, so it never escapes the block. Either way, time spent
+(`PyThreadState_SetAsyncExc`), which it does between two bytecodes too (the timer itself runs
+when the extracting thread lets the interpreter switch, every 5 ms: a limit under that is
+late by as much); a raise that has not landed when the block ends is withdrawn, so it never
+escapes the block. Either way, time spent
 inside one C call (a regex, the HTML parser) is not interrupted until that call returns: rules
 patterns run on a linear-time engine and inputs are bounded by --max-bytes, so such calls
 stay short.

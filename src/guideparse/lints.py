@@ -183,8 +183,17 @@ def _renderings_disagree(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]
 
 
 def _short(value: Any, limit: int = 50) -> str:
+    """A value as a message shows it, at most `limit` characters: a cut text keeps its quotes
+    ('Business or …'), so the reader sees where it was cut and where the value ends."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        keep = limit - 3
+        while keep > 0 and len(repr(value[:keep] + "…")) > limit:
+            keep -= 1
+        return repr(value[:keep] + "…")
+    return text[: limit - 1] + "…"
 
 
 CHECKS: dict[str, Callable[[CatalogEntry, Rules], Iterator[Finding]]] = {

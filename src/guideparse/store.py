@@ -227,8 +227,8 @@ def list_runs(base: Path = Path("out")) -> list[RunInfo]:
     out = []
     for name in names:
         folder = runs_dir / name
-        if not is_run_folder(folder):
-            continue  # an empty folder a run reserved, or what guideparse did not write
+        if os.path.islink(folder) or not is_run_folder(folder):
+            continue  # an empty folder a run reserved, or what guideparse did not write (a link to a run elsewhere)
         data = _manifest_bytes(folder)
         m = _manifest_fields(data)
         counts = m["counts"] if isinstance(m.get("counts"), dict) else {}

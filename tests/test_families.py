@@ -480,6 +480,42 @@ def test_scim_field_rules_errors_name_file_and_line(rules_copy, old, new, messag
     assert message in str(err.value) and f"families.yaml:{at}" in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # a field the record fills itself (its header, source, warnings, provenance)
+        ("{name: summary, section: summary, reader: lines}", "{name: slug, section: summary, reader: lines}",
+         "field 'slug' is filled by the record itself"),
+        ("{name: summary, section: summary, reader: lines}", "{name: app, section: summary, reader: joined}",
+         "field 'app' is filled by the record itself"),
+        ("{name: summary, section: summary, reader: lines}", "{name: warnings, section: summary, reader: lines}",
+         "field 'warnings' is filled by the record itself"),
+        # a reader whose values the field cannot hold
+        ("{name: bottom_line, section: bottom_line, reader: joined}",
+         "{name: bottom_line, section: bottom_line, reader: lines}",
+         "the lines reader writes a list of texts; field 'bottom_line' holds a text"),
+        ("{name: challenges, section: challenges, reader: bullets}",
+         "{name: challenges, section: challenges, reader: joined}",
+         "the joined reader writes a text; field 'challenges' holds a list of texts"),
+        ("{name: summary, section: summary, reader: lines}", "{name: summary, section: summary, reader: paragraphs}",
+         "the paragraphs reader writes null where a page lacks its section; field 'summary' is never null"),
+    ],
+)  # fmt: skip
+def test_field_rules_the_record_cannot_hold_are_rules_errors(rules_copy, old, new, message):
+    """A field rule naming a field the record fills itself, or a reader whose values its field
+    cannot hold, is refused when the rules load (file and line), not GP999 on every page."""
+    from guideparse.errors import RulesError
+
+    path = rules_copy / "families.yaml"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines, 1) if old in ln)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_copy)
+    assert message in str(err.value) and f"families.yaml:{at}" in str(err.value)
+
+
 def test_a_family_with_no_field_rules_is_refused(rules_copy):
     """A family that reads nothing (its `fields` empty, as in a rules folder written before the
     SCIM guide was declared) is a rules error with file and line, not pages of GP204."""

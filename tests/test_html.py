@@ -293,3 +293,21 @@ def test_html_idp_table_round_trip(rows, chrome):
         (idp, sso[1], scim[1], note) for idp, sso, scim, note in rows
     ]
     assert all(chrome not in str(v) for _p, v in iter_leaves(doc.model_dump(mode="json")))
+
+
+@pytest.mark.parametrize(
+    "dl",
+    [
+        "<dl>Read this first.<dt>Auth method</dt><dd>OAuth</dd></dl>",
+        "<dl><dt>Auth method</dt><dd>OAuth</dd> Read this first.</dl>",
+        "<dl><div>Read this first.<dt>Auth method</dt><dd>OAuth</dd></div></dl>",
+    ],
+)
+def test_text_loose_in_a_definition_list_is_kept(dl, rules):
+    """A definition list with text outside its terms and definitions is read block by block,
+    as before definition lists were rows: that text is a line of the page, never dropped."""
+    from guideparse.record import read_lines
+
+    text, _ = read_lines(f"<html><body><h1>Acme</h1>{dl}</body></html>".encode(), "p.html", rules)
+    page = "\n".join(ln.text for ln in text.lines)
+    assert "Read this first." in page and "OAuth" in page

@@ -293,6 +293,33 @@ def test_the_time_limit_holds_in_any_thread():
     assert 0.05 <= seen["raised_after"] < 5 and seen.get("after") == "reached"
 
 
+def test_a_thread_block_over_its_limit_fails_before_the_timer_runs():
+    """Off the main thread, a block that runs over its limit and ends before the timer thread
+    gets the GIL (it waits up to the switch interval) fails all the same, as under the alarm
+    (a Dask run with a tiny --timeout gave GP912 for some inputs only)."""
+    import threading
+    import time
+
+    from guideparse.limits import TimeLimitExceeded, time_limit
+
+    seen: list[str] = []
+
+    def work() -> None:
+        try:
+            with time_limit(0.001):
+                started = time.perf_counter()
+                while time.perf_counter() - started < 0.003:  # the GIL held all the while
+                    pass
+            seen.append("finished")
+        except TimeLimitExceeded:
+            seen.append("raised")
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)
+    assert seen == ["raised"]
+
+
 def test_an_internal_error_is_one_line_and_its_own_status(tmp_path, monkeypatch, capsys):
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("division by zero")

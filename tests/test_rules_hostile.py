@@ -297,6 +297,26 @@ def test_many_line_rules_cost_a_few_set_matches(rules_copy: Path) -> None:
     assert hit is not None and (hit[0].id, hit[1]) == ("h.many4321", {"app": "Acme"})
 
 
+@pytest.mark.parametrize(
+    ("pattern", "text", "ignore_case"),
+    [
+        ("(?i)über", "ÜBER", False),  # inline case folding of a non-ASCII letter (re.ASCII would not)
+        ("(?i:straße) plan", "STRAẞE plan", False),
+        ("[[:alpha:]]+", "abc", False),  # a POSIX class
+        ("a{,3}", "a{,3}", False),  # RE2: literal text
+    ],
+)
+def test_a_pattern_matched_by_re_matches_as_re2_does(pattern: str, text: str, ignore_case: bool) -> None:
+    """Rules patterns are RE2's: one that `re` runs in its place (it cannot backtrack much) must
+    match what RE2 matches, or is left to RE2."""
+    import re2
+
+    from guideparse.rules_regex import _options, compile_regex
+
+    assert re2.compile(pattern, _options(ignore_case)).fullmatch(text)
+    assert compile_regex(pattern, ignore_case=ignore_case).fullmatch(text)
+
+
 def test_narrowed_rule_lists_keep_file_order() -> None:
     """Where several rules of a long list match, the first in file order wins, as without sets."""
     from guideparse.rules import RuleList

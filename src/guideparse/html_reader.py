@@ -125,6 +125,11 @@ def _tags(node: Node) -> list[Node]:
     return [k for k in node.kids if isinstance(k, Node)]
 
 
+def _loose_text(node: Node) -> bool:
+    """Whether a node holds text of its own, outside its elements."""
+    return any(isinstance(k, Str) and k.text.strip() for k in node.kids)
+
+
 def _is_row(node: Node) -> bool:
     return node.row and not any(k.has_block for k in _tags(node))
 
@@ -132,7 +137,7 @@ def _is_row(node: Node) -> bool:
 def _is_pair(node: Node) -> bool:
     """A title/detail pair: two leaf blocks, no heading, no loose text."""
     kids = _tags(node)
-    loose = any(isinstance(k, Str) and k.text.strip() for k in node.kids)
+    loose = _loose_text(node)
     return (
         len(kids) == 2
         and not loose
@@ -221,9 +226,11 @@ class _Renderer:
         items: list[Node] = []
         for kid in _tags(node):
             group = _tags(kid) if kid.name == "div" else [kid]
-            if any(k.name not in ("dt", "dd") for k in group):
+            if any(k.name not in ("dt", "dd") for k in group) or (kid.name == "div" and _loose_text(kid)):
                 return False
             items.extend(group)
+        if _loose_text(node):  # text between the terms is no term, no definition: read as it is
+            return False
         if not items or items[0].name != "dt":
             return False
         rows: list[tuple[Node, list[str]]] = []

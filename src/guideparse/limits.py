@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -74,6 +75,7 @@ def _thread_timer(seconds: float) -> Iterator[None]:
                 state["fired"] = True
                 _SET_ASYNC_EXC(target, TimeLimitExceeded)
 
+    started = time.monotonic()
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
     timer.start()
@@ -85,3 +87,7 @@ def _thread_timer(seconds: float) -> Iterator[None]:
             if state["fired"]:
                 _SET_ASYNC_EXC(target, ctypes.py_object())  # NULL: withdraw a raise not yet landed
         timer.cancel()
+    # The timer thread waits for the GIL (up to the switch interval, 5 ms) before it can fire:
+    # a block that ran over the limit and ended before it did fails all the same.
+    if time.monotonic() - started >= seconds:
+        raise TimeLimitExceeded()

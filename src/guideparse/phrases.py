@@ -101,14 +101,22 @@ def _token(token: str) -> tuple[str, bool]:
     return "(?:" + "|".join(re.escape(w) for w in words) + ")", optional
 
 
+def fold(text: str) -> str:
+    """A text case-folded as the prefilters compare it (needed_words, may_match, gate_words):
+    str.casefold, with the dotless ı and the dotted İ (casefolded to i and a combining dot) as
+    plain i, since a phrase's regex (re.IGNORECASE) takes both for an i. Every character a
+    phrase's word matches then folds as that word's character does."""
+    return text.casefold().replace("i\u0307", "i").replace("ı", "i")
+
+
 def needed_words(phrase: str) -> tuple[tuple[str, ...], ...]:
-    """The words a text must hold (case-folded, as substrings) for the phrase to match in it:
-    one of each required token's alternatives. A cheap test before the regular expression."""
+    """The words a text must hold (folded by `fold`, as substrings) for the phrase to match in
+    it: one of each required token's alternatives. A cheap test before the regular expression."""
     groups = []
     for token in phrase.split():
         if token in GAPS or token == SLOT or (token.endswith("?") and len(token) > 1):
             continue
-        groups.append(tuple(w.casefold() for w in token.split("|")))
+        groups.append(tuple(fold(w) for w in token.split("|")))
     return tuple(groups)
 
 
@@ -126,7 +134,7 @@ def word_order(needs: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
 
 
 def may_match(order: re.Pattern[str], folded: str) -> bool:
-    """Whether a case-folded text holds the words a phrase needs, in the phrase's order (each
+    """Whether a text folded by `fold` holds the words a phrase needs, in the phrase's order (each
     group's earliest word after the previous group's earliest; `order` = word_order(needs)). A
     match has its words in that order, so this never rejects one; it rejects the sentences
     that hold the words in another order before the phrase's regex tries every split of them."""

@@ -9,9 +9,10 @@ names the entry's line.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
 from .rules_schema import SECTION_LABELS, EntryError, LinePattern, Loc, Text, _Strict, one_of, shorten
 
@@ -42,6 +43,62 @@ READERS: dict[str, tuple[str, ...] | None] = {
     "label_blocks": ("idp_configurations",),  # one labelled block per section of the label
 }
 VALUE_TYPES = ("text", "bool", "int")
+
+#: Record fields the record fills itself (its header, source, warnings, provenance): no field
+#: rule may name one (the record would be given it twice, or lose what it read).
+RECORD_FIELDS = frozenset(
+    {
+        "schema_version",
+        "slug",
+        "app",
+        "family",
+        "updated",
+        "badge",
+        "plan_requirement",
+        "source",
+        "warnings",
+        "provenance",
+    }
+)
+#: What each generic reader writes (a shape of `_shape`); every one but `lines` writes null
+#: where a page lacks its section.
+GENERIC_WRITES: dict[str, str] = {
+    "labels": "object",
+    "table": "list of objects",
+    "joined_table": "list of objects",
+    "paragraphs": "list of texts",
+    "lines": "list of texts",
+    "joined": "text",
+    "bullets": "list of texts",
+    "heading_value": "text",
+}
+_NEVER_NULL = frozenset({"lines"})
+
+
+def _shape(annotation: Any) -> tuple[str, bool]:
+    """A model field's type as the shape of value it holds ("text", "list of texts", "object",
+    …) and whether it may be null."""
+    args = get_args(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        shape = _shape(kinds[0])[0] if len(kinds) == 1 else "other"
+        return shape, len(kinds) < len(args)
+    if get_origin(annotation) is list and args:
+        item = _shape(args[0])[0]
+        return ("list of texts" if item == "text" else "list of objects" if item == "object" else "list"), False
+    if annotation is str:
+        return "text", False
+    if (
+        annotation is dict
+        or get_origin(annotation) is dict
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    ):
+        return "object", False
+    return "other", False
+
+
+def _a(shape: str) -> str:
+    return ("an " if shape[0] in "aeiou" else "a ") + shape
 
 
 class FamilyHeading(LinePattern):
@@ -159,7 +216,23 @@ class FamilyRule(_Strict):
                     raise EntryError(f"{shorten(name)} is not a field of model {self.model!r}", ("fields", i, "name"))
                 if name in written:
                     raise EntryError(f"field {shorten(name)} is read twice", ("fields", i, "name"))
+                if name in RECORD_FIELDS:
+                    raise EntryError(f"field {shorten(name)} is filled by the record itself", ("fields", i, "name"))
                 written.add(name)
+            writes = GENERIC_WRITES.get(f.reader)
+            if writes is not None:
+                holds, nullable = _shape(model.model_fields[f.name].annotation)
+                if holds != writes:
+                    raise EntryError(
+                        f"the {f.reader} reader writes {_a(writes)}; field {shorten(f.name)} holds {_a(holds)}",
+                        ("fields", i, "reader"),
+                    )
+                if not nullable and f.reader not in _NEVER_NULL:
+                    raise EntryError(
+                        f"the {f.reader} reader writes null where a page lacks its section; "
+                        f"field {shorten(f.name)} is never null (reader: lines)",
+                        ("fields", i, "reader"),
+                    )
             if f.section not in labels:
                 valid = ", ".join(sorted(labels))
                 raise EntryError(

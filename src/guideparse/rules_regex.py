@@ -59,9 +59,18 @@ def compile_regex(pattern: str, *, ignore_case: bool = False) -> Regex:
         raise ValueError(reason) from None
     except UnicodeEncodeError:  # a lone surrogate
         raise ValueError("pattern is not valid Unicode") from None
-    if (pattern.isascii() or not ignore_case) and _backtracks_little(pattern):
+    folds = ignore_case or _INLINE_IGNORE_CASE.search(pattern) is not None
+    if (pattern.isascii() or not folds) and not _READ_OTHERWISE.search(pattern) and _backtracks_little(pattern):
         return cast(Regex, re.compile(pattern, re.ASCII | (re.IGNORECASE if ignore_case else 0)))
     return compiled
+
+
+#: An inline flag group that turns case folding on, `(?i)` or `(?mi:…)`: `re` folds only ASCII
+#: under re.ASCII, RE2 folds Unicode (a possible one too: such a pattern is left to RE2).
+_INLINE_IGNORE_CASE = re.compile(r"\(\?[a-zA-Z-]*i")
+#: What `re` parses and reads otherwise than RE2: a POSIX class `[[:alpha:]]` (to `re` a set of
+#: those characters and a `]`), `{,3}` (to RE2 literal text; to `re` up to three repeats).
+_READ_OTHERWISE = re.compile(r"\[:|\{,")
 
 
 def _backtracks_little(pattern: str) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 
 from .infer import negated, note_rules
 from .models import CatalogEntry, Plan
-from .phrases import compile_phrase, gate_words, may_match, needed_words, sentences, word_order
+from .phrases import compile_phrase, fold, gate_words, may_match, needed_words, sentences, word_order
 from .rules import Rules
 
 UNKNOWN = "unknown"
@@ -265,11 +265,11 @@ def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     gate = compiled.statement_gate
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
-            folded = text.casefold()
+            folded = fold(text)
             if not any(w in folded for w in gate):
                 continue
             for sentence in sentences(text):
-                folded = sentence.casefold()
+                folded = fold(sentence)
                 if not any(w in folded for w in gate):
                     continue
                 for s in compiled.statements:

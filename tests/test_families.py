@@ -396,8 +396,12 @@ def test_a_fourth_family_is_rules_and_a_model(tmp_path):
             "        reader: joined_tabel",
             "unknown reader 'joined_tabel' (valid: labels, table",
         ),
+        ('          - {key: base_url, label: "Base URL"', '          - {key: base_ur, label: "Base URL"',
+         "'base_ur' is not a field of api_quick_reference (valid: has_user_api, auth_method, base_url"),
+        ("          - {key: setup_steps, marker:", "          - {key: steps, marker:", "'steps' is not a field of authentication"),
+        ("          - {key: seat_cost, header:", "          - {key: seat, header:", "'seat' is not a field of roles"),
     ],
-)
+)  # fmt: skip
 def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
     """A family entry that names no model, a field its model lacks, a section no heading of
     its starts, or an unknown reader: GP002 with file and line, before any extraction."""
@@ -410,7 +414,7 @@ def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulesError) as exc:
         load_rules(tmp_path / "rules")
-    line = next(i for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln == new)
+    line = next(i for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith(new))
     assert exc.value.code == "GP002" and message in str(exc.value)
     assert f"families.yaml:{line}:" in str(exc.value)
 

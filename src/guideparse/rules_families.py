@@ -97,6 +97,30 @@ def _shape(annotation: Any) -> tuple[str, bool]:
     return "other", False
 
 
+def _part_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field's value (or each of its items) is, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, Union, UnionType):
+        for arg in get_args(annotation):
+            found = _part_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _keys_fit(rule: FieldRule, annotation: Any) -> tuple[str, tuple[str | int, ...]] | None:
+    """(the first label, list or column key its field's model lacks, where it is), or None."""
+    part = _part_model(annotation)
+    if part is None:
+        return None  # a plain dict (an invented family's): any key
+    for kind in ("labels", "lists", "columns"):
+        for j, item in enumerate(getattr(rule, kind)):
+            if item.key not in part.model_fields:
+                return item.key, (kind, j, "key")
+    return None
+
+
 def _a(shape: str) -> str:
     return ("an " if shape[0] in "aeiou" else "a ") + shape
 
@@ -233,6 +257,12 @@ class FamilyRule(_Strict):
                         f"field {shorten(f.name)} is never null (reader: lines)",
                         ("fields", i, "reader"),
                     )
+            missing = _keys_fit(f, model.model_fields[f.name].annotation) if f.reader in GENERIC_WRITES else None
+            if missing is not None:
+                valid = ", ".join(_part_model(model.model_fields[f.name].annotation).model_fields)  # type: ignore[union-attr]
+                raise EntryError(
+                    f"{shorten(missing[0])} is not a field of {f.name} (valid: {valid})", ("fields", i, *missing[1])
+                )
             if f.section not in labels:
                 valid = ", ".join(sorted(labels))
                 raise EntryError(

@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .infer import negated, note_rules
@@ -101,9 +102,16 @@ class PlanTable:
     plans: tuple[Plan, ...]
     whole: bool  # the page was read to its end, so the last plan is the last tier
 
+    @cached_property
+    def _places(self) -> dict[str, int]:
+        """Folded plan name -> its first place (names are looked up once per tier text word)."""
+        places: dict[str, int] = {}
+        for i, p in enumerate(self.plans):
+            places.setdefault(_fold(p.plan), i)
+        return places
+
     def index(self, name: str) -> int | None:
-        folded = _fold(name)
-        return next((i for i, p in enumerate(self.plans) if _fold(p.plan) == folded), None)
+        return self._places.get(_fold(name))
 
     def class_of(self, i: int) -> str:
         """A plan's class by its place: the first, when free, is free; one before the last is
@@ -178,8 +186,9 @@ def _name_class(name: str, tables: list[PlanTable], compiled: TierRules) -> str:
     """A plan name's class: by its place in a plan table, else by the `plans` vocabulary."""
     for table in tables:
         i = table.index(name)
-        if i is not None and table.class_of(i) != UNKNOWN:
-            return table.class_of(i)
+        found = table.class_of(i) if i is not None else UNKNOWN
+        if found != UNKNOWN:
+            return found
     return compiled.plans.get(_fold(name), UNKNOWN)
 
 

@@ -413,8 +413,8 @@ def explain(
 
     \b
     Examples:
-      guideparse explain raw/004-mimecast.txt
-      guideparse explain raw/004-mimecast.txt 'identity_providers[Okta]' --full
+      guideparse explain raw/004_c94222c4d3eb625f.txt
+      guideparse explain raw/004_c94222c4d3eb625f.txt 'identity_providers[Okta]' --full
       guideparse explain page.html quick_facts --format json
     """
     from .api import extract as extract_one

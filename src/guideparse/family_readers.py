@@ -19,7 +19,7 @@ from .reading import Line
 from .rules_families import ColumnRule, FamilyRule, FieldRule, LabelRule
 from .section_readers import SECTION_READERS, SectionReader
 from .segment import Page, Section, is_pipe_row
-from .tables import is_separator_row
+from .tables import is_separator_row, split_pipe_row
 
 _NUMBERED = re.compile(r"^\d{1,3}[.)]\s+")
 _ABBREV = ("e.g.", "i.e.", "etc.", "vs.", "approx.")
@@ -32,10 +32,6 @@ def strip_marker(text: str, ctx: Ctx) -> str:
         if text.startswith(prefix):
             return text[len(prefix) :].strip()
     return _NUMBERED.sub("", text, count=1)
-
-
-def pipe_cells(text: str) -> list[str]:
-    return [c.strip() for c in text.strip().strip("|").split("|")]
 
 
 def convert(raw: str, rule: LabelRule, nulls: frozenset[str], ctx: Ctx, line: Line) -> Any:
@@ -60,7 +56,7 @@ def label_row(text: str, labels: list[LabelRule], glued: bool) -> tuple[LabelRul
     """(label rule, printed value) of a label/value row: pipe, 'Label: value', or glued."""
     by_label = {lr.label.casefold(): lr for lr in labels}
     if is_pipe_row(text):
-        cells = pipe_cells(text)
+        cells = split_pipe_row(text, fold=False)
         hit = by_label.get(cells[0].casefold()) if len(cells) == 2 else None
         return (hit, cells[1]) if hit is not None else None
     head, sep, value = text.partition(":")
@@ -122,14 +118,14 @@ def read_table(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozenset[str
     if not rows:
         return None
     by_header = {c.header.casefold(): c.key for c in rule.columns}
-    keys = [by_header.get(c.casefold()) for c in pipe_cells(rows[0].text)]
+    keys = [by_header.get(c.casefold()) for c in split_pipe_row(rows[0].text, fold=False)]
     if not any(keys):
         ctx.warn("GP106", f"{rule.name}: table header not recognised: {rows[0].text[:80]!r}", rows[0].no)
         return None
     ctx.use(rows[0], None, f"{section.rule}:table-header")
     out: list[dict] = []
     for ln in rows[1:]:
-        cells = pipe_cells(ln.text)
+        cells = split_pipe_row(ln.text, fold=False)
         row = {k: (None if v.casefold() in nulls or not v else v) for k, v in zip(keys, cells, strict=False) if k}
         trace_row(rule.name, len(out), row, ln, f"{section.rule}:row", ctx)
         out.append(row)
@@ -221,7 +217,9 @@ def read_joined_table(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozen
     seen_header = False
     for ln in section.nonblank:
         if not seen_header:
-            folded = " ".join(pipe_cells(ln.text)).casefold() if is_pipe_row(ln.text) else ln.text.casefold()
+            folded = (
+                " ".join(split_pipe_row(ln.text, fold=False)).casefold() if is_pipe_row(ln.text) else ln.text.casefold()
+            )
             if folded == header:
                 seen_header = True
                 ctx.use(ln, None, f"{section.rule}:table-header")
@@ -229,7 +227,9 @@ def read_joined_table(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozen
         if is_separator_row(ln.text):
             continue
         if is_pipe_row(ln.text):
-            row: dict[str, Any] | None = dict(zip([c.key for c in cols], pipe_cells(ln.text), strict=False))
+            row: dict[str, Any] | None = dict(
+                zip([c.key for c in cols], split_pipe_row(ln.text, fold=False), strict=False)
+            )
         else:
             row = split_joined(ln.text, cols)
         if row is None:

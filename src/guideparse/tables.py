@@ -61,17 +61,18 @@ class Table:
 _UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
 
 
-def split_pipe_row(text: str) -> list[str]:
-    """`| a | b | |` -> ['a', 'b', '']; `\\|` is a literal bar inside a cell."""
+def split_pipe_row(text: str, *, fold: bool = True) -> list[str]:
+    """`| a | b | |` -> ['a', 'b', '']; `\\|` is a literal bar inside a cell. `fold`: runs of
+    whitespace in a cell become one space (else a cell is only stripped, as printed)."""
     body = text.strip()
     if body.startswith("|"):
         body = body[1:]
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    if "\\|" not in body:  # the usual row: no escaped bar, a plain split
-        return [" ".join(c.split()) for c in body.split("|")]
-    cells = _UNESCAPED_BAR.split(body)
-    return [" ".join(c.replace("\\|", "|").split()) for c in cells]
+    cells = _UNESCAPED_BAR.split(body) if "\\|" in body else body.split("|")
+    if "\\|" in body:
+        cells = [c.replace("\\|", "|") for c in cells]
+    return [" ".join(c.split()) if fold else c.strip() for c in cells]
 
 
 def is_separator_row(text: str) -> bool:

@@ -38,6 +38,21 @@ def rules_copy(tmp_path):
     return d
 
 
+def refused_edit(rules_dir: Path, name: str, old: str, new: str):
+    """Replace `old` (which must be there) by `new`, once, in one rules file and load the rules:
+    returns the RulesError they must raise and the edited text (for the line it should name)."""
+    from guideparse.errors import RulesError
+
+    path = rules_dir / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_rules(rules_dir)
+    return info.value, text
+
+
 def append_line(path, line: str) -> int:
     """Append a line to a rules file; returns its line number."""
     with path.open("a", encoding="utf-8") as fh:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import append_line
+from conftest import append_line, refused_edit
 from guideparse.errors import RulesError
 from guideparse.infer import read_note, resolve_row
 from guideparse.models import IdentityProvider
@@ -71,17 +71,11 @@ BAD_YAML = [
 def test_bad_catalog_yaml_names_file_and_line(rules_copy, name, old, new, line_of, message):
     """A bad entry of tiers.yaml or lints.yaml is refused with its file, the line of the entry
     and what is wrong (the valid choices where there are some)."""
-    path = rules_copy / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(RulesError) as info:
-        load_rules(rules_copy)
-    assert info.value.path == str(path)
-    assert message in info.value.message
+    error, text = refused_edit(rules_copy, name, old, new)
+    assert error.path == str(rules_copy / name)
+    assert message in error.message
     want = next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
-    assert info.value.line is not None and want - 6 <= info.value.line <= want
+    assert error.line is not None and want - 6 <= error.line <= want
 
 
 @pytest.mark.parametrize("name", ["inference.jsonl", "tiers.yaml", "lints.yaml"])

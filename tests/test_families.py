@@ -13,7 +13,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import SHARED_CORPUS
+from conftest import SHARED_CORPUS, refused_edit
 from guideparse.catalog import build_catalog
 from guideparse.cli import main
 from guideparse.errors import InputError
@@ -402,21 +402,13 @@ def test_a_fourth_family_is_rules_and_a_model(tmp_path):
         ("          - {key: seat_cost, header:", "          - {key: seat, header:", "'seat' is not a field of roles"),
     ],
 )  # fmt: skip
-def test_families_rules_errors_name_file_and_line(old, new, message, tmp_path):
+def test_families_rules_errors_name_file_and_line(old, new, message, rules_copy):
     """A family entry that names no model, a field its model lacks, a section no heading of
     its starts, or an unknown reader: GP002 with file and line, before any extraction."""
-    from guideparse.errors import RulesError
-
-    shutil.copytree(Path(__file__).resolve().parents[1] / "rules", tmp_path / "rules")
-    path = tmp_path / "rules" / "families.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(RulesError) as exc:
-        load_rules(tmp_path / "rules")
-    line = next(i for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith(new))
-    assert exc.value.code == "GP002" and message in str(exc.value)
-    assert f"families.yaml:{line}:" in str(exc.value)
+    error, text = refused_edit(rules_copy, "families.yaml", old, new)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.startswith(new))
+    assert error.code == "GP002" and message in str(error)
+    assert f"families.yaml:{line}:" in str(error)
 
 
 # --------------------------------------------------------------------------- the SCIM guide in the same form
@@ -471,17 +463,9 @@ def test_a_scim_field_left_out_of_the_rules_is_not_read(rules_copy):
 def test_scim_field_rules_errors_name_file_and_line(rules_copy, old, new, message):
     """A SCIM field rule naming the wrong field for its reader, a field read twice, or a
     required section no heading starts: GP002 with file and line."""
-    from guideparse.errors import RulesError
-
-    path = rules_copy / "families.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    lines = text.splitlines()
-    at = next(i for i, ln in enumerate(lines, 1) if old in ln)
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(RulesError) as err:
-        load_rules(rules_copy)
-    assert message in str(err.value) and f"families.yaml:{at}" in str(err.value)
+    error, text = refused_edit(rules_copy, "families.yaml", old, new)
+    at = next(i for i, ln in enumerate(text.splitlines(), 1) if new in ln)
+    assert message in str(error) and f"families.yaml:{at}" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -532,3 +516,10 @@ def test_a_family_with_no_field_rules_is_refused(rules_copy):
     with pytest.raises(RulesError) as err:
         load_rules(rules_copy)
     assert "families.yaml:" in str(err.value) and "at least 1 item" in str(err.value)
+
+
+def test_every_reader_the_rules_may_name_exists():
+    """The readers the schema accepts (rules_families.READERS) are the readers there are."""
+    from guideparse import family_readers, rules_families
+
+    assert set(family_readers.READERS) == set(rules_families.READERS)

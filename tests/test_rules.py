@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import RAW, append_line
+from conftest import RAW, append_line, refused_edit
 from guideparse.errors import RulesError
 from guideparse.record import extract_document
 from guideparse.rules import load_rules
@@ -112,17 +112,11 @@ def test_bad_jsonl_entry_names_file_and_line(rules_copy, name, line, message):
 def test_bad_yaml_entry_names_file_and_line(rules_copy, name, old, new, line_of, message):
     """A bad YAML entry, caught by a validator or across entries, is refused with its file and
     the line of the offending entry."""
-    path = rules_copy / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(RulesError) as info:
-        load_rules(rules_copy)
-    assert info.value.path == str(path)
-    assert message in info.value.message
+    error, text = refused_edit(rules_copy, name, old, new)
+    assert error.path == str(rules_copy / name)
+    assert message in error.message
     want = next(i for i, ln in enumerate(text.splitlines(), 1) if line_of in ln)
-    assert info.value.line is not None and abs(info.value.line - want) <= 1
+    assert error.line is not None and abs(error.line - want) <= 1
 
 
 def test_missing_rules_folder(tmp_path):

@@ -19,7 +19,7 @@ from .export_families import family_rows, family_specs
 from .paths import FAMILY_GUIDES
 from .rules import Rules
 from .store import LoadedRun
-from .table_spec import ColumnType, Row, TableSpec, child_spec
+from .table_spec import ColumnType, Row, TableSpec, as_list, as_object, child_spec, joined_paragraphs
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -197,22 +197,12 @@ def _cell(value: Any, kind: ColumnType, what: str, where: _Where) -> Any:
 
 
 def _obj(value: Any, what: str, where: _Where) -> dict[str, Any]:
-    """An object of the entry, {} for null."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise where.error(f"{what}: expected an object")
-    return value
+    return as_object(value, what, where.error)
 
 
 def _items(entry: dict[str, Any], key: str, where: _Where) -> list[Any]:
     """A list of the entry, [] for null or absent."""
-    value = entry.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise where.error(f"{key} of {entry.get('slug')!r}: expected a list")
-    return value
+    return as_list(entry.get(key), f"{key} of {entry.get('slug')!r}", where.error)
 
 
 def _objects(entry: dict[str, Any], key: str, where: _Where) -> list[dict[str, Any]]:
@@ -239,7 +229,7 @@ def _app_row(entry: dict[str, Any], where: _Where) -> dict[str, Any]:
         "guides": (["scim"] if sources else []) + [g.get("family") or name for name, g in guides.items() if g],
         **{k: facts.get(k) for k in _FACTS},
         "scim_version": specs.get("scim_version"),
-        "summary": ("\n\n".join(summary) or None) if all(isinstance(p, str) for p in summary) else summary,
+        "summary": joined_paragraphs(summary),
         **{k: entry.get(k) for k in ("strategic_alternative", "bottom_line")},
         **{k: v for k, v in cost.items() if k != "basis"},
         "truncated": any(s.get("truncated") is True for s in sources),

@@ -15,18 +15,16 @@ Child rows are keyed by `slug` and `position`, as the SCIM guide's tables are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .catalog import FAMILY_ENTRY_FIELDS as ENTRY_FIELDS
 from .catalog import default_rules
-from .errors import GuideparseError
 from .rules import Rules
 from .rules_families import FamilyRule
-from .table_spec import ColumnType, TableSpec, child_spec
+from .table_spec import ColumnType, Error, TableSpec, as_list, as_object, child_spec, joined_paragraphs
 
 _TYPES: dict[str, ColumnType] = {"text": "text", "bool": "bool", "int": "int"}
-Error = Callable[[str], GuideparseError]
 
 
 def _families(rules: Rules | None) -> list[tuple[str, FamilyRule]]:
@@ -57,25 +55,25 @@ def family_rows(entry: dict[str, Any], rules: Rules | None, error: Error) -> Ite
     """(table, rows without slug) of every family table, for one catalog entry."""
     slug = entry.get("slug")
     for name, fam in _families(rules):
-        guide = _object(entry.get(ENTRY_FIELDS[name]), f"{ENTRY_FIELDS[name]} of {slug!r}", error)
+        guide = as_object(entry.get(ENTRY_FIELDS[name]), f"{ENTRY_FIELDS[name]} of {slug!r}", error)
         if not guide:
             continue
-        summary = _list(guide.get("summary"), f"{name} summary of {slug!r}", error)
+        summary = as_list(guide.get("summary"), f"{name} summary of {slug!r}", error)
         row: dict[str, Any] = {k: guide.get(k) for k in ("app", "badge", "updated")}
-        row["summary"] = ("\n\n".join(summary) or None) if all(isinstance(p, str) for p in summary) else summary
-        row["document_count"] = len(_list(guide.get("sources"), "sources", error))
-        row["warning_count"] = len(_list(guide.get("warnings"), "warnings", error))
+        row["summary"] = joined_paragraphs(summary)
+        row["document_count"] = len(as_list(guide.get("sources"), "sources", error))
+        row["warning_count"] = len(as_list(guide.get("warnings"), "warnings", error))
         for field in fam.fields:
             value = guide.get(field.name)
             what = f"{ENTRY_FIELDS[name]}.{field.name} of {slug!r}"
             if field.reader == "labels":
-                values = _object(value, what, error)
+                values = as_object(value, what, error)
                 row.update({f"{field.name}_{lr.key}": values.get(lr.key) for lr in field.labels})
                 for lst in field.lists:
-                    items = _list(values.get(lst.key), f"{what}.{lst.key}", error)
+                    items = as_list(values.get(lst.key), f"{what}.{lst.key}", error)
                     yield f"{name}_{field.name}_{lst.key}", [{"position": i, "text": t} for i, t in enumerate(items)]
             elif field.reader in ("table", "joined_table"):
-                rows = [_object(r, what, error) for r in _list(value, what, error)]
+                rows = [as_object(r, what, error) for r in as_list(value, what, error)]
                 keys = [c.key for c in field.columns]
                 yield (
                     f"{name}_{field.name}",
@@ -84,22 +82,6 @@ def family_rows(entry: dict[str, Any], rules: Rules | None, error: Error) -> Ite
             elif field.reader == "paragraphs":
                 yield (
                     f"{name}_{field.name}",
-                    [{"position": i, "text": t} for i, t in enumerate(_list(value, what, error))],
+                    [{"position": i, "text": t} for i, t in enumerate(as_list(value, what, error))],
                 )
         yield f"{name}_guides", [row]
-
-
-def _object(value: Any, what: str, error: Error) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise error(f"{what}: expected an object")
-    return value
-
-
-def _list(value: Any, what: str, error: Error) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise error(f"{what}: expected a list")
-    return value

@@ -9,7 +9,9 @@ and why it was rejected; for two, it fails as ambiguous (GP915). It never become
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from .errors import InputError
 from .family_readers import label_row
@@ -19,6 +21,8 @@ from .rules_families import FamilyRule, LabelRule
 from .rules_regex import Regex
 from .rules_schema import compile_line_pattern
 from .segment import Page
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,36 +39,36 @@ class Recognition:
     title_app: str | None = None
 
 
-_COMPILED: dict[int, tuple[object, dict[str, list[tuple[Regex, str]]]]] = {}
+_BUILT: dict[int, tuple[FamilyRule, dict[str, Any]]] = {}
+
+
+def _built(fam: FamilyRule, kind: str, build: Callable[[FamilyRule], T]) -> T:
+    """What `build` makes of a family's rules, made once per rules object (kept by identity,
+    so a family of other rules loaded later is built anew)."""
+    hit = _BUILT.get(id(fam))
+    if hit is None or hit[0] is not fam:
+        hit = _BUILT[id(fam)] = (fam, {})
+    if kind not in hit[1]:
+        hit[1][kind] = build(fam)
+    return cast(T, hit[1][kind])
 
 
 def compiled_lines(fam: FamilyRule, kind: str) -> list[tuple[Regex, str]]:
     """A family's line patterns of `kind` (title, taglines, app_sentences), compiled once."""
-    key = id(fam)
-    hit = _COMPILED.get(key)
-    if hit is None or hit[0] is not fam:
-        hit = (fam, {})
-        _COMPILED[key] = hit
-    cache = hit[1]
-    if kind not in cache:
-        cache[kind] = [(compile_line_pattern(p.pattern), p.id) for p in getattr(fam, kind)]
-    return cache[kind]
-
-
-_SETS: dict[int, tuple[FamilyRule, tuple[frozenset[str], frozenset[str], frozenset[str]]]] = {}
+    return _built(fam, kind, lambda f: [(compile_line_pattern(p.pattern), p.id) for p in getattr(f, kind)])
 
 
 def evidence_sets(fam: FamilyRule) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """A family's badges (case-folded), heading rule ids and evidence labels, built once."""
-    hit = _SETS.get(id(fam))
-    if hit is None or hit[0] is not fam:
-        sets = (
-            frozenset(b.casefold() for b in fam.badges),
-            frozenset(h.id for h in fam.headings),
-            frozenset(fam.evidence),
-        )
-        hit = _SETS[id(fam)] = (fam, sets)
-    return hit[1]
+    return _built(
+        fam,
+        "evidence sets",
+        lambda f: (
+            frozenset(b.casefold() for b in f.badges),
+            frozenset(h.id for h in f.headings),
+            frozenset(f.evidence),
+        ),
+    )
 
 
 def match_any(patterns: list[tuple[Regex, str]], text: str) -> tuple[str, dict[str, str]] | None:

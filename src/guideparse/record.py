@@ -170,14 +170,15 @@ def extract_document(data: bytes, path: str, rules: Rules, sha: str | None = Non
     found = recognise(page, rules, path)
     ctx = start_context(text, page, rules)
     trace_family(found, ctx)
-    if rules.families.families[found.family].model != "scim":
+    fam = rules.families.families[found.family]
+    if fam.header == "updated":
         doc = extract_family_document(data, path, sha, text, page, ctx, found)
         finish_record(doc, text, page, ctx)
         return doc
     header = parse_header(page.header, ctx)
     app = ctx.app = find_app(header, ctx)
     slug = slug_for(app, sha, ctx)
-    fields = read_fields(page, rules.families.families[found.family], ctx)
+    fields = read_fields(page, fam, ctx)
     doc = DocumentRecord(
         slug=slug,
         app=app,

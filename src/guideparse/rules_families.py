@@ -191,6 +191,11 @@ class FieldRule(_Strict):
 
 class FamilyRule(_Strict):
     model: str = Field(min_length=1, description="the name of its document model (family_models.MODELS)")
+    header: Literal["page", "updated"] = Field(
+        default="updated",
+        description="how its title block is read: `page` by rules/page.yaml (title, badge, plan "
+        "requirement, logo, tagline); `updated` as title, badge, taglines and `Updated<date>`",
+    )
     title: list[LinePattern] = Field(default_factory=list)
     badges: list[Text] = Field(default_factory=list)
     taglines: list[LinePattern] = Field(default_factory=list)

@@ -56,7 +56,17 @@ def code_version() -> str:
 
 
 #: Packages whose version can change what an input extracts to.
-_DEPENDENCIES = ("spacy", "pydantic", "pydantic-core", "beautifulsoup4", "lxml", "soupsieve", "pyyaml", "google-re2")
+_DEPENDENCIES = (
+    "spacy",
+    "pydantic",
+    "pydantic-core",
+    "beautifulsoup4",
+    "lxml",
+    "soupsieve",
+    "pyyaml",
+    "google-re2",
+    "orjson",
+)
 
 
 def result_version(rules_digest: str) -> str:

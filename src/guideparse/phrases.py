@@ -141,19 +141,36 @@ def may_match(order: re.Pattern[str], folded: str) -> bool:
     return order.match(folded) is not None
 
 
-def gate_words(needs: list[tuple[tuple[str, ...], ...]]) -> tuple[str, ...]:
-    """Words one of which every text that may match one of these phrases holds (their
-    `needed_words`): of each phrase, the group of alternatives that adds the fewest words
-    to those chosen so far. A text with none of them is skipped by a substring test or two."""
-    gate: set[str] = set()
+def gate_words(needs: list[tuple[tuple[str, ...], ...]], gates: int = 2) -> tuple[tuple[str, ...], ...]:
+    """Up to `gates` sets of words such that every text that may match one of these phrases
+    (their `needed_words`) holds a word of each set (`passes_gates`). Each set takes one group
+    of alternatives from every phrase, a group no earlier set took from it: the group whose
+    shortest word is longest (a short word like "on" lies in nearly every text), then the one
+    adding the fewest words; there are as many sets as the phrase with the fewest groups has
+    groups (at most `gates`). A text missing every word of a set is skipped by a few substring
+    tests."""
+    groups_left = [list(groups) for groups in needs if groups]
+    if not groups_left or len(groups_left) < len(needs):
+        return ()  # a phrase that needs no word: no text can be skipped
+    sets: list[tuple[str, ...]] = []
+    for _ in range(min(gates, min(len(g) for g in groups_left))):
+        gate: set[str] = set()
+        for groups in groups_left:
+            best = min(groups, key=lambda g: (-min(map(len, g)), len(set(g) - gate), len(g)))
+            groups.remove(best)
+            gate |= set(best)
+        sets.append(tuple(sorted(_shortest_cover(gate))))
+    return tuple(sets)
 
-    def cost(group: tuple[str, ...]) -> tuple[int, int]:
-        return len(set(group) - gate), len(group)
 
-    for groups in needs:
-        if groups:
-            gate |= set(sorted(groups, key=cost)[0])
-    return tuple(sorted(gate))
+def _shortest_cover(words: set[str]) -> set[str]:
+    """The words no other word of the set lies within (a text holding "plans" holds "plan")."""
+    return {w for w in words if not any(o != w and o in w for o in words)}
+
+
+def passes_gates(folded: str, gates: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a text folded by `fold` holds a word of every gate (gate_words)."""
+    return all(any(w in folded for w in gate) for gate in gates)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")

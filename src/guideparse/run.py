@@ -45,12 +45,12 @@ from .family_models import load_document
 from .fsio import check_output_target, replacing, write_atomic
 from .inputs import DEFAULT_MAX_BYTES, INPUT_SUFFIXES, InputFile, collect_inputs, read_input
 from .limits import DEFAULT_TIMEOUT, TimeLimitExceeded, time_limit
-from .models import CatalogEntry, DocumentRecord, InputStatus, Manifest, RunSummary
+from .models import DocumentRecord, InputStatus, Manifest, RunSummary
 from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
+from .render import catalog_line, document_line, pretty_record
 from .rules import Rules, load_rules
 
-_ENTRY = TypeAdapter(CatalogEntry)
 _MANIFEST = TypeAdapter(Manifest)
 _SAFE_SLUG = re.compile(r"[a-z0-9-]+")
 
@@ -81,19 +81,6 @@ def safe_record_name(slug: str) -> str:
     return slug
 
 
-# --------------------------------------------------------------------------- renderings
-
-
-def catalog_line(entry: CatalogEntry) -> bytes:
-    """An app's catalog.jsonl line."""
-    return _ENTRY.dump_json(entry, exclude={"provenance"}) + b"\n"
-
-
-def pretty_record(entry: CatalogEntry) -> bytes:
-    """An app's records/<slug>.json: its catalog line, indented."""
-    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n"
-
-
 def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedResult:
     """Extract one input with `token` in place of its source path (so the result serves the
     same bytes under any name). Raises InputError."""
@@ -102,8 +89,8 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     doc = extract_document(data, token, rules, sha)
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
-    document = doc.model_dump_json().encode() + b"\n"
-    return CachedResult(doc.slug, document, catalog_line(entry), pretty_record(entry), token, facts)
+    line = catalog_line(entry)
+    return CachedResult(doc.slug, document_line(doc), line, pretty_record(entry, line), token, facts)
 
 
 # --------------------------------------------------------------------------- one input
@@ -353,8 +340,9 @@ class RunAssembler(Tally):
             return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
         found = [load_document(os.pread(docs, n, at)) for (at, n), _, _ in group]
         entry = app_entry(found, self.rules)
-        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry))
-        return catalog_line(entry)
+        line = catalog_line(entry)
+        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry, line))
+        return line
 
     def __enter__(self) -> RunAssembler:
         return self
@@ -515,10 +503,11 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
     with replacing(Path(os.path.abspath(out_dir))) as tmp:
         (tmp / "records").mkdir()
         docs = sorted(documents, key=lambda d: d.source.path)
-        write_atomic(tmp / "documents.jsonl", b"".join(d.model_dump_json().encode() + b"\n" for d in docs))
+        write_atomic(tmp / "documents.jsonl", b"".join(map(document_line, docs)))
         lines = []
         for entry in build_catalog(docs):
-            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(entry))
-            lines.append(catalog_line(entry))
+            line = catalog_line(entry)
+            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(entry, line))
+            lines.append(line)
         write_atomic(tmp / "catalog.jsonl", b"".join(lines))
         _write_manifest(tmp, manifest)

@@ -26,7 +26,7 @@ from typing import Any
 
 from .infer import negated, note_rules
 from .models import CatalogEntry, Plan
-from .phrases import compile_phrase, fold, gate_words, may_match, needed_words, sentences, word_order
+from .phrases import compile_phrase, fold, gate_words, may_match, needed_words, passes_gates, sentences, word_order
 from .rules import Rules
 
 UNKNOWN = "unknown"
@@ -52,7 +52,9 @@ class TierRules:
     split: re.Pattern[str]
     drop: tuple[re.Pattern[str], ...]
     statements: tuple[Statement, ...]
-    statement_gate: tuple[str, ...]  # a text that may hold a statement holds one of these (phrases.gate_words)
+    statement_gates: tuple[
+        tuple[str, ...], ...
+    ]  # a text that may hold a statement holds a word of each (phrases.gate_words)
     statement_fields: tuple[str, ...]
 
 
@@ -77,7 +79,7 @@ def tier_rules(rules: Rules) -> TierRules:
             split=re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE),
             drop=tuple(compile_phrase(d) for d in t.drop),
             statements=statements,
-            statement_gate=gate_words([s.needs for s in statements]),
+            statement_gates=gate_words([s.needs for s in statements]),
             statement_fields=tuple(t.sso_statement_fields),
         )
     return compiled
@@ -268,18 +270,17 @@ def _nearest_class(text: str, tables: list[PlanTable], rules: Rules) -> str:
 
 def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     """The tier texts of the SSO statements in the page's text (negated ones left out). Only
-    sentences holding a gate word (phrases.gate_words) are tried, each statement only where its
+    sentences holding a word of each gate (phrases.gate_words) are tried, each statement only where its
     words come in its order (phrases.may_match)."""
     compiled, notes = tier_rules(rules), note_rules(rules)
-    gate = compiled.statement_gate
+    gates = compiled.statement_gates
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
-            folded = fold(text)
-            if not any(w in folded for w in gate):
+            if not passes_gates(fold(text), gates):
                 continue
             for sentence in sentences(text):
                 folded = fold(sentence)
-                if not any(w in folded for w in gate):
+                if not passes_gates(folded, gates):
                     continue
                 for s in compiled.statements:
                     for m in s.regex.finditer(sentence) if may_match(s.order, folded) else ():

@@ -1,0 +1,86 @@
+"""The JSON renderings (render.py) write exactly what pydantic writes, for any value."""
+
+from __future__ import annotations
+
+import pydantic_core
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import RAW, ROOT
+from guideparse.catalog import single_entry
+from guideparse.models import CatalogEntry, DocumentRecord
+from guideparse.record import extract_document
+from guideparse.render import catalog_line, document_line, pretty_record, reindented
+from guideparse.rules import load_rules
+
+RULES = load_rules(ROOT / "rules")
+TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(["\u2028", "\x7f", '"\\', "é ✓ ❌"])
+NUMBER = st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+JSON = st.recursive(
+    st.none() | st.booleans() | NUMBER | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500)
+@given(value=JSON)
+def test_a_line_reindented_is_what_pydantic_indents(value):
+    """Re-indenting a compact line gives pydantic's indent=2 rendering of its value, or None
+    (then the record is serialized by pydantic): never other bytes."""
+    compact = pydantic_core.to_json(value)
+    got = reindented(compact + b"\n")
+    assert got in (None, pydantic_core.to_json(value, indent=2) + b"\n")
+    small_ints = all(abs(n) < 2**63 for n in _ints(value))
+    if small_ints:
+        assert got is not None
+
+
+def test_an_integer_orjson_would_change_falls_back():
+    assert reindented(pydantic_core.to_json({"seats": 2**70})) is None
+
+
+KEYS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
+RULE_IDS = st.text(st.characters(codec="utf-8"), max_size=20)
+LINES = st.tuples(st.integers(1, 10**6), st.integers(1, 10**6))
+
+
+@settings(max_examples=200)
+@given(provenance=st.dictionaries(KEYS, st.fixed_dictionaries({"lines": LINES, "rule": RULE_IDS}), max_size=6))
+def test_a_document_line_is_what_pydantic_writes(provenance):
+    """The provenance spliced into a document line (orjson) gives pydantic's bytes, whatever
+    the paths and rule ids."""
+    doc = DocumentRecord.model_validate({**BASE, "provenance": provenance})
+    assert document_line(doc) == doc.__pydantic_serializer__.to_json(doc) + b"\n"
+
+
+def test_every_page_renders_as_pydantic_does():
+    """The seeds' documents, catalog lines and records, byte for byte."""
+    for page in sorted(RAW.glob("*.txt")) + sorted(RAW.glob("*.html")):
+        doc = extract_document(page.read_bytes(), page.name, RULES)
+        entry = single_entry(doc, RULES)
+        assert document_line(doc) == doc.__pydantic_serializer__.to_json(doc) + b"\n", page.name
+        line = catalog_line(entry)
+        expected = entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n"
+        assert pretty_record(entry, line) == pretty_record(entry) == expected, page.name
+        assert isinstance(entry, CatalogEntry)
+
+
+BASE = {
+    "slug": "acme",
+    "app": "Acme",
+    "source": {"path": "a.txt", "sha256": "0" * 64, "bytes": 1, "format": "text/flat", "truncated": False},
+}
+
+
+def _ints(value):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _ints(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _ints(v)

@@ -169,8 +169,15 @@ def _shortest_cover(words: set[str]) -> set[str]:
 
 
 def passes_gates(folded: str, gates: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether a text folded by `fold` holds a word of every gate (gate_words)."""
-    return all(any(w in folded for w in gate) for gate in gates)
+    """Whether a text folded by `fold` holds a word of every gate (gate_words). Loops, not
+    generator expressions: it runs for every text the catalog semantics read."""
+    for gate in gates:
+        for word in gate:
+            if word in folded:
+                break
+        else:
+            return False
+    return True
 
 
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")

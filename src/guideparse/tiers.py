@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .infer import negated, note_rules
+from .infer import NoteRules, negated, note_rules
 from .models import CatalogEntry, Plan
 from .phrases import compile_phrase, fold, gate_words, may_match, needed_words, passes_gates, sentences, word_order
 from .rules import Rules
@@ -270,29 +270,42 @@ def _nearest_class(text: str, tables: list[PlanTable], rules: Rules) -> str:
 
 def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     """The tier texts of the SSO statements in the page's text (negated ones left out). Only
-    sentences holding a word of each gate (phrases.gate_words) are tried, each statement only where its
-    words come in its order (phrases.may_match)."""
-    compiled, notes = tier_rules(rules), note_rules(rules)
-    gates = compiled.statement_gates
-    for path in compiled.statement_fields:
-        for text in texts_at(entry, path):
-            if not passes_gates(fold(text), gates):
-                continue
+    sentences holding a word of each gate (phrases.gate_words; of those words, the ones the
+    page holds) are tried, each statement only where its words come in its order
+    (phrases.may_match)."""
+    compiled = tier_rules(rules)
+    texts = [text for path in compiled.statement_fields for text in texts_at(entry, path)]
+    folded_texts = [fold(text) for text in texts]
+    page = "\n".join(folded_texts)
+    gates = tuple(tuple(w for w in gate if w in page) for gate in compiled.statement_gates)
+    if not all(gates):
+        return
+    for text, folded_text in zip(texts, folded_texts, strict=True):
+        if passes_gates(folded_text, gates):
             for sentence in sentences(text):
                 folded = fold(sentence)
-                if not passes_gates(folded, gates):
-                    continue
-                for s in compiled.statements:
-                    for m in s.regex.finditer(sentence) if may_match(s.order, folded) else ():
-                        cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
-                        if not cue_inside and not negated(sentence, m.start(), notes.negations):
-                            yield m.group("plan")
+                if passes_gates(folded, gates):
+                    yield from _statements_in(sentence, folded, compiled, note_rules(rules))
+
+
+def _statements_in(sentence: str, folded: str, compiled: TierRules, notes: NoteRules) -> Iterator[str]:
+    for s in compiled.statements:
+        for m in s.regex.finditer(sentence) if may_match(s.order, folded) else ():
+            cue_inside = any(c.search(m.group(0)) for c in notes.cues)  # "SSO is not available on …"
+            if not cue_inside and not negated(sentence, m.start(), notes.negations):
+                yield m.group("plan")
 
 
 def texts_at(obj: Any, path: str) -> list[str]:
     """The strings at a dotted path of a model, lists flattened (`identity_providers.notes`)."""
     values: list[Any] = [obj]
     for name in path.split("."):
-        values = [getattr(v, name, None) for v in values]
-        values = [x for v in values for x in (v if isinstance(v, list) else [v]) if x is not None]
+        found: list[Any] = []
+        for v in values:
+            x = getattr(v, name, None)
+            if type(x) is list:
+                found.extend(x)
+            elif x is not None:
+                found.append(x)
+        values = found
     return [v for v in values if isinstance(v, str)]

@@ -93,6 +93,24 @@ def test_entry_decoding_refuses_anything_not_written_by_the_cache():
     assert decode_entry(os.urandom(300), key, "v1") is None
 
 
+def test_a_record_the_line_gives_is_derived_not_stored():
+    """A result whose record is its catalog line re-indented (render.reindented) is stored
+    without it and read back whole; one that is not keeps its record."""
+    from guideparse.cache import CachedResult, encode_entry
+    from guideparse.render import reindented
+
+    key, line = "ab" * 32, b'{"a":1,"b":["\xc3\xa9",2.5]}\n'
+    pretty = reindented(line)
+    assert pretty == b'{\n  "a": 1,\n  "b": [\n    "\xc3\xa9",\n    2.5\n  ]\n}\n'
+    derived = CachedResult("brex", b'{"d":1}\n', line, pretty, "tok", derived=True)
+    kept = CachedResult("brex", b'{"d":1}\n', line, pretty, "tok")
+    assert len(encode_entry(key, "v1", derived)) < len(encode_entry(key, "v1", kept))
+    assert decode_entry(encode_entry(key, "v1", derived), key, "v1") == derived
+    assert decode_entry(encode_entry(key, "v1", kept), key, "v1") == kept
+    big = CachedResult("brex", b'{"d":1}\n', b'{"seats":' + str(2**70).encode() + b"}\n", b"{}\n", "tok", derived=True)
+    assert decode_entry(encode_entry(key, "v1", big), key, "v1") is None  # a line orjson cannot read back: a miss
+
+
 def test_editing_a_run_changes_neither_cache_nor_later_runs(tmp_path, clean):
     """Whatever a user does to a run folder (rewrite in place, same size or not) reaches
     neither the cache nor the next cached run, which equals a run without the cache."""

@@ -4,9 +4,9 @@ Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the curren
 rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
 A file holds a one-line header (format, digest, slug, path token, the facts a run's
 summary counts, lengths) and the
-payload: the document line, the catalog line and the pretty record, LZ4-compressed
-(the record is kept rather than derived from the line: deriving it costs more than
-the rest of a cached result's work; see the README).
+payload: the document line and the catalog line, LZ4-compressed. The pretty record is
+derived from the catalog line when read (render.reindented: orjson, tens of microseconds),
+so it is stored only for the rare result whose line orjson cannot read back exactly.
 
 Nothing read back is trusted: a payload whose sha256 differs from its header, a
 cut or garbled file, is a miss (the input is extracted again and the entry
@@ -118,6 +118,7 @@ class CachedResult:
     record: bytes  # that line as records/<slug>.json holds it (indented)
     token: str
     facts: str = "0;"  # what the run's summary counts: truncated (1/0) ';' warning codes (GP302=1,GP203=2)
+    derived: bool = False  # the record is render.reindented(entry), so an entry file need not hold it
 
     @property
     def truncated(self) -> bool:
@@ -316,7 +317,7 @@ def encode_entry(key: str, version: str, result: CachedResult) -> bytes:
     """An entry file: a header line whose digest covers the key, the version, the header and
     the payload (so an entry copied under another key or version, or with a changed field,
     fails), then the compressed texts."""
-    texts = (result.document, result.entry, result.record)
+    texts = (result.document, result.entry, b"" if result.derived else result.record)
     body = b"".join(texts)
     payload = lz4.block.compress(body, mode="fast") if _COMPRESS else body
     magic = _MAGIC_LZ4 if _COMPRESS else _MAGIC_RAW
@@ -341,7 +342,13 @@ def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
         return None
     if len(body) != n_doc + n_entry + n_record:
         return None
-    return CachedResult(slug, body[:n_doc], body[n_doc : n_doc + n_entry], body[n_doc + n_entry :], token, facts)
+    from .render import reindented  # pydantic and orjson load with the first entry read, not with the CLI
+
+    entry = body[n_doc : n_doc + n_entry]
+    record = body[n_doc + n_entry :] or reindented(entry)  # a record is never empty: empty is "derive it"
+    if record is None:
+        return None
+    return CachedResult(slug, body[:n_doc], entry, record, token, facts, derived=n_record == 0)
 
 
 def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:

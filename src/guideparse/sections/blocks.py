@@ -81,7 +81,7 @@ def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[TraceSegment], rule: 
     out = []
     for title, detail in zip(block[::2], block[1::2], strict=True):
         key = (*path, ident("title", title.text))
-        ctx.trace([*key, "title"], title, None, rule)
-        ctx.trace([*key, "detail"], detail, None, rule)
+        ctx.trace((*key, "title"), title, None, rule)
+        ctx.trace((*key, "detail"), detail, None, rule)
         out.append(Constraint(title=title.text, detail=detail.text))
     return out

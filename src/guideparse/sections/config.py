@@ -16,7 +16,7 @@ def parse_idp_configurations(sections: list[Section], ctx: Ctx) -> list[IdpConfi
     for section in sections:
         idp = ctx.vetted(section.captures.get("idp", section.heading.text), "IDP", "IdP name", section.heading.no)
         key = ("idp_configurations", ident("idp", idp))
-        ctx.trace([*key, "idp"], section.heading, None, section.rule)
+        ctx.trace((*key, "idp"), section.heading, None, section.rule)
         conf = IdpConfiguration(idp=idp)
         pending: str | None = None
         for ln in section.nonblank:
@@ -27,13 +27,13 @@ def parse_idp_configurations(sections: list[Section], ctx: Ctx) -> list[IdpConfi
                 continue
             if pending is not None and getattr(conf, pending) is None:
                 setattr(conf, pending, ln.text)
-                ctx.trace([*key, pending], ln, None, f"idp_config.{pending}")
+                ctx.trace((*key, pending), ln, None, f"idp_config.{pending}")
                 pending = None
                 continue
             pending = None
             if ctx.rules.match_line("boilerplate", ln.text):
                 continue
-            ctx.trace([*key, "notes", len(conf.notes)], ln, None, "idp_config.note")
+            ctx.trace((*key, "notes", len(conf.notes)), ln, None, "idp_config.note")
             conf.notes.append(ln.text)
         ctx.note_cut(section, "idp_configurations")
         out.append(conf)

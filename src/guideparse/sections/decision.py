@@ -24,10 +24,10 @@ def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendat
             if not situation:
                 continue
             key = ("recommendations", ident("situation", situation))
-            ctx.trace([*key, "situation"], row.line, None, row.rules.get("situation", "pipe:cell"))
+            ctx.trace((*key, "situation"), row.line, None, row.rules.get("situation", "pipe:cell"))
             rec = row.cells.get("recommendation")
             if rec:
-                ctx.trace([*key, "recommendation"], row.line, None, row.rules.get("recommendation", "pipe:cell"))
+                ctx.trace((*key, "recommendation"), row.line, None, row.rules.get("recommendation", "pipe:cell"))
             out.append(Recommendation(situation=situation, recommendation=rec))
     ctx.note_cut(section, "recommendations")
     return out

@@ -57,8 +57,8 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
     for i in range(0, len(lines) - 1, 2):
         title, detail = lines[i], lines[i + 1]
         key = ("constraints", ident("title", title.text))
-        ctx.trace([*key, "title"], title, None, f"{section.rule}:title-detail")
-        ctx.trace([*key, "detail"], detail, None, f"{section.rule}:title-detail")
+        ctx.trace((*key, "title"), title, None, f"{section.rule}:title-detail")
+        ctx.trace((*key, "detail"), detail, None, f"{section.rule}:title-detail")
         out.append(Constraint(title=title.text, detail=detail.text))
     if len(lines) % 2:
         last = lines[-1]
@@ -66,7 +66,7 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
             ctx.warn("GP203", f"constraint {last.text[:60]!r} cut by the end of the page; dropped", last.no)
         else:
             ctx.warn("GP105", f"constraint title without a detail line: {last.text[:80]!r}", last.no)
-            ctx.trace(["constraints", ident("title", last.text), "title"], last, None, f"{section.rule}:title-only")
+            ctx.trace(("constraints", ident("title", last.text), "title"), last, None, f"{section.rule}:title-only")
             out.append(Constraint(title=last.text, detail=None))
     ctx.note_cut(section, "constraints")
     return out

@@ -38,7 +38,7 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
             key = ("pricing", len(out) if title is None else ident("title", title))
-            ctx.trace([*key, "title"], table.title or table.header, None, "table:plans:title")
+            ctx.trace((*key, "title"), table.title or table.header, None, "table:plans:title")
             ctx.use_table(table)
             plans: list[Plan] = []
             for row in table.rows:
@@ -48,19 +48,19 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                     ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
                     continue
                 pk = (*key, "plans", ident("plan", name))
-                ctx.trace([*pk, "plan"], row.line, None, row.rules.get("plan", "pipe:cell"))
+                ctx.trace((*pk, "plan"), row.line, None, row.rules.get("plan", "pipe:cell"))
                 price = row.cells.get("price")
                 parsed = None
                 if price:
-                    ctx.trace([*pk, "price"], row.line, None, row.rules.get("price", "pipe:cell"))
+                    ctx.trace((*pk, "price"), row.line, None, row.rules.get("price", "pipe:cell"))
                     parsed, price_rule = parse_price(price, ctx.rules)
                     if parsed is not None:
-                        ctx.trace([*pk, "price_parsed"], row.line, None, price_rule or "price")
+                        ctx.trace((*pk, "price_parsed"), row.line, None, price_rule or "price")
                 sso, sso_rule = _icon_bool(row.cells.get("sso"), ctx, f"SSO column of plan {name}", row.line.no)
                 scim, scim_rule = _icon_bool(row.cells.get("scim"), ctx, f"SCIM column of plan {name}", row.line.no)
                 for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
                     if rule:
-                        ctx.trace([*pk, role], row.line, None, rule)
+                        ctx.trace((*pk, role), row.line, None, rule)
                 plans.append(Plan(plan=name, price=price, sso=sso, scim=scim, price_parsed=parsed))
             out.append(PlanTable(title=title, plans=plans))
     pricing = page.first("pricing")
@@ -95,8 +95,8 @@ def parse_pricing_prose(section: Section | None, ctx: Ctx) -> tuple[str | None, 
         path = ("pricing_notes", len(notes))
         if sep and rest and len(label.split()) <= _NOTE_LABEL_MAX_WORDS:
             notes.append(PricingNote(label=label, text=rest))
-            ctx.trace([*path, "label"], ln, None, "pricing.note:labelled")
+            ctx.trace((*path, "label"), ln, None, "pricing.note:labelled")
         else:
             notes.append(PricingNote(text=ln.text))
-        ctx.trace([*path, "text"], ln, None, "pricing.note")
+        ctx.trace((*path, "text"), ln, None, "pricing.note")
     return intro, notes

@@ -31,7 +31,7 @@ def parse_practice(section: Section | None, ctx: Ctx) -> Practice | None:
             out.items.extend(read_pairs(block, ctx, ("practice", "items"), f"{section.rule}:title-detail"))
             continue
         for ln in block:
-            ctx.trace(["practice", "paragraphs", len(out.paragraphs)], ln, None, f"{section.rule}:paragraph")
+            ctx.trace(("practice", "paragraphs", len(out.paragraphs)), ln, None, f"{section.rule}:paragraph")
             out.paragraphs.append(ln.text)
     if not out.paragraphs and not out.items:
         return None if ctx.empty_section(section, "practice") is None else out
@@ -44,9 +44,9 @@ def _offer_table(table: Table, ctx: Ctx, path: Sequence[TraceSegment]) -> OfferT
     rows: list[list[str | None]] = []
     entries: list[KeyValue] = []
     ctx.use_table(table)
-    ctx.trace([*path, "kind"], table.header, None, f"table:{table.kind}")
-    ctx.trace([*path, "headers"], table.header, None, f"table:{table.kind}:header")
-    ctx.trace([*path, "rows"], table.header, table.last_line, f"table:{table.kind}")
+    ctx.trace((*path, "kind"), table.header, None, f"table:{table.kind}")
+    ctx.trace((*path, "headers"), table.header, None, f"table:{table.kind}:header")
+    ctx.trace((*path, "rows"), table.header, table.last_line, f"table:{table.kind}")
     for row in table.rows:
         cells = [row.cells.get(c.role) for c in table.columns]
         rows.append(cells)
@@ -54,11 +54,11 @@ def _offer_table(table: Table, ctx: Ctx, path: Sequence[TraceSegment]) -> OfferT
             supported, value = _supported(cells[1], ctx)
             entries.append(KeyValue(key=cells[0], value=value, supported=supported))
             entry = (*path, "entries", ident("key", cells[0]))
-            ctx.trace([*entry, "key"], row.line, None, row.rules.get("key", "pipe:cell"))
+            ctx.trace((*entry, "key"), row.line, None, row.rules.get("key", "pipe:cell"))
             if value is not None:
-                ctx.trace([*entry, "value"], row.line, None, row.rules.get("value", "pipe:cell"))
+                ctx.trace((*entry, "value"), row.line, None, row.rules.get("value", "pipe:cell"))
             if supported is not None:
-                ctx.trace([*entry, "supported"], row.line, None, "icon-or-yes-no")
+                ctx.trace((*entry, "supported"), row.line, None, "icon-or-yes-no")
     return OfferTable(kind=table.kind, headers=headers, rows=rows, entries=entries)
 
 
@@ -112,9 +112,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
             path = (*base(), "lists", len(current().lists))
             if list_title is not None:
-                ctx.trace([*path, "title"], list_title, None, f"{section.rule}:list-title")
+                ctx.trace((*path, "title"), list_title, None, f"{section.rule}:list-title")
             for j, ln in enumerate(lines):
-                ctx.trace([*path, "items", j], ln, None, f"{section.rule}:list-item")
+                ctx.trace((*path, "items", j), ln, None, f"{section.rule}:list-item")
             current().lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
             list_title = None
             continue
@@ -132,9 +132,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             continue
         if is_heading_like(first, bullets) and i + 1 < len(blocks):
             offer.blocks.append(OfferBlock(heading=first))
-            ctx.trace([*base(), "heading"], ln, None, f"{section.rule}:sub-heading")
+            ctx.trace((*base(), "heading"), ln, None, f"{section.rule}:sub-heading")
             continue
-        ctx.trace([*base(), "paragraphs", len(current().paragraphs)], ln, None, f"{section.rule}:paragraph")
+        ctx.trace((*base(), "paragraphs", len(current().paragraphs)), ln, None, f"{section.rule}:paragraph")
         current().paragraphs.append(first)
     ctx.note_cut(section, "identity_offer")
     return offer
@@ -151,11 +151,11 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
         item = strip_bullet(ln.text, bullets)
         if item is not None and stage in ("intro", "points"):
             stage = "points"
-            ctx.trace(["admins_saying", "points", len(out.points)], ln, None, f"{section.rule}:bullet")
+            ctx.trace(("admins_saying", "points", len(out.points)), ln, None, f"{section.rule}:bullet")
             out.points.append(item)
             continue
         if stage == "intro":
-            ctx.trace(["admins_saying", "intro", len(out.intro)], ln, None, f"{section.rule}:intro")
+            ctx.trace(("admins_saying", "intro", len(out.intro)), ln, None, f"{section.rule}:intro")
             out.intro.append(ln.text)
             continue
         stage = "quotes"
@@ -171,7 +171,7 @@ def parse_admins_saying(section: Section | None, ctx: Ctx) -> AdminVoices | None
                 ["admins_saying", "quotes", len(out.quotes) - 1, "attribution"], ln, None, f"{section.rule}:attribution"
             )
             continue
-        ctx.trace(["admins_saying", "quotes", len(out.quotes), "text"], ln, None, f"{section.rule}:quote")
+        ctx.trace(("admins_saying", "quotes", len(out.quotes), "text"), ln, None, f"{section.rule}:quote")
         out.quotes.append(Quote(text=ln.text))
     ctx.note_cut(section, "admins_saying")
     return out

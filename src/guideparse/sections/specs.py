@@ -119,7 +119,7 @@ def parse_technical_specs(
                 items = split_glued_list(text, _protected(ctx, app))
                 rule = "technical_specs.list:glued"
             for i in range(len(items)):
-                ctx.trace([*path, i], lines[0], lines[-1], rule)
+                ctx.trace((*path, i), lines[0], lines[-1], rule)
             setattr(out, block.field, items)
         else:
             ctx.trace(path, lines[0], lines[-1], f"technical_specs.{block.field}")

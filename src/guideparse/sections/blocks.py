@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import NOT_SUBHEADING_END
 from ..models import Constraint
-from ..paths import TraceSegment, ident
+from ..paths import TraceSegment, format_path_memo, ident
 from ..reading import Line
 
 
@@ -81,7 +81,8 @@ def read_pairs(block: list[Line], ctx: Ctx, path: Sequence[TraceSegment], rule: 
     out = []
     for title, detail in zip(block[::2], block[1::2], strict=True):
         key = (*path, ident("title", title.text))
-        ctx.trace((*key, "title"), title, None, rule)
-        ctx.trace((*key, "detail"), detail, None, rule)
+        key_at = format_path_memo(key)
+        ctx.trace(f"{key_at}.title", title, None, rule)
+        ctx.trace(f"{key_at}.detail", detail, None, rule)
         out.append(Constraint(title=title.text, detail=detail.text))
     return out

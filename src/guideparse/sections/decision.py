@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Recommendation
-from ..paths import ident
+from ..paths import format_path_memo, ident
 from ..segment import Section
 from ..tables import read_tables
 
@@ -24,10 +24,11 @@ def parse_recommendations(section: Section | None, ctx: Ctx) -> list[Recommendat
             if not situation:
                 continue
             key = ("recommendations", ident("situation", situation))
-            ctx.trace((*key, "situation"), row.line, None, row.rules.get("situation", "pipe:cell"))
+            key_at = format_path_memo(key)
+            ctx.trace(f"{key_at}.situation", row.line, None, row.rules.get("situation", "pipe:cell"))
             rec = row.cells.get("recommendation")
             if rec:
-                ctx.trace((*key, "recommendation"), row.line, None, row.rules.get("recommendation", "pipe:cell"))
+                ctx.trace(f"{key_at}.recommendation", row.line, None, row.rules.get("recommendation", "pipe:cell"))
             out.append(Recommendation(situation=situation, recommendation=rec))
     ctx.note_cut(section, "recommendations")
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..confusables import vet
 from ..context import Ctx
 from ..models import IdentityProvider
-from ..paths import ident
+from ..paths import format_path_memo, ident
 from ..segment import Section
 from ..tables import Row, Table, cell_term, icon_value, read_tables
 
@@ -60,14 +60,15 @@ def parse_identity_providers(section: Section | None, ctx: Ctx) -> list[Identity
             continue
         seen.add(idp)
         base = ("identity_providers", ident("idp", idp))
-        ctx.trace((*base, "idp"), row.line, None, row.rules.get("idp", "pipe:cell"))
+        base_at = format_path_memo(base)
+        ctx.trace(f"{base_at}.idp", row.line, None, row.rules.get("idp", "pipe:cell"))
         sso, sso_rule = cell_value(row, "sso", table, ctx, idp)
         scim, scim_rule = cell_value(row, "scim", table, ctx, idp)
-        ctx.trace((*base, "sso"), row.line, None, sso_rule)
-        ctx.trace((*base, "scim"), row.line, None, scim_rule)
+        ctx.trace(f"{base_at}.sso", row.line, None, sso_rule)
+        ctx.trace(f"{base_at}.scim", row.line, None, scim_rule)
         notes = row.cells.get("notes")
         if notes:
-            ctx.trace((*base, "notes"), row.line, None, row.rules.get("notes", "pipe:cell"))
+            ctx.trace(f"{base_at}.notes", row.line, None, row.rules.get("notes", "pipe:cell"))
         out.append(IdentityProvider(idp=idp, sso=sso, scim=scim, notes=notes))
     for extra in tables[1:]:
         ctx.warn("GP107", "a second identity-provider table in the section was ignored", extra.header.no)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Constraint
-from ..paths import ident
+from ..paths import format_path_memo, ident
 from ..reading import Line
 from ..segment import Section
 
@@ -57,8 +57,9 @@ def parse_constraints(section: Section | None, ctx: Ctx) -> list[Constraint] | N
     for i in range(0, len(lines) - 1, 2):
         title, detail = lines[i], lines[i + 1]
         key = ("constraints", ident("title", title.text))
-        ctx.trace((*key, "title"), title, None, f"{section.rule}:title-detail")
-        ctx.trace((*key, "detail"), detail, None, f"{section.rule}:title-detail")
+        key_at = format_path_memo(key)
+        ctx.trace(f"{key_at}.title", title, None, f"{section.rule}:title-detail")
+        ctx.trace(f"{key_at}.detail", detail, None, f"{section.rule}:title-detail")
         out.append(Constraint(title=title.text, detail=detail.text))
     if len(lines) % 2:
         last = lines[-1]

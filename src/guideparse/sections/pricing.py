@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import Plan, PlanTable, PricingNote
-from ..paths import ident
+from ..paths import format_path_memo, ident
 from ..prices import parse_price
 from ..segment import Page, Section
 from ..tables import icon_value, read_tables
@@ -38,7 +38,8 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
             if title is None:
                 ctx.warn("GP106", "plan table without a title line", table.header.no)
             key = ("pricing", len(out) if title is None else ident("title", title))
-            ctx.trace((*key, "title"), table.title or table.header, None, "table:plans:title")
+            key_at = format_path_memo(key)
+            ctx.trace(f"{key_at}.title", table.title or table.header, None, "table:plans:title")
             ctx.use_table(table)
             plans: list[Plan] = []
             for row in table.rows:
@@ -48,19 +49,20 @@ def parse_pricing(page: Page, ctx: Ctx) -> list[PlanTable] | None:
                     ctx.warn("GP104", f"plan row without a plan name: {row.line.text[:80]!r}", row.line.no)
                     continue
                 pk = (*key, "plans", ident("plan", name))
-                ctx.trace((*pk, "plan"), row.line, None, row.rules.get("plan", "pipe:cell"))
+                pk_at = format_path_memo(pk)
+                ctx.trace(f"{pk_at}.plan", row.line, None, row.rules.get("plan", "pipe:cell"))
                 price = row.cells.get("price")
                 parsed = None
                 if price:
-                    ctx.trace((*pk, "price"), row.line, None, row.rules.get("price", "pipe:cell"))
+                    ctx.trace(f"{pk_at}.price", row.line, None, row.rules.get("price", "pipe:cell"))
                     parsed, price_rule = parse_price(price, ctx.rules)
                     if parsed is not None:
-                        ctx.trace((*pk, "price_parsed"), row.line, None, price_rule or "price")
+                        ctx.trace(f"{pk_at}.price_parsed", row.line, None, price_rule or "price")
                 sso, sso_rule = _icon_bool(row.cells.get("sso"), ctx, f"SSO column of plan {name}", row.line.no)
                 scim, scim_rule = _icon_bool(row.cells.get("scim"), ctx, f"SCIM column of plan {name}", row.line.no)
                 for role, rule in (("sso", sso_rule), ("scim", scim_rule)):
                     if rule:
-                        ctx.trace((*pk, role), row.line, None, rule)
+                        ctx.trace(f"{pk_at}.{role}", row.line, None, rule)
                 plans.append(Plan(plan=name, price=price, sso=sso, scim=scim, price_parsed=parsed))
             out.append(PlanTable(title=title, plans=plans))
     pricing = page.first("pricing")

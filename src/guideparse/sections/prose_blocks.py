@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..context import Ctx
 from ..line_ends import LEAD_IN_END, QUOTE_TEXT_END
 from ..models import AdminVoices, IdentityOffer, KeyValue, OfferBlock, OfferTable, Practice, Quote, TitledList
-from ..paths import TraceSegment, ident
+from ..paths import TraceSegment, format_path_memo, ident
 from ..reading import Line
 from ..segment import Section
 from ..tables import Table, match_header, read_tables
@@ -54,11 +54,12 @@ def _offer_table(table: Table, ctx: Ctx, path: Sequence[TraceSegment]) -> OfferT
             supported, value = _supported(cells[1], ctx)
             entries.append(KeyValue(key=cells[0], value=value, supported=supported))
             entry = (*path, "entries", ident("key", cells[0]))
-            ctx.trace((*entry, "key"), row.line, None, row.rules.get("key", "pipe:cell"))
+            entry_at = format_path_memo(entry)
+            ctx.trace(f"{entry_at}.key", row.line, None, row.rules.get("key", "pipe:cell"))
             if value is not None:
-                ctx.trace((*entry, "value"), row.line, None, row.rules.get("value", "pipe:cell"))
+                ctx.trace(f"{entry_at}.value", row.line, None, row.rules.get("value", "pipe:cell"))
             if supported is not None:
-                ctx.trace((*entry, "supported"), row.line, None, "icon-or-yes-no")
+                ctx.trace(f"{entry_at}.supported", row.line, None, "icon-or-yes-no")
     return OfferTable(kind=table.kind, headers=headers, rows=rows, entries=entries)
 
 

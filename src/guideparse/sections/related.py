@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..models import RelatedApp
-from ..paths import ident
+from ..paths import format_path_memo, ident
 from ..printed_numbers import first_whole_number
 from ..reading import Line
 from ..segment import Section
@@ -39,14 +39,15 @@ def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | 
             ctx.warn("GP203", f"related app card {name!r} cut by the end of the page; dropped", logo.no)
             continue
         key = ("related_apps", ident("app", name))
+        key_at = format_path_memo(key)
         ctx.use(logo, None, "related_apps.card-logo")
         card = RelatedApp(app=name)
         rest = list(lines)
         if rest and rest[0].text == name:
-            ctx.trace((*key, "app"), rest[0], None, "related_apps.card-name")
+            ctx.trace(f"{key_at}.app", rest[0], None, "related_apps.card-name")
             rest = rest[1:]
         else:
-            ctx.trace((*key, "app"), logo, None, "related_apps.card-logo")
+            ctx.trace(f"{key_at}.app", logo, None, "related_apps.card-logo")
         rows, prose = read_label_rows(rest, labels)
         label_lines = {r.line.no for r in rows}
         before = [ln for ln in prose if not rows or ln.no < min(label_lines)]
@@ -55,27 +56,27 @@ def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | 
             before, after = prose[:2], prose[2:]
         if before:
             card.status = before[0].text
-            ctx.trace((*key, "status"), before[0], None, "related_apps.card-status")
+            ctx.trace(f"{key_at}.status", before[0], None, "related_apps.card-status")
         if len(before) > 1:
             card.category = before[1].text
-            ctx.trace((*key, "category"), before[1], None, "related_apps.card-category")
+            ctx.trace(f"{key_at}.category", before[1], None, "related_apps.card-category")
         for extra in before[2:]:
             after.insert(0, extra)
         for row in rows:
             if row.field == "provisioning" and card.provisioning is None:
                 card.provisioning_label, card.provisioning = row.label, row.value or None
-                ctx.trace((*key, "provisioning_label"), row.line, None, "related_apps.label")
-                ctx.trace((*key, "provisioning"), row.line, None, "related_apps.label")
+                ctx.trace(f"{key_at}.provisioning_label", row.line, None, "related_apps.label")
+                ctx.trace(f"{key_at}.provisioning", row.line, None, "related_apps.label")
             elif row.field == "manual_cost" and card.manual_cost is None:
                 card.manual_cost = row.value or None
-                ctx.trace((*key, "manual_cost"), row.line, None, "related_apps.label")
+                ctx.trace(f"{key_at}.manual_cost", row.line, None, "related_apps.label")
                 dollars = first_whole_number(row.value or "")
                 if dollars is not None:
                     card.manual_cost_usd_per_year = dollars
-                    ctx.trace((*key, "manual_cost_usd_per_year"), row.line, None, "related_apps.manual-cost-number")
+                    ctx.trace(f"{key_at}.manual_cost_usd_per_year", row.line, None, "related_apps.manual-cost-number")
         if after:
             card.summary = " ".join(ln.text for ln in after)
-            ctx.trace((*key, "summary"), after[0], after[-1], "related_apps.card-summary")
+            ctx.trace(f"{key_at}.summary", after[0], after[-1], "related_apps.card-summary")
         out.append(card)
     ctx.note_cut(section, "related_apps")
     return out

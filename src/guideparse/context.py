@@ -9,7 +9,7 @@ from itertools import chain
 from typing import TYPE_CHECKING
 
 from .confusables import vet
-from .models import Provenance, Warn
+from .models import Provenance, TracedProvenance, Warn
 from .paths import TraceSegment, format_path_memo
 from .reading import Line
 from .rules import Rules
@@ -61,12 +61,12 @@ class Ctx:
         else:
             self.use(a, b, rule)
 
-    def provenance_out(self, mapping: dict[int, int] | None = None) -> dict[str, Provenance]:
+    def provenance_out(self, mapping: dict[int, int] | None = None) -> TracedProvenance:
         """The provenance sorted by path; line numbers through `mapping` (HTML rendered -> source)."""
         items = sorted(self.provenance.items())
         if not mapping:
-            return dict(items)
-        out: dict[str, Provenance] = {}
+            return TracedProvenance(items)
+        out = TracedProvenance()
         for path, p in items:
             a, b = p["lines"]
             a, b = mapping.get(a, a), max(mapping.get(a, a), mapping.get(b, b))

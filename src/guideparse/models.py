@@ -248,6 +248,14 @@ class Provenance(TypedDict):
     rule: str
 
 
+class TracedProvenance(dict[str, Provenance]):
+    """A document's provenance as extraction traced it (context.Ctx): each value exactly
+    {"lines": (int, int), "rule": str}, built by guideparse alone. render.document_line writes
+    this one with orjson; provenance of any other origin goes through the model's serializer."""
+
+    __slots__ = ()
+
+
 #: The warnings of a record: a document's own (Warn), or a catalog entry's (SourcedWarn);
 #: its IdP rows and quick facts: a document's, or a catalog entry's (with what it resolved).
 WarnT = TypeVar("WarnT", bound=Warn)

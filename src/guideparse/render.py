@@ -4,8 +4,9 @@ JSON, and its `indent=2` for the record), in less time.
 
 Two parts of that work go through orjson, which renders plain dicts and lists several times
 faster than pydantic renders them through a model: a document's `provenance` (a few hundred
-small dicts, half of a document line's serialization), rendered on its own and spliced in
-its place; and the pretty record, re-indented from the catalog line rather than serialized
+small dicts, half of a document line's serialization), when extraction traced it
+(`TracedProvenance`: nothing but int line pairs and rule ids) and the model serializes its
+fields in order, rendered on its own and spliced in its place; and the pretty record, re-indented from the catalog line rather than serialized
 from the entry again. Both write what pydantic writes (the same key order, separators,
 escapes and number forms: property tests hold them to it); anything orjson refuses (a lone
 surrogate, an integer past 64 bits) falls back to pydantic for that result.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import orjson
 from pydantic import TypeAdapter
 
-from .models import CatalogEntry, DocumentRecord
+from .models import CatalogEntry, DocumentRecord, TracedProvenance
 
 _ENTRY = TypeAdapter(CatalogEntry)
 _SPLICED = "provenance"
@@ -25,6 +26,8 @@ _SPLICED = "provenance"
 def document_line(doc: DocumentRecord) -> bytes:
     """A document's documents.jsonl line (ends with a newline)."""
     ser = doc.__pydantic_serializer__
+    if not _splices(doc):
+        return ser.to_json(doc) + b"\n"
     names = list(type(doc).model_fields)
     after = set(names[names.index(_SPLICED) + 1 :])
     try:
@@ -36,6 +39,20 @@ def document_line(doc: DocumentRecord) -> bytes:
     if after:
         line += b"," + ser.to_json(doc, include=after)[1:-1]
     return line + b"}\n"
+
+
+def _splices(doc: DocumentRecord) -> bool:
+    """Whether orjson writes this document's provenance as pydantic would: provenance as
+    extraction traced it (TracedProvenance: int line pairs and rule ids, nothing else), in a
+    model whose serialization is the fields in order (no computed fields, no custom serializers)."""
+    cls = type(doc)
+    decorators = cls.__pydantic_decorators__
+    return (
+        type(doc.provenance) is TracedProvenance
+        and not cls.model_computed_fields
+        and not decorators.model_serializers
+        and not decorators.field_serializers
+    )
 
 
 def catalog_line(entry: CatalogEntry) -> bytes:

@@ -41,13 +41,13 @@ class Ident(tuple[str, str]):
         return super().__new__(cls, (field, value))
 
 
+_new_tuple = tuple.__new__
+
+
 def ident(field: str, value: str) -> Ident:
     """The segment of a list item by its identity, {identity field: value}, as parsers trace it
     (made by tuple.__new__ at once: parsers make some forty a page)."""
     return _new_tuple(Ident, (field, value))
-
-
-_new_tuple = tuple.__new__
 
 
 #: A segment as parsers trace it: a Segment, or an identity as Ident.

@@ -29,6 +29,8 @@ MAX_ALTERNATIVES = 12
 GAPS = ("…", "...")
 SLOT = "{plan}"
 _WORD = re.compile(r"\w(?:[\w\-./'+&]*\w)?")
+#: Word sets a text must hold a word of each of (gate_words, passes_gates).
+Gates = tuple[tuple[str, ...], ...]
 
 
 def compile_phrase(phrase: str, *, whole: bool = False, slots: bool = False) -> re.Pattern[str]:
@@ -141,7 +143,7 @@ def may_match(order: re.Pattern[str], folded: str) -> bool:
     return order.match(folded) is not None
 
 
-def gate_words(needs: list[tuple[tuple[str, ...], ...]], gates: int = 2) -> tuple[tuple[str, ...], ...]:
+def gate_words(needs: list[tuple[tuple[str, ...], ...]], gates: int = 2) -> Gates:
     """Up to `gates` sets of words such that every text that may match one of these phrases
     (their `needed_words`) holds a word of each set (`passes_gates`). Each set takes one group
     of alternatives from every phrase, a group no earlier set took from it: the group whose
@@ -168,7 +170,7 @@ def _shortest_cover(words: set[str]) -> set[str]:
     return {w for w in words if not any(o != w and o in w for o in words)}
 
 
-def passes_gates(folded: str, gates: tuple[tuple[str, ...], ...]) -> bool:
+def passes_gates(folded: str, gates: Gates) -> bool:
     """Whether a text folded by `fold` holds a word of every gate (gate_words). Loops, not
     generator expressions: it runs for every text the catalog semantics read."""
     for gate in gates:

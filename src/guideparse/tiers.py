@@ -26,7 +26,17 @@ from typing import Any
 
 from .infer import NoteRules, negated, note_rules
 from .models import CatalogEntry, Plan
-from .phrases import compile_phrase, fold, gate_words, may_match, needed_words, passes_gates, sentences, word_order
+from .phrases import (
+    Gates,
+    compile_phrase,
+    fold,
+    gate_words,
+    may_match,
+    needed_words,
+    passes_gates,
+    sentences,
+    word_order,
+)
 from .rules import Rules
 
 UNKNOWN = "unknown"
@@ -52,9 +62,7 @@ class TierRules:
     split: re.Pattern[str]
     drop: tuple[re.Pattern[str], ...]
     statements: tuple[Statement, ...]
-    statement_gates: tuple[
-        tuple[str, ...], ...
-    ]  # a text that may hold a statement holds a word of each (phrases.gate_words)
+    statement_gates: Gates  # a text that may hold a statement holds a word of each (phrases.gate_words)
     statement_fields: tuple[str, ...]
 
 

@@ -451,7 +451,7 @@ def test_tables_in_any_text_lie_in_order(text):
 
 # --------------------------------------------------------------------------- tables: label/value rows
 
-LABELS = [(lab, f.field) for f in RULES.tables_file.quick_facts for lab in f.labels]
+LABELS = tuple((lab, f.field) for f in RULES.tables_file.quick_facts for lab in f.labels)
 VALUE = st.lists(st.from_regex(r"[A-Za-z0-9$.,]{1,8}", fullmatch=True), min_size=1, max_size=4).map(" ".join)
 
 

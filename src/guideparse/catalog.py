@@ -28,7 +28,7 @@ from .lints import evaluate
 from .models import CatalogEntry, CatalogQuickFacts, Conflict, DocumentRecord, SourcedWarn
 from .paths import IDENTITY, Segment, format_path, identity
 from .rules import Rules, load_rules
-from .tiers import scim_tier_class, sso_tier_class
+from .tiers import entry_tiers, scim_tier_class, sso_tier_class
 
 #: Values that mean "not known" and are filled by any known value.
 UNKNOWN = (None, "unknown")
@@ -208,13 +208,15 @@ def finish_entry(entry: CatalogEntry, rules: Rules) -> CatalogEntry:
     """What the catalog adds to merged documents: IdP cells resolved from their notes, the tier
     classes in quick_facts, and the lints (in that order: the lints see the other two)."""
     entry.identity_providers = resolve_rows(entry.identity_providers, rules)
-    scim, sso = scim_tier_class(entry, rules), sso_tier_class(entry, rules)
+    tiers = entry_tiers(entry, rules)
+    scim, sso = scim_tier_class(entry, rules, tiers), sso_tier_class(entry, rules, tiers)
     facts = entry.quick_facts
     if facts is not None or (scim, sso) != ("unknown", "unknown"):
-        data = facts.model_dump() if facts is not None else {}
+        data = {k: getattr(facts, k) for k in type(facts).model_fields} if facts is not None else {}
         data.update(scim_tier_class=scim, sso_tier_class=sso)
-        entry.quick_facts = CatalogQuickFacts(**data)
-    entry.lints = evaluate(entry, rules)
+        # validated already: the facts with their document, the classes by tiers.yaml's vocabulary
+        entry.quick_facts = CatalogQuickFacts.model_construct(**data)
+    entry.lints = evaluate(entry, rules, tiers)
     return entry
 
 

@@ -26,17 +26,19 @@ from .paths import IDENTITY, Segment, format_path
 from .rules import Rules
 from .rules_catalog import Condition, LintRule
 from .rules_schema import IDP_CELL_COLUMNS
-from .tiers import PlanTable, plan_names, plan_tables, scim_tier_texts, text_class, tier_rules
+from .tiers import EntryTiers, PlanTable, entry_tiers, plan_names, tier_rules
 
 Finding = tuple[dict[str, Any], list[str]]  # (placeholder values, field paths)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def evaluate(entry: CatalogEntry, rules: Rules) -> list[Lint]:
-    """Every lint of rules/lints.yaml that fires on the entry, in file order."""
+def evaluate(entry: CatalogEntry, rules: Rules, tiers: EntryTiers | None = None) -> list[Lint]:
+    """Every lint of rules/lints.yaml that fires on the entry, in file order (`tiers`: the
+    entry's, when the caller has them)."""
+    tiers = tiers or entry_tiers(entry, rules)
     out: list[Lint] = []
     for rule in rules.lints.lints:
-        findings = CHECKS[rule.check](entry, rules) if rule.check else _when(rule, entry)
+        findings = CHECKS[rule.check](entry, rules, tiers) if rule.check else _when(rule, entry)
         for values, fields in findings:
             message = _fill(rule.message, values, entry)
             out.append(Lint(id=rule.id, severity=rule.severity, message=message, fields=fields))
@@ -125,10 +127,8 @@ def _shown(value: Any) -> str:
 # --------------------------------------------------------------------------- named checks
 
 
-def _tier_texts_disagree(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]:
-    tables = plan_tables(entry)
-    classed = [(path, text, text_class(text, tables, rules)) for path, text in scim_tier_texts(entry)]
-    known = [c for c in classed if c[2] != "unknown"]
+def _tier_texts_disagree(entry: CatalogEntry, rules: Rules, tiers: EntryTiers) -> Iterator[Finding]:
+    known = [c for c in tiers.scim_texts if c[2] != "unknown"]
     for k, (path_a, text_a, class_a) in enumerate(known):
         for path_b, text_b, class_b in known[k + 1 :]:
             if class_a != class_b:
@@ -137,11 +137,10 @@ def _tier_texts_disagree(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]
                 yield values, [path_a, path_b]
 
 
-def _scim_marked_below_tier(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]:
-    texts = scim_tier_texts(entry)
-    if not texts:
+def _scim_marked_below_tier(entry: CatalogEntry, rules: Rules, tiers: EntryTiers) -> Iterator[Finding]:
+    if not tiers.scim_texts:
         return
-    path, text = texts[0]
+    path, text, _ = tiers.scim_texts[0]
     compiled = tier_rules(rules)
     for k, t in enumerate(entry.pricing or ()):
         table = PlanTable(tuple(t.plans), whole=False)
@@ -163,7 +162,7 @@ def _required_index(table: PlanTable, names: list[str]) -> int | None:
     return min(found) if found else None
 
 
-def _note_contradicts_icon(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]:
+def _note_contradicts_icon(entry: CatalogEntry, rules: Rules, tiers: EntryTiers) -> Iterator[Finding]:
     for row in entry.identity_providers or ():
         readings = read_note(row.notes, rules)
         for column in IDP_CELL_COLUMNS:
@@ -176,7 +175,7 @@ def _note_contradicts_icon(entry: CatalogEntry, rules: Rules) -> Iterator[Findin
             yield values, [f"{base}.{column}", f"{base}.notes"]
 
 
-def _renderings_disagree(entry: CatalogEntry, rules: Rules) -> Iterator[Finding]:
+def _renderings_disagree(entry: CatalogEntry, rules: Rules, tiers: EntryTiers) -> Iterator[Finding]:
     for c in entry.conflicts:
         shown = " / ".join(_short(v.get("value")) for v in c.values)  # no source names: they are not content
         yield {"field": c.field, "values": shown}, [c.field]
@@ -196,7 +195,7 @@ def _short(value: Any, limit: int = 50) -> str:
     return text[: limit - 1] + "…"
 
 
-CHECKS: dict[str, Callable[[CatalogEntry, Rules], Iterator[Finding]]] = {
+CHECKS: dict[str, Callable[[CatalogEntry, Rules, EntryTiers], Iterator[Finding]]] = {
     "tier_texts_disagree": _tier_texts_disagree,
     "scim_marked_below_tier": _scim_marked_below_tier,
     "note_contradicts_icon": _note_contradicts_icon,

@@ -14,6 +14,7 @@ what distinguishes the cell `Limited` from notes that begin "Limited SSO …".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
@@ -463,16 +464,37 @@ class LabelRow:
     rule: str
 
 
-def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[list[LabelRow], list[Line]]:
-    """Read `Label Value` (glued) or `| Label | Value |` rows.
+Labels = tuple[tuple[str, str], ...]  # (printed label, field), as a rules file lists them
 
-    `labels` is [(printed label, field)]; returns matched rows and the lines no
-    label matched (for the caller to report or use).
-    """
+
+@dataclass(frozen=True)
+class _LabelIndex:
+    """A label list prepared for read_label_rows: folded labels whole (pipe cells), and by
+    first character, longest first (glued rows: the longest label a line opens with wins)."""
+
+    exact: dict[str, tuple[str, str]]
+    by_first: dict[str, list[tuple[str, str, str]]]  # folded first character -> (label, folded, field)
+
+
+@functools.lru_cache(maxsize=256)
+def _label_index(labels: Labels) -> _LabelIndex:
+    """Prepared once per label list (label lists come from the rules: a handful per process)."""
     ordered = sorted(((lab, lab.casefold(), f) for lab, f in labels), key=lambda t: -len(t[0]))
     exact: dict[str, tuple[str, str]] = {}
+    by_first: dict[str, list[tuple[str, str, str]]] = {}
     for lab, folded, f in ordered:
         exact.setdefault(folded, (lab, f))
+        by_first.setdefault(folded[:1], []).append((lab, folded, f))
+    return _LabelIndex(exact, by_first)
+
+
+def read_label_rows(lines: list[Line], labels: Labels) -> tuple[list[LabelRow], list[Line]]:
+    """Read `Label Value` (glued) or `| Label | Value |` rows.
+
+    `labels` is ((printed label, field), ...); returns matched rows and the lines no
+    label matched (for the caller to report or use).
+    """
+    index = _label_index(labels)
     rows: list[LabelRow] = []
     rest: list[Line] = []
     for ln in lines:
@@ -483,15 +505,16 @@ def read_label_rows(lines: list[Line], labels: list[tuple[str, str]]) -> tuple[l
             if is_separator_row(t):
                 continue
             cells = split_pipe_row(t)
-            found = exact.get(cells[0].casefold()) if cells else None
+            found = index.exact.get(cells[0].casefold()) if cells else None
             if found:
                 rows.append(LabelRow(found[1], cells[0], " ".join(c for c in cells[1:] if c), ln, "pipe:label"))
                 continue
         else:
             low = t.casefold()
-            found = next(((lab, f) for lab, folded, f in ordered if low.startswith(folded)), None)
-            if found:
-                rows.append(LabelRow(found[1], t[: len(found[0])], t[len(found[0]) :].strip(), ln, "glued:label"))
+            glued = next((lf for lf in index.by_first.get(low[:1], ()) if low.startswith(lf[1])), None)
+            if glued:
+                lab = glued[0]
+                rows.append(LabelRow(glued[2], t[: len(lab)], t[len(lab) :].strip(), ln, "glued:label"))
                 continue
         rest.append(ln)
     return rows, rest

@@ -240,23 +240,36 @@ def column_class(tables: list[PlanTable], column: str) -> str | None:
     return None
 
 
-def scim_tier_class(entry: CatalogEntry, rules: Rules) -> str:
+@dataclass(frozen=True)
+class EntryTiers:
+    """What the tier classes and the lints read of an entry, worked out once per entry: its
+    plan tables (each looks its plan names up once) and its SCIM tier texts with their classes."""
+
+    tables: list[PlanTable]
+    scim_texts: list[tuple[str, str, str]]  # (field path, text, its class)
+
+
+def entry_tiers(entry: CatalogEntry, rules: Rules) -> EntryTiers:
+    tables = plan_tables(entry)
+    return EntryTiers(tables, [(path, text, text_class(text, tables, rules)) for path, text in scim_tier_texts(entry)])
+
+
+def scim_tier_class(entry: CatalogEntry, rules: Rules, tiers: EntryTiers | None = None) -> str:
     qf = entry.quick_facts
     if qf is not None and qf.scim_available is False:
         return "not_available"
-    tables = plan_tables(entry)
-    for _, text in scim_tier_texts(entry):
-        found = text_class(text, tables, rules)
+    tiers = tiers or entry_tiers(entry, rules)
+    for _, _, found in tiers.scim_texts:
         if found != UNKNOWN:
             return found
-    return column_class(tables, "scim") or UNKNOWN
+    return column_class(tiers.tables, "scim") or UNKNOWN
 
 
-def sso_tier_class(entry: CatalogEntry, rules: Rules) -> str:
+def sso_tier_class(entry: CatalogEntry, rules: Rules, tiers: EntryTiers | None = None) -> str:
     qf = entry.quick_facts
     if qf is not None and qf.sso_available is False:
         return "not_available"
-    tables = plan_tables(entry)
+    tables = tiers.tables if tiers is not None else plan_tables(entry)
     from_table = column_class(tables, "sso")
     if from_table is not None:
         return from_table

@@ -14,13 +14,13 @@ from ..paths import TraceSegment
 from ..printed_numbers import first_whole_number
 from ..rules import LabelField, Rules
 from ..segment import Section
-from ..tables import LabelRow, read_label_rows
+from ..tables import LabelRow, Labels, read_label_rows
 
 _LEADING_WORD = re.compile(r"^([A-Za-z]+)\b")
 
 
-def _labels(fields: list[LabelField]) -> list[tuple[str, str]]:
-    return [(label, f.field) for f in fields for label in f.labels]
+def _labels(fields: list[LabelField]) -> Labels:
+    return tuple((label, f.field) for f in fields for label in f.labels)
 
 
 def read_value(row: LabelRow, spec: LabelField, ctx: Ctx, path: Sequence[TraceSegment]) -> bool | int | str | None:

@@ -32,7 +32,7 @@ def parse_related_apps(section: Section | None, ctx: Ctx) -> list[RelatedApp] | 
             cards[-1][2].append(ln)
     if not cards:
         return ctx.empty_section(section, "related_apps")
-    labels = [(lab, f.field) for f in ctx.rules.tables_file.related_apps for lab in f.labels]
+    labels = tuple((lab, f.field) for f in ctx.rules.tables_file.related_apps for lab in f.labels)
     out: list[RelatedApp] = []
     for i, (logo, name, lines) in enumerate(cards):
         if ctx.page.is_cut(section) and i == len(cards) - 1 and len(lines) < 5:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from .errors import InputError
 from .family_readers import label_row
@@ -25,8 +25,9 @@ from .segment import Page
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
+    """A line that says which family a page is (a tuple: a page finds one per heading)."""
+
     kind: str  # "title", "badge" or "heading"
     line: Line
     rule: str
@@ -86,8 +87,9 @@ def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
     header = [ln for ln in page.header if ln.text]
     for name, fam in rules.families.families.items():
         found: list[Evidence] = []
-        badges, heading_ids, own = evidence_sets(fam)
-        titles = compiled_lines(fam, "title")
+        (badges, heading_ids, own), titles = _built(
+            fam, "recognition", lambda f: (evidence_sets(f), compiled_lines(f, "title"))
+        )
         for ln in header:
             hit = match_any(titles, ln.text)
             if hit is not None:

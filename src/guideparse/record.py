@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from pydantic import BaseModel
+
 from .context import Ctx
 from .errors import InputError
 from .families import Recognition, recognise
@@ -67,8 +69,6 @@ FIELD_SECTIONS = {
 def trace_empty_lists(doc: DocumentRecord, page: Page, ctx: Ctx) -> None:
     """An empty list ("present, no items") of a record field, or of a field's object,
     points at its section's heading (paths.iter_leaves counts these as values)."""
-    from pydantic import BaseModel
-
     empty: list[tuple[str, ...]] = []
     for name in type(doc).model_fields:
         value = getattr(doc, name)

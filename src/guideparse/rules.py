@@ -220,10 +220,12 @@ class Rules:
         or a match_line kind); None when some rule opens with a placeholder (any line can)."""
         return self._first_words[kind]
 
-    def match_heading(self, text: str) -> tuple[Heading, dict[str, str]] | None:
+    def match_heading(self, text: str, first_word: str | None = None) -> tuple[Heading, dict[str, str]] | None:
+        """The first heading rule matching the whole line; `first_word`: its first word
+        case-folded, when the caller has it."""
         if not text or len(text) > 160:
             return None
-        return _first_match(self._heading_index, text)
+        return _first_match(self._heading_index, text, first_word)
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
         """Match a page rule list (header.<kind>, end_markers, boilerplate); return (rule id, captures)."""
@@ -259,7 +261,8 @@ class RuleList(Generic[P]):
         for rx, payload in rules:
             m = rx.fullmatch(text)
             if m:
-                return payload, {k: v for k, v in m.groupdict().items() if v is not None}
+                groups = m.groupdict()
+                return payload, {k: v for k, v in groups.items() if v is not None} if groups else {}
         return None
 
 
@@ -272,10 +275,17 @@ def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, RuleList[P]
     return {w: RuleList(lst) for w, lst in index.items()}
 
 
-def _first_match(index: dict[str, RuleList[P]], text: str) -> tuple[P, dict[str, str]] | None:
-    """The first rule of the text's first word that matches it, else the first opening with a placeholder."""
-    own = index.get(text.partition(" ")[0].casefold())
-    return (own.first_match(text) if own is not None else None) or index[_WILD].first_match(text)
+def _first_match(
+    index: dict[str, RuleList[P]], text: str, first_word: str | None = None
+) -> tuple[P, dict[str, str]] | None:
+    """The first rule of the text's first word (case-folded: `first_word`, when given) that
+    matches it, else the first opening with a placeholder."""
+    own = index.get(text.partition(" ")[0].casefold() if first_word is None else first_word)
+    found = own.first_match(text) if own is not None else None
+    if found is None:
+        wild = index[_WILD]
+        return wild.first_match(text) if wild.rules else None
+    return found
 
 
 def _first_literal_word(rx: Regex) -> str:

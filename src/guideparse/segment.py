@@ -68,7 +68,7 @@ def segment(text: Text, rules: Rules, fmt: Format | None = None) -> Page:
     headings, end_lines, end_seen = scan_line_rules(lines, rules)
     lines, truncated, warnings = trim_cut(text, lines, rules, fmt, end_seen)
     if end_lines:  # end-of-page chrome ("See how it works") belongs to no section
-        lines = [ln for ln in lines if not (ln.text and ln.text in end_lines)]
+        lines = [ln for ln in lines if ln.text not in end_lines]  # (never empty text)
     # Each section runs from its heading to the next: cut by slicing, not line by line.
     at = [i for i, ln in enumerate(lines) if ln.no in headings]
     header: list[Line] = lines[: at[0]] if at else list(lines)
@@ -98,7 +98,7 @@ def scan_line_rules(lines: list[Line], rules: Rules) -> tuple[dict[int, tuple], 
         word = t.partition(" ")[0].casefold()
         if either is not None and word not in either:
             continue  # neither a heading nor an end marker can open with this word
-        hit = rules.match_heading(t) if heading_words is None or word in heading_words else None
+        hit = rules.match_heading(t, word) if heading_words is None or word in heading_words else None
         if hit is not None:
             headings[ln.no] = hit
         if len(t) <= 80 and (end_words is None or word in end_words) and rules.match_line("end_markers", t):

@@ -20,7 +20,8 @@ switched off by a small driver that patches them before calling the CLI, not by 
 of the product. With --previous, another build's `guideparse` (e.g. a worktree of the
 commit before a change) is timed for the first run and the cached re-run in the same rounds;
 with --paired, only the two builds' first runs are timed, back to back, and the median of
-their ratios printed (the steadiest comparison this noisy machine allows).
+their ratios printed, wall clock and CPU of the process tree (the steadiest comparison this
+noisy machine allows).
 
 Prints markdown tables (the README keeps the latest ones).
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -258,22 +260,39 @@ def round_previous(prev: str, inputs: Path, work: Path, jobs: int, best: Best) -
         )
 
 
-def paired_first_runs(gp: str, prev: str, inputs: Path, work: Path, jobs: int, rounds: int) -> list[float]:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and of what they waited
+    for (a run's workers included)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def paired_first_runs(
+    gp: str, prev: str, inputs: Path, work: Path, jobs: int, rounds: int
+) -> tuple[list[float], list[float]]:
     """First runs (cold cache of their own) of this build and the previous one, back to back in
     each round, the order alternating (ABBA): the ratio within a round cancels most of this
-    machine's drift over minutes. Returns this build's time over the previous one's, per round."""
-    ratios = []
+    machine's drift over minutes. Returns this build's time over the previous one's per round,
+    wall and CPU (the CPU of the whole process tree drifts less than the wall clock)."""
+    ratios, cpu_ratios = [], []
     for r in range(rounds):
         order = [("this", gp), ("previous", prev)]
-        seconds = {}
+        seconds, cpu = {}, {}
         for name, exe in order if r % 2 == 0 else order[::-1]:
             os.sync()  # writes of the run before are not charged to this one
             out, cache = work / f"paired-{name}-{r}", work / f"paired-cache-{name}-{r}"
             cmd = [exe, "extract", str(inputs), "-o", str(out), "-j", str(jobs), "--cache-dir", str(cache), "-q"]
+            before = children_cpu()
             seconds[name] = timed_run(cmd)[0]
+            cpu[name] = children_cpu() - before
         ratios.append(seconds["this"] / seconds["previous"])
-        print(f"round {r}: this {seconds['this']:.2f} s, previous {seconds['previous']:.2f} s", file=sys.stderr)
-    return ratios
+        cpu_ratios.append(cpu["this"] / cpu["previous"])
+        print(
+            f"round {r}: this {seconds['this']:.2f} s ({cpu['this']:.1f} s CPU), "
+            f"previous {seconds['previous']:.2f} s ({cpu['previous']:.1f} s CPU)",
+            file=sys.stderr,
+        )
+    return ratios, cpu_ratios
 
 
 def report_main(best: Best, n: int, size: int, jobs: int, repeat: int, same: bool, gp: str) -> None:
@@ -355,10 +374,12 @@ def main() -> None:
         if args.ab and not renamed.exists():
             shutil.copytree(inputs, renamed, copy_function=lambda s, d: shutil.copy(s, d.replace("guide-", "moved-")))
         if args.paired and args.previous:
-            ratios = sorted(paired_first_runs(gp, args.previous, inputs, work, jobs, args.paired))
+            walls, cpus = paired_first_runs(gp, args.previous, inputs, work, jobs, args.paired)
+            ratios = sorted(walls)
             print(
                 f"\nfirst run, {n} guides, {jobs} jobs, this build / previous build over {len(ratios)} paired rounds: "
-                f"median {statistics.median(ratios):.3f} (each: {', '.join(f'{x:.2f}' for x in ratios)})"
+                f"median {statistics.median(ratios):.3f} (each: {', '.join(f'{x:.2f}' for x in ratios)}); "
+                f"CPU median {statistics.median(cpus):.3f} (each: {', '.join(f'{x:.2f}' for x in sorted(cpus))})"
             )
             return
         best, same, sizes = Best(), True, {}

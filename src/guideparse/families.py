@@ -59,15 +59,24 @@ def compiled_lines(fam: FamilyRule, kind: str) -> list[tuple[Regex, str]]:
     return _built(fam, kind, lambda f: [(compile_line_pattern(p.pattern), p.id) for p in getattr(f, kind)])
 
 
-def evidence_sets(fam: FamilyRule) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """A family's badges (case-folded), heading rule ids and evidence labels, built once."""
+class EvidenceRules(NamedTuple):
+    """What recognition asks of a family's rules, built once per rules object."""
+
+    badges: frozenset[str]  # case-folded
+    heading_ids: frozenset[str]
+    own_labels: frozenset[str]  # the heading labels only this family has
+    titles: list[tuple[Regex, str]]
+
+
+def evidence_rules(fam: FamilyRule) -> EvidenceRules:
     return _built(
         fam,
-        "evidence sets",
-        lambda f: (
+        "evidence",
+        lambda f: EvidenceRules(
             frozenset(b.casefold() for b in f.badges),
             frozenset(h.id for h in f.headings),
             frozenset(f.evidence),
+            compiled_lines(f, "title"),
         ),
     )
 
@@ -87,9 +96,7 @@ def family_evidence(page: Page, rules: Rules) -> dict[str, list[Evidence]]:
     header = [ln for ln in page.header if ln.text]
     for name, fam in rules.families.families.items():
         found: list[Evidence] = []
-        (badges, heading_ids, own), titles = _built(
-            fam, "recognition", lambda f: (evidence_sets(f), compiled_lines(f, "title"))
-        )
+        badges, heading_ids, own, titles = evidence_rules(fam)
         for ln in header:
             hit = match_any(titles, ln.text)
             if hit is not None:

@@ -187,8 +187,9 @@ def single_entry(doc: DocumentRecord, rules: Rules | None = None) -> CatalogEntr
     if doc.family != "scim":
         return app_entry([doc], rules)
     fields = {k: getattr(doc, k) for k in type(doc).model_fields if k not in _NOT_MERGED}
+    # A warning is validated, not model_construct-ed: for so small a model pydantic's validation is faster.
     warnings = [
-        SourcedWarn.model_construct(code=w.code, message=w.message, line=w.line, kind=w.kind, source=doc.source.path)
+        SourcedWarn(code=w.code, message=w.message, line=w.line, kind=w.kind, source=doc.source.path)
         for w in doc.warnings
     ]
     entry = CatalogEntry.model_construct(
@@ -212,10 +213,9 @@ def finish_entry(entry: CatalogEntry, rules: Rules) -> CatalogEntry:
     scim, sso = scim_tier_class(entry, rules, tiers), sso_tier_class(entry, rules, tiers)
     facts = entry.quick_facts
     if facts is not None or (scim, sso) != ("unknown", "unknown"):
-        data = {k: getattr(facts, k) for k in type(facts).model_fields} if facts is not None else {}
+        data = facts.model_dump() if facts is not None else {}
         data.update(scim_tier_class=scim, sso_tier_class=sso)
-        # validated already: the facts with their document, the classes by tiers.yaml's vocabulary
-        entry.quick_facts = CatalogQuickFacts.model_construct(**data)
+        entry.quick_facts = CatalogQuickFacts(**data)
     entry.lints = evaluate(entry, rules, tiers)
     return entry
 

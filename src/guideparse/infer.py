@@ -138,9 +138,7 @@ def resolve_row(row: IdentityProvider, rules: Rules) -> CatalogIdentityProvider:
             if value == UNKNOWN and reading is not None and reading.value is not None and reading.rule is not None:
                 cells[column] = reading.value
                 inferred_by[column] = reading.rule
-    # Built without validating again: the row was validated, and a value read from a note is a
-    # CELL value of the rules (checked when they load: rules_load.check_implied_values).
-    return CatalogIdentityProvider.model_construct(
+    return CatalogIdentityProvider(
         idp=row.idp, notes=row.notes, inferred=list(inferred_by), inferred_by=inferred_by, **cells
     )
 

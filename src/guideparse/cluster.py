@@ -86,7 +86,7 @@ def _one(rules: Rules, job: Job, src: Source) -> Item:
     one = extract_input(data, src.shown, sha, rules, job.timeout, job.token)
     if isinstance(one, Failed):
         return Item(one.status, one.error)
-    status = InputStatus.model_construct(path=src.shown, sha256=sha, bytes=len(data), status="ok")
+    status = InputStatus(path=src.shown, sha256=sha, bytes=len(data), status="ok")
 
     def shown(b: bytes) -> bytes:
         return splice_path(b, one.token, src.shown)

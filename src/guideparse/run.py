@@ -113,7 +113,7 @@ class Extracted:
 
     @property
     def status(self) -> InputStatus:
-        return InputStatus.model_construct(path=self.path, sha256=self.sha256, bytes=self.size, status="ok")
+        return InputStatus(path=self.path, sha256=self.sha256, bytes=self.size, status="ok")
 
 
 @dataclass(frozen=True)

@@ -291,22 +291,17 @@ def _nearest_class(text: str, tables: list[PlanTable], rules: Rules) -> str:
 
 def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     """The tier texts of the SSO statements in the page's text (negated ones left out). Only
-    sentences holding a word of each gate (phrases.gate_words; of those words, the ones the
-    page holds) are tried, each statement only where its words come in its order
-    (phrases.may_match)."""
+    texts, then sentences, holding a word of each gate (phrases.gate_words) are tried, each
+    statement only where its words come in its order (phrases.may_match)."""
     compiled = tier_rules(rules)
-    texts = [text for path in compiled.statement_fields for text in texts_at(entry, path)]
-    folded_texts = [fold(text) for text in texts]
-    page = "\n".join(folded_texts)
-    gates = tuple(tuple(w for w in gate if w in page) for gate in compiled.statement_gates)
-    if not all(gates):
-        return
-    for text, folded_text in zip(texts, folded_texts, strict=True):
-        if passes_gates(folded_text, gates):
-            for sentence in sentences(text):
-                folded = fold(sentence)
-                if passes_gates(folded, gates):
-                    yield from _statements_in(sentence, folded, compiled, note_rules(rules))
+    gates = compiled.statement_gates
+    for path in compiled.statement_fields:
+        for text in texts_at(entry, path):
+            if passes_gates(fold(text), gates):
+                for sentence in sentences(text):
+                    folded = fold(sentence)
+                    if passes_gates(folded, gates):
+                        yield from _statements_in(sentence, folded, compiled, note_rules(rules))
 
 
 def _statements_in(sentence: str, folded: str, compiled: TierRules, notes: NoteRules) -> Iterator[str]:

@@ -10,10 +10,11 @@ from conftest import RAW, ROOT
 from guideparse.catalog import single_entry
 from guideparse.models import CatalogEntry, DocumentRecord, TracedProvenance
 from guideparse.record import extract_document
-from guideparse.render import _splices, catalog_line, document_line, pretty_record, reindented
+from guideparse.render import _splices, catalog_line, document_line, pretty_record, reindented, render_result
 from guideparse.rules import load_rules
 
 RULES = load_rules(ROOT / "rules")
+SEED = sorted(RAW.glob("*.txt"))[0]
 TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(["\u2028", "\x7f", '"\\', "é ✓ ❌"])
 NUMBER = st.integers() | st.floats(allow_nan=False, allow_infinity=False)
 JSON = st.recursive(
@@ -80,7 +81,7 @@ def test_provenance_of_another_origin_or_shape_goes_through_pydantic():
 
 
 def test_every_page_renders_as_pydantic_does():
-    """The seeds' documents, catalog lines and records, byte for byte."""
+    """The seeds' documents, catalog lines and records, byte for byte, each way."""
     for page in sorted(RAW.glob("*.txt")) + sorted(RAW.glob("*.html")):
         doc = extract_document(page.read_bytes(), page.name, RULES)
         entry = single_entry(doc, RULES)
@@ -90,6 +91,47 @@ def test_every_page_renders_as_pydantic_does():
         expected = entry.__pydantic_serializer__.to_json(entry, exclude={"provenance"}, indent=2) + b"\n"
         assert pretty_record(entry, line) == pretty_record(entry) == expected, page.name
         assert isinstance(entry, CatalogEntry)
+        assert render_result(doc, entry) == _pydantic_renderings(doc, entry), page.name
+
+
+def _pydantic_renderings(doc, entry):
+    ser = entry.__pydantic_serializer__
+    return (
+        doc.__pydantic_serializer__.to_json(doc) + b"\n",
+        ser.to_json(entry, exclude={"provenance"}) + b"\n",
+        ser.to_json(entry, exclude={"provenance"}, indent=2) + b"\n",
+        True,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    summary=st.lists(TEXT, max_size=3),
+    app=TEXT,
+    seats=st.integers(0, 2**70),
+    provenance=st.dictionaries(KEYS, st.fixed_dictionaries({"lines": LINES, "rule": RULE_IDS}), max_size=3),
+)
+def test_a_result_renders_as_pydantic_does(summary, app, seats, provenance):
+    """render_result writes pydantic's bytes for any text, any size, any provenance; what orjson
+    refuses (an integer past 64 bits, a lone surrogate) goes through pydantic."""
+    page = SEED
+    doc = extract_document(page.read_bytes(), page.name, RULES)
+    doc.summary, doc.app, doc.source.bytes = summary, app, seats
+    doc.provenance = TracedProvenance(provenance)
+    entry = single_entry(doc, RULES)
+    got = render_result(doc, entry)
+    assert got == _pydantic_renderings(doc, entry)[:3] + (got.derived,)
+    if got.derived:
+        assert got.record == reindented(got.catalog)
+
+
+def test_an_entry_not_built_from_the_document_is_rendered_by_pydantic():
+    """A value the entry holds that is not the document's own object is the entry's to write."""
+    page = SEED
+    doc = extract_document(page.read_bytes(), page.name, RULES)
+    entry = single_entry(doc, RULES)
+    entry.summary = ["changed after the fact"]
+    assert render_result(doc, entry) == _pydantic_renderings(doc, entry)
 
 
 BASE = {

@@ -48,7 +48,7 @@ from .limits import DEFAULT_TIMEOUT, TimeLimitExceeded, time_limit
 from .models import DocumentRecord, InputStatus, Manifest, RunSummary
 from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
-from .render import catalog_line, derived_record, document_line, pretty_record
+from .render import catalog_line, document_line, pretty_record, render_result
 from .rules import Rules, load_rules
 
 _MANIFEST = TypeAdapter(Manifest)
@@ -89,9 +89,8 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     doc = extract_document(data, token, rules, sha)
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
-    line = catalog_line(entry)
-    record, derived = derived_record(entry, line)
-    return CachedResult(doc.slug, document_line(doc), line, record, token, facts, derived=derived)
+    out = render_result(doc, entry)
+    return CachedResult(doc.slug, out.document, out.catalog, out.record, token, facts, derived=out.derived)
 
 
 # --------------------------------------------------------------------------- one input

@@ -113,7 +113,7 @@ def merge_ranges(groups: list[tuple[int, list[tuple[int, Item]]]], rules: Rules,
 def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
     """The catalog part and records of one slug range from its records (in input order, the
     order of their paths); apps with several documents merged as a local run does."""
-    from .render import catalog_line, pretty_record
+    from .render import entry_lines
     from .run import safe_record_name
 
     groups: dict[str, list[Item]] = {}
@@ -126,8 +126,7 @@ def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
         if len(group) > 1:
             found = [DocumentRecord.model_validate_json(i.document) for i in group]
             entry = merge_documents(merge_order(found), rules)
-            line = catalog_line(entry)
-            record = pretty_record(entry, line)
+            line, record = entry_lines(entry)
         records[join(job.out, "records", f"{safe_record_name(slug)}.json")] = record
         lines.append(line)
     put_many(records)

@@ -48,7 +48,7 @@ from .limits import DEFAULT_TIMEOUT, TimeLimitExceeded, time_limit
 from .models import DocumentRecord, InputStatus, Manifest, RunSummary
 from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
-from .render import catalog_line, document_line, pretty_record, render_result
+from .render import document_line, entry_lines, render_result
 from .rules import Rules, load_rules
 
 _MANIFEST = TypeAdapter(Manifest)
@@ -340,8 +340,8 @@ class RunAssembler(Tally):
             return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
         found = [load_document(os.pread(docs, n, at)) for (at, n), _, _ in group]
         entry = app_entry(found, self.rules)
-        line = catalog_line(entry)
-        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", pretty_record(entry, line))
+        line, record = entry_lines(entry)
+        write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", record)
         return line
 
     def __enter__(self) -> RunAssembler:
@@ -506,8 +506,8 @@ def write_run(out_dir: Path, documents: list[DocumentRecord], manifest: Manifest
         write_atomic(tmp / "documents.jsonl", b"".join(map(document_line, docs)))
         lines = []
         for entry in build_catalog(docs):
-            line = catalog_line(entry)
-            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", pretty_record(entry, line))
+            line, record = entry_lines(entry)
+            write_atomic(tmp / "records" / f"{safe_record_name(entry.slug)}.json", record)
             lines.append(line)
         write_atomic(tmp / "catalog.jsonl", b"".join(lines))
         _write_manifest(tmp, manifest)

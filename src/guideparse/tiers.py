@@ -293,7 +293,7 @@ def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
     """The tier texts of the SSO statements in the page's text (negated ones left out). Only
     texts, then sentences, holding a word of each gate (phrases.gate_words) are tried, each
     statement only where its words come in its order (phrases.may_match)."""
-    compiled = tier_rules(rules)
+    compiled, notes = tier_rules(rules), note_rules(rules)
     gates = compiled.statement_gates
     for path in compiled.statement_fields:
         for text in texts_at(entry, path):
@@ -301,7 +301,7 @@ def sso_statements(entry: CatalogEntry, rules: Rules) -> Iterator[str]:
                 for sentence in sentences(text):
                     folded = fold(sentence)
                     if passes_gates(folded, gates):
-                        yield from _statements_in(sentence, folded, compiled, note_rules(rules))
+                        yield from _statements_in(sentence, folded, compiled, notes)
 
 
 def _statements_in(sentence: str, folded: str, compiled: TierRules, notes: NoteRules) -> Iterator[str]:

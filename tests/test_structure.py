@@ -72,4 +72,7 @@ def test_readme_module_table_names_every_module():
     files = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
     covered = {f for f in files if f in named or (f.startswith("sections/") and "sections/*.py" in named)}
     assert files - covered == set(), "modules missing from the README table"
-    assert {n for n in named if not n.endswith("*.py")} - files == set(), "README names modules that do not exist"
+    at_top = {p.name for p in ROOT.glob("*.py")}  # the build hook (hatch_build.py)
+    assert {n for n in named if not n.endswith("*.py")} - files - at_top == set(), (
+        "README names modules that do not exist"
+    )

@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from . import _native  # noqa: E402  (compiled modules, when built from these sources: _native.py)
+
+_native.extend(__path__)
+
 _HOMES = {
     "load_rules": "rules",
     "Rules": "rules",

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import lz4.block
 
-from . import __version__
+from . import __version__, _native
 from .fsio import read_whole, remove_path, write_atomic
 
 DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
@@ -47,12 +47,9 @@ _LEGACY = ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm", "checked")
 
 
 def code_version() -> str:
-    """The tool version plus a digest of its code: a cached result never outlives an edit."""
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for p in sorted(here.rglob("*.py")):
-        h.update(p.relative_to(here).as_posix().encode() + b"\0" + p.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
+    """The tool version plus a digest of its code (and whether it runs compiled, _native.py):
+    a cached result never outlives an edit."""
+    return f"{__version__}+{_native.source_digest()[:12]}{'+native' if _native.ACTIVE else ''}"
 
 
 #: Packages whose version can change what an input extracts to.

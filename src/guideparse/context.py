@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING
 
@@ -28,14 +27,21 @@ class Ctx:
     used: dict[int, str] = field(default_factory=dict)  # line number -> rule that used it
     table_kinds: dict[int, str] = field(default_factory=dict)  # line number -> kind of the table read there
     app: str | None = None  # the app's name once found (a reader keeps it whole in glued lists)
+    _heads: frozenset[int] | None = field(init=False, repr=False)
 
-    @cached_property
+    def __post_init__(self) -> None:
+        self._heads = None  # (compiled dataclasses leave a field of init=False unset)
+
+    @property
     def table_heads(self) -> frozenset[int]:
-        """Lines of the page that can be table headers (see tables.header_candidates)."""
-        from .tables import header_candidates  # tables imports this module's siblings
+        """Lines of the page that can be table headers (see tables.header_candidates), found
+        on first use (a plain cache: compiled classes take no cached_property)."""
+        if self._heads is None:
+            from .tables import header_candidates  # tables imports this module's siblings
 
-        page = self.page
-        return header_candidates(chain(page.header, *(s.body for s in page.sections)), self.rules)
+            page = self.page
+            self._heads = header_candidates(chain(page.header, *(s.body for s in page.sections)), self.rules)
+        return self._heads
 
     def warn(self, code: str, message: str, line: int | None = None) -> None:
         self.warnings.append(Warn(code=code, message=message, line=line))

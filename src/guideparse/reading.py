@@ -129,7 +129,7 @@ def _refuse_binary(data: bytes, path: str) -> None:
 
 #: Put in the place of each undecodable sequence while decoding: a lone surrogate, which no
 #: codec decodes valid bytes to, so the marks count and locate exactly the bad bytes.
-_MARK = "\udcff"
+_MARK = chr(0xDCFF)  # a lone surrogate (mypyc takes no surrogate literal)
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 from .infer import NoteRules, negated, note_rules
@@ -111,14 +110,14 @@ class PlanTable:
 
     plans: tuple[Plan, ...]
     whole: bool  # the page was read to its end, so the last plan is the last tier
+    # folded plan name -> its first place (names are looked up once per tier text word)
+    _places: dict[str, int] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def _places(self) -> dict[str, int]:
-        """Folded plan name -> its first place (names are looked up once per tier text word)."""
+    def __post_init__(self) -> None:
         places: dict[str, int] = {}
         for i, p in enumerate(self.plans):
             places.setdefault(_fold(p.plan), i)
-        return places
+        object.__setattr__(self, "_places", places)
 
     def index(self, name: str) -> int | None:
         return self._places.get(_fold(name))

@@ -26,7 +26,9 @@ import os, sys
 from setuptools import Distribution
 from mypyc.build import mypycify
 paths = sys.argv[1:]
-options = ["--config-file", "", "--ignore-missing-imports", "--python-version", "%d.%d" % sys.version_info[:2]]
+# The same types wherever it builds: no installed package is read (pip builds before it installs
+# the dependencies), third-party names are Any, and only the compiled modules' errors count.
+options = ["--config-file", "", "--no-site-packages", "--ignore-missing-imports", "--follow-imports", "silent"]
 extensions = mypycify(options + paths, group_name="guideparse_native.lib", opt_level="3")
 dist = Distribution({"name": "guideparse-native", "ext_modules": extensions})
 dist.script_name = "hatch_build.py"
@@ -61,7 +63,7 @@ def compile_native(root: Path, work: Path) -> tuple[Path | None, str]:
         [sys.executable, "-c", _COMPILE, *paths], cwd=source, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
-        lines = [ln for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]
+        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
         return None, lines[-1] if lines else f"exit {done.returncode}"
     package = work / native.NATIVE_PACKAGE  # the shared library's folder; the modules in it
     shutil.copytree(source / "out" / native.NATIVE_PACKAGE, package)

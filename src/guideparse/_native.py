@@ -38,6 +38,7 @@ COMPILED = (
     "printed_numbers.py",
     "reading.py",
     "record.py",
+    "rule_lists.py",
     "section_readers.py",
     "sections/blocks.py",
     "sections/config.py",

@@ -10,16 +10,17 @@ built on first use. Adding an IdP, a cell value or a heading wording is a rules 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
+from .rule_lists import RuleList, first_match_in, first_word_index, opening_words
 from .rules_catalog import InferenceEntry, LintsFile, TiersFile
 from .rules_families import FamiliesFile
 from .rules_load import default_rules_dir, read_rules
-from .rules_regex import AnyOf, Regex, compile_regex
+from .rules_regex import Regex, compile_regex
 from .rules_schema import (
     IDP_CELL_COLUMNS,
     AppNamePattern,
@@ -40,7 +41,6 @@ __all__ = ["CellTerm", "Column", "Heading", "LabelField", "Rules", "Start", "loa
 #: Vocabulary labels whose terms are kept as (text, value, rule id) lists.
 TERM_LABELS = ("PROTOCOL", "CURRENCY", "PERIOD", "PRICE_TERM")
 
-P = TypeVar("P")
 LineRule = tuple[Regex, str]  # (whole-line regex, rule id)
 
 
@@ -202,17 +202,17 @@ class Rules:
 
     @cached_property
     def _heading_index(self) -> dict[str, RuleList[Heading]]:
-        return _first_word_index((h.regex, h) for h in self.headings)
+        return first_word_index((h.regex, h) for h in self.headings)
 
     @cached_property
     def _line_indexes(self) -> dict[str, dict[str, RuleList[str]]]:
         lists = {"end_markers": self.end_markers, "boilerplate": self.boilerplate, **self.header}
-        return {k: _first_word_index(v) for k, v in lists.items()}
+        return {k: first_word_index(v) for k, v in lists.items()}
 
     @cached_property
     def _first_words(self) -> dict[str, frozenset[str] | None]:
-        out = {kind: _opening_words(index) for kind, index in self._line_indexes.items()}
-        out["headings"] = _opening_words(self._heading_index)
+        out = {kind: opening_words(index) for kind, index in self._line_indexes.items()}
+        out["headings"] = opening_words(self._heading_index)
         return out
 
     def first_words(self, kind: str) -> frozenset[str] | None:
@@ -225,81 +225,13 @@ class Rules:
         case-folded, when the caller has it."""
         if not text or len(text) > 160:
             return None
-        return _first_match(self._heading_index, text, first_word)
+        return first_match_in(self._heading_index, text, first_word)
 
     def match_line(self, kind: str, text: str) -> tuple[str, dict[str, str]] | None:
         """Match a page rule list (header.<kind>, end_markers, boilerplate); return (rule id, captures)."""
         if not text or len(text) > 240:
             return None
-        return _first_match(self._line_indexes[kind], text)
-
-
-# --------------------------------------------------------------------------- lookups
-
-
-_WILD = ""
-
-
-class RuleList(Generic[P]):
-    """Whole-line rules (compile_line_pattern: case-insensitive) tried in order. Past FEW
-    rules, those to try on a text are first narrowed by RE2 sets (rules_regex.AnyOf) to the
-    ones that match it: 50,000 heading rules opening with {app} cost a few set matches a
-    line, where one fullmatch each took 5 s a page."""
-
-    FEW = 16
-
-    def __init__(self, rules: list[tuple[Regex, P]]) -> None:
-        self.rules = rules
-        self._any = AnyOf([rx.pattern for rx, _ in rules], ignore_case=True) if len(rules) > self.FEW else None
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    def first_match(self, text: str) -> tuple[P, dict[str, str]] | None:
-        """The first rule matching all of `text`: (its payload, its captures)."""
-        rules = self.rules if self._any is None else [self.rules[i] for i in self._any.matching(text)]
-        for rx, payload in rules:
-            m = rx.fullmatch(text)
-            if m:
-                groups = m.groupdict()
-                return payload, {k: v for k, v in groups.items() if v is not None} if groups else {}
-        return None
-
-
-def _first_word_index(items: Iterable[tuple[Regex, P]]) -> dict[str, RuleList[P]]:
-    """Patterns by their first literal word (case-folded); those that open with a placeholder,
-    tried for every line after the line's own word's, under _WILD."""
-    index: dict[str, list[tuple[Regex, P]]] = {_WILD: []}
-    for rx, payload in items:
-        index.setdefault(_first_literal_word(rx), []).append((rx, payload))
-    return {w: RuleList(lst) for w, lst in index.items()}
-
-
-def _first_match(
-    index: dict[str, RuleList[P]], text: str, first_word: str | None = None
-) -> tuple[P, dict[str, str]] | None:
-    """The first rule of the text's first word (case-folded: `first_word`, when given) that
-    matches it, else the first opening with a placeholder."""
-    own = index.get(text.partition(" ")[0].casefold() if first_word is None else first_word)
-    found = own.first_match(text) if own is not None else None
-    if found is None:
-        wild = index[_WILD]
-        return wild.first_match(text) if wild.rules else None
-    return found
-
-
-def _first_literal_word(rx: Regex) -> str:
-    """The case-folded word a compiled line pattern opens with; _WILD when it opens with a
-    placeholder (a literal word glued to a placeholder counts as a placeholder)."""
-    literal = re.sub(r"\\(.)", r"\1", rx.pattern.split("(?P<", 1)[0])
-    if " " in literal:
-        return literal.split(" ", 1)[0].casefold()
-    return literal.casefold() if "(?P<" not in rx.pattern else _WILD
-
-
-def _opening_words(index: Mapping[str, Sized]) -> frozenset[str] | None:
-    """The first words of a first-word index; None when a rule opens with a placeholder."""
-    return None if index[_WILD] else frozenset(w for w in index if w != _WILD)
+        return first_match_in(self._line_indexes[kind], text)
 
 
 def _any_word_starts(words: list[str]) -> re.Pattern[str] | None:

@@ -77,7 +77,7 @@ class NativeBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if os.environ.get("GUIDEPARSE_PURE"):
+        if os.environ.get("GUIDEPARSE_PURE", "") not in ("", "0"):
             return
         self._work = tempfile.mkdtemp(prefix="guideparse-native-")
         try:
@@ -88,8 +88,6 @@ class NativeBuildHook(BuildHookInterface):
             print(f"guideparse: building the pure modules (compiling them failed: {why})", file=sys.stderr)
             return
         key = "force_include_editable" if version == "editable" else "force_include"
-        if version == "editable":
-            build_data[key].update(self.build_config.get_force_include())
         build_data[key][str(package)] = "guideparse_native"
         build_data["pure_python"] = False
         build_data["infer_tag"] = True

@@ -18,13 +18,15 @@ from guideparse import _native
 PROBE = "import guideparse.slugs as s, guideparse._native as n; print(n.ACTIVE, getattr(s, 'DECOY', False))"
 
 
-def _probe(tmp_path: Path, stamp: str | None, **env: str) -> str:
+def _probe(tmp_path: Path, stamp: str | None, library: bool = True, **env: str) -> str:
     """Import guideparse with a decoy `guideparse_native` first on the path: its slugs module
     marks itself, so the output says whether the compiled folder was put first."""
     package = tmp_path / "decoy" / _native.NATIVE_PACKAGE
     (package / "guideparse").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "guideparse" / "slugs.py").write_text("DECOY = True\n")
+    if library:
+        (package / "lib__mypyc.py").write_text("")  # stands for the modules' shared library
     if stamp is not None:
         (package / "STAMP").write_text(stamp + "\n")
     environ = {k: v for k, v in os.environ.items() if k != _native.PURE_ENV}
@@ -52,6 +54,12 @@ def test_a_build_of_other_sources_is_not_used(tmp_path, stamp):
 
 def test_guideparse_pure_switches_it_off(tmp_path):
     assert _probe(tmp_path, _native.build_stamp(), GUIDEPARSE_PURE="1") == "False False"
+    assert _probe(tmp_path / "zero", _native.build_stamp(), GUIDEPARSE_PURE="0") == "True True"
+
+
+def test_a_build_whose_library_is_missing_is_not_used(tmp_path):
+    """The stamp is right but the shared library is gone (a partial copy): pure, no crash."""
+    assert _probe(tmp_path, _native.build_stamp(), library=False) == "False False"
 
 
 def test_the_digest_covers_every_source(tmp_path):
@@ -64,6 +72,14 @@ def test_the_digest_covers_every_source(tmp_path):
     after_edit = _native.source_digest(copy)
     (copy / "new_module.py").write_text("")
     assert len({before, after_edit, _native.source_digest(copy)}) == 3
+
+
+def test_an_editors_lock_file_neither_counts_nor_crashes(tmp_path):
+    """Emacs leaves `.#name.py`, a dangling link, beside a file being edited: not a source."""
+    copy = tmp_path / "guideparse"
+    shutil.copytree(_native.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    (copy / ".#segment.py").symlink_to("user@host.1234:1700000000")
+    assert _native.source_digest(copy) == _native.source_digest()
 
 
 def _load_hook():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
         return _digest
     h = hashlib.sha256()
     for p in sorted(package_dir.rglob("*.py")):
-        h.update(p.relative_to(package_dir).as_posix().encode() + b"\0" + p.read_bytes())
+        if p.is_file():  # not an editor's lock file (a dangling `.#segment.py` link)
+            h.update(p.relative_to(package_dir).as_posix().encode() + b"\0" + p.read_bytes())
     digest = h.hexdigest()
     if package_dir == PACKAGE_DIR:
         _digest = digest
@@ -85,10 +87,17 @@ def build_stamp(package_dir: Path = PACKAGE_DIR) -> str:
     return f"{sys.implementation.cache_tag}:{source_digest(package_dir)}"
 
 
+def pure_wanted() -> bool:
+    """GUIDEPARSE_PURE set to anything but empty or 0."""
+    return os.environ.get(PURE_ENV, "") not in ("", "0")
+
+
 def native_root() -> Path | None:
     """The compiled modules' folder (guideparse_native/guideparse), or None when they are
-    absent, switched off (GUIDEPARSE_PURE) or built from other sources or another Python."""
-    if os.environ.get(PURE_ENV):
+    absent, switched off (GUIDEPARSE_PURE), built from other sources or another Python, or
+    their shared library does not load (a source unreadable or a library missing costs the
+    speed, never the import)."""
+    if pure_wanted():
         return None
     spec = find_spec(NATIVE_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -96,9 +105,12 @@ def native_root() -> Path | None:
     folder = Path(next(iter(spec.submodule_search_locations)))
     try:
         stamp = (folder / "STAMP").read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
+        if stamp != build_stamp():
+            return None
+        import_module(f"{NATIVE_PACKAGE}.lib__mypyc")  # the modules' shared library (hatch_build.py)
+    except (OSError, UnicodeDecodeError, ImportError):
         return None
-    return folder / "guideparse" if stamp == build_stamp() else None
+    return folder / "guideparse"
 
 
 _ROOT = native_root()

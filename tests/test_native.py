@@ -16,9 +16,10 @@ from conftest import RAW, ROOT, SHARED_CORPUS
 from guideparse import _native
 
 PROBE = "import guideparse.slugs as s, guideparse._native as n; print(n.ACTIVE, getattr(s, 'DECOY', False))"
+IN_A_DASK_WORKER = "import distributed.worker; " + PROBE
 
 
-def _probe(tmp_path: Path, stamp: str | None, library: bool = True, **env: str) -> str:
+def _probe(tmp_path: Path, stamp: str | None, library: bool = True, code: str = PROBE, **env: str) -> str:
     """Import guideparse with a decoy `guideparse_native` first on the path: its slugs module
     marks itself, so the output says whether the compiled folder was put first."""
     package = tmp_path / "decoy" / _native.NATIVE_PACKAGE
@@ -31,7 +32,7 @@ def _probe(tmp_path: Path, stamp: str | None, library: bool = True, **env: str) 
         (package / "STAMP").write_text(stamp + "\n")
     environ = {k: v for k, v in os.environ.items() if k != _native.PURE_ENV}
     environ.update(PYTHONPATH=str(tmp_path / "decoy"), **env)
-    done = subprocess.run([sys.executable, "-c", PROBE], env=environ, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
@@ -55,6 +56,12 @@ def test_a_build_of_other_sources_is_not_used(tmp_path, stamp):
 def test_guideparse_pure_switches_it_off(tmp_path):
     assert _probe(tmp_path, _native.build_stamp(), GUIDEPARSE_PURE="1") == "False False"
     assert _probe(tmp_path / "zero", _native.build_stamp(), GUIDEPARSE_PURE="0") == "True True"
+
+
+def test_a_dask_worker_runs_the_pure_modules(tmp_path):
+    """Compiled modules in Dask workers hung cluster runs now and then (README): not there."""
+    pytest.importorskip("distributed")
+    assert _probe(tmp_path, _native.build_stamp(), code=IN_A_DASK_WORKER) == "False False"
 
 
 def test_a_build_whose_library_is_missing_is_not_used(tmp_path):

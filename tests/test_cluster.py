@@ -100,6 +100,21 @@ def test_cluster_run_is_the_local_run(tmp_path, scheduler, capsys):
     assert not list(tmp_path.glob(".*"))  # no work folder left
 
 
+def test_an_app_with_guides_of_several_families_merges_as_locally(tmp_path, scheduler, capsys):
+    """raw/ with the API and manual guides of tests/fixtures: apps with documents of several
+    families are merged on the cluster, each document read back in its family's model (this
+    failed as an internal error, exit 70, reading every document as a SCIM guide's)."""
+    families = Path(__file__).resolve().parent / "fixtures" / "families"
+    inputs = [str(RAW), str(families)]
+    local = main(["extract", *inputs, "-o", str(tmp_path / "local"), "--no-cache", "-q"])
+    addr = scheduler.scheduler_address
+    assert main(["extract", *inputs, "-o", str(tmp_path / "dask"), "--scheduler", addr, "-q"]) == local == 0
+    capsys.readouterr()
+    merged = [json.loads(line) for line in (tmp_path / "dask" / "catalog.jsonl").read_text().splitlines()]
+    assert any(e["sources"] and e["api_guide"] for e in merged)  # a SCIM guide and an API guide of one app
+    assert_same_run(_files(tmp_path / "local"), _files(tmp_path / "dask"))
+
+
 def test_failed_inputs_are_reported_as_locally(tmp_path, scheduler, capsys):
     """Every failure kind (empty, binary, not a guide, too large, symlinks, FIFO, bad name,
     unreadable): the same statuses, codes and stderr lines as a local run, and the same files."""

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cache import splice_path
-from .catalog import merge_documents, merge_order
+from .catalog import app_entry
 from .errors import GuideparseError, InputError
+from .family_models import load_document
 from .inputs import InputFile, collect_inputs, read_input
-from .models import DocumentRecord, InputStatus
+from .models import InputStatus
 from .remote import EXTRA, Listed, join, list_url, local_path, put, put_many, read_url
 from .rules import Rules
 
@@ -124,8 +125,8 @@ def merge_range(rules: Rules, job: Job, number: int, items: list[Item]) -> int:
         group = groups[slug]
         line, record = group[0].entry, group[0].record
         if len(group) > 1:
-            found = [DocumentRecord.model_validate_json(i.document) for i in group]
-            entry = merge_documents(merge_order(found), rules)
+            found = [load_document(i.document) for i in group]  # each in its family's model
+            entry = app_entry(found, rules)  # as a local run merges an app (families in their fields)
             line, record = entry_lines(entry)
         records[join(job.out, "records", f"{safe_record_name(slug)}.json")] = record
         lines.append(line)

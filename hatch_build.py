@@ -10,7 +10,6 @@ compiled module in the working tree to shadow a later edit.
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -49,9 +48,10 @@ def _load_native(root: Path) -> Any:
     return module
 
 
-def compile_native(root: Path, work: Path) -> tuple[Path | None, str]:
-    """Compile into work/guideparse_native; returns (that folder, "") or (None, why not)."""
-    native = _load_native(root)
+def compile_native(root: Path, work: Path, native: Any = None) -> tuple[Path | None, str]:
+    """Compile into work/guideparse_native; returns (that folder, "") or (None, why not).
+    `native`: src/guideparse/_native.py, when the caller has loaded it."""
+    native = native or _load_native(root)
     source = work / "src"
     shutil.copytree(
         root / "src" / "guideparse",
@@ -77,11 +77,12 @@ class NativeBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if os.environ.get("GUIDEPARSE_PURE", "") not in ("", "0"):
+        native = _load_native(Path(self.root))
+        if native.pure_wanted():
             return
         self._work = tempfile.mkdtemp(prefix="guideparse-native-")
         try:
-            package, why = compile_native(Path(self.root), Path(self._work))
+            package, why = compile_native(Path(self.root), Path(self._work), native)
         except (OSError, subprocess.SubprocessError) as exc:
             package, why = None, str(exc)
         if package is None:

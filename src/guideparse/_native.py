@@ -98,9 +98,8 @@ def native_root() -> Path | None:
     their shared library does not load (a source unreadable or a library missing costs the
     speed, never the import)."""
     if pure_wanted() or "distributed.worker" in sys.modules:
-        # A Dask worker runs the pure modules: with compiled ones, 2 of 6 runs of the cluster
-        # tests hung (the client waiting on a gather, the workers idle), never with pure
-        # workers (5 of 5); the cause is not found yet (README, "Compiled extraction").
+        # A Dask worker runs the pure modules: compiled ones hung cluster runs now and then, a
+        # cause not found yet (README, "Compiled extraction").
         return None
     spec = find_spec(NATIVE_PACKAGE)
     if spec is None or not spec.submodule_search_locations:

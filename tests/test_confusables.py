@@ -56,6 +56,7 @@ def _alike_pairs(classes: list[list[str]]) -> st.SearchStrategy[tuple[str, str]]
 @example(pair=("O\u20ac", "\u041e\u20ac"))
 @example(pair=("O\u0436", "\u041e\u0436"))
 @example(pair=("O\u05d0", "\u041e\u05d0"))
+@example(pair=("3\u0436", "\u0417\u0436"))  # a digit among Cyrillic letters, and the Cyrillic letter imitating it
 def test_two_names_alike_are_never_both_unflagged(pair):
     """Of two distinct names that are the same after NFKC and the skeleton, at least one is
     flagged (or read as the known term), for an IdP name and for a name with no vocabulary."""

@@ -50,6 +50,7 @@ class Lookalikes:
 
     table: dict[int, str]  # ord(a letter that imitates a Latin one) -> the letter it imitates
     scripts: frozenset[str]  # the scripts whose letters imitate one another (LATIN among them)
+    digit_twins: dict[str, frozenset[str]]  # a digit -> the scripts with a letter imitating it (3: CYRILLIC З)
     known: dict[str, dict[str, str]]  # label -> lookup key of each term -> the term
     skeletons: dict[str, dict[str, str]]  # label -> case-folded skeleton of each term -> the term
 
@@ -78,7 +79,11 @@ def _build(rules: Rules) -> Lookalikes:
         label: {unicodedata.normalize("NFKC", t).translate(table).casefold(): t for t in reversed(lst)}
         for label, lst in terms.items()
     }
-    return Lookalikes(table, scripts, known, skeletons)
+    twins: dict[str, set[str]] = {}
+    for c, latin in rules.confusables.items():
+        if latin.isdigit():
+            twins.setdefault(latin, set()).add(_script(c))
+    return Lookalikes(table, scripts, {d: frozenset(s) for d, s in twins.items()}, known, skeletons)
 
 
 def _key(label: str, text: str) -> str:
@@ -150,10 +155,15 @@ def _odd_word(word: str, look: Lookalikes) -> str | None:
     with look-alikes), or it holds look-alike letters and reads as Latin (every letter of its
     skeleton ASCII, or the look-alike itself a Latin letter such as dotless ı). With the
     table one letter per script and imitated letter, of two distinct words alike after the
-    skeleton one always answers here."""
+    skeleton one always answers here; a digit among letters of a script with a letter imitating
+    it (Cyrillic З for 3) answers too, since the word with that letter instead is an ordinary
+    word of the script."""
     scripts = sorted({_script(c) for c in word if c.isalpha()})
     if len(scripts) > 1 and not look.scripts.isdisjoint(scripts):
         return f"mixes {' and '.join(_SCRIPT_NAMES.get(s, s.title()) for s in scripts)} letters in {word!r}"
+    twin = next((d for d in word if look.digit_twins.get(d, frozenset()) & set(scripts)), None)
+    if twin is not None:  # "3ж" displays as the Cyrillic "Зж"
+        return f"holds the digit {twin!r} among {' and '.join(_SCRIPT_NAMES.get(s, s.title()) for s in scripts)} letters, one of which imitates it, in {word!r}"
     posers = [c for c in word if ord(c) in look.table]
     if not posers:
         return None

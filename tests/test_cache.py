@@ -93,22 +93,18 @@ def test_entry_decoding_refuses_anything_not_written_by_the_cache():
     assert decode_entry(os.urandom(300), key, "v1") is None
 
 
-def test_a_record_the_line_gives_is_derived_not_stored():
-    """A result whose record is its catalog line re-indented (render.reindented) is stored
-    without it and read back whole; one that is not keeps its record."""
+def test_an_entry_holds_all_three_renderings_and_none_may_be_empty():
+    """The record is stored, not derived from the catalog line (60 us a cached guide): any bytes
+    come back as written, even a line orjson could not read back; an entry with an empty part
+    is not one guideparse wrote, so it is a miss."""
     from guideparse.cache import CachedResult, encode_entry
-    from guideparse.render import reindented
 
-    key, line = "ab" * 32, b'{"a":1,"b":["\xc3\xa9",2.5]}\n'
-    pretty = reindented(line)
-    assert pretty == b'{\n  "a": 1,\n  "b": [\n    "\xc3\xa9",\n    2.5\n  ]\n}\n'
-    derived = CachedResult("brex", b'{"d":1}\n', line, pretty, "tok", derived=True)
-    kept = CachedResult("brex", b'{"d":1}\n', line, pretty, "tok")
-    assert len(encode_entry(key, "v1", derived)) < len(encode_entry(key, "v1", kept))
-    assert decode_entry(encode_entry(key, "v1", derived), key, "v1") == derived
-    assert decode_entry(encode_entry(key, "v1", kept), key, "v1") == kept
-    big = CachedResult("brex", b'{"d":1}\n', b'{"seats":' + str(2**70).encode() + b"}\n", b"{}\n", "tok", derived=True)
-    assert decode_entry(encode_entry(key, "v1", big), key, "v1") is None  # a line orjson cannot read back: a miss
+    key = "ab" * 32
+    big = CachedResult("brex", b'{"d":1}\n', b'{"seats":' + str(2**70).encode() + b"}\n", b"{\n}\n", "tok")
+    assert decode_entry(encode_entry(key, "v1", big), key, "v1") == big
+    for empty in ({"document": b""}, {"entry": b""}, {"record": b""}):
+        result = CachedResult(**{**big.__dict__, **empty})
+        assert decode_entry(encode_entry(key, "v1", result), key, "v1") is None
 
 
 def test_editing_a_run_changes_neither_cache_nor_later_runs(tmp_path, clean):
@@ -303,3 +299,58 @@ def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
         run(batch(f"more{n}", 3))
     kept = {p.name for p in _entries(cache)}
     assert shas(first) <= kept and not shas(second) & kept
+
+
+def test_the_cache_is_listed_only_when_its_estimated_size_nears_the_limit(tmp_path):
+    """results/SIZE holds the size at the last listing plus what runs added since; a run lists
+    (and prunes) the cache only when that passes half the limit, or when the file is missing
+    or garbled, and a listing puts the true size back."""
+    cache, seed = tmp_path / "cache", (RAW / "brex.flat.txt").read_text(encoding="utf-8")
+    estimate = cache / "results" / "SIZE"
+
+    def run(*texts: str, limit: str = "1G") -> None:
+        folder = tmp_path / f"in-{uuid.uuid4().hex[:6]}"
+        folder.mkdir()
+        for i, text in enumerate(texts):
+            (folder / f"{i}.txt").write_text(text, encoding="utf-8")
+        out = tmp_path / f"out-{uuid.uuid4().hex[:6]}"
+        assert (
+            main(["extract", str(folder), "-o", str(out), "--cache-dir", str(cache), "-q", "--cache-max-size", limit])
+            == 0
+        )
+
+    def held() -> int:
+        return sum(p.stat().st_size for p in _entries(cache))
+
+    run(seed.replace("Brex", "Brex One"))  # a new cache: listed
+    assert int(estimate.read_bytes()) == held()
+    _entries(cache)[0].unlink()  # deleted by hand: the estimate does not know
+    before = int(estimate.read_bytes())
+    run(seed.replace("Brex", "Brex Two"))  # far under the limit: not listed, the addition counted
+    assert int(estimate.read_bytes()) == before + held() > held()
+    estimate.write_bytes(b"garbled\n")
+    run(seed.replace("Brex", "Brex Three"))
+    assert int(estimate.read_bytes()) == held()  # listed: the true size again
+    estimate.write_bytes(b"%d\n" % (1 << 29))  # past half of 1 GiB: listed
+    run(seed.replace("Brex", "Brex Four"))
+    assert int(estimate.read_bytes()) == held()
+    _entries(cache)[0].unlink()
+    run(seed.replace("Brex", "Brex Five"), limit=str(held() * 2 + 2))  # the addition reaches half the limit
+    assert int(estimate.read_bytes()) == held()  # listed: the entry deleted by hand is not counted
+    assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
+    assert not estimate.exists() and not (cache / "results").exists()
+
+
+def test_a_first_run_looks_nothing_up_in_the_cache(tmp_path, monkeypatch):
+    """With no entry of the current version at the start (a first run), no input is looked up
+    (each lookup would fail); the next run finds every entry."""
+    from guideparse import extract_many
+
+    calls: list[str] = []
+    get = ResultCache.get
+    monkeypatch.setattr(ResultCache, "get", lambda self, sha: calls.append(sha) or get(self, sha))
+    extract_many(RAW, tmp_path / "a", jobs=1, cache_dir=tmp_path / "cache")
+    assert calls == []
+    second = extract_many(RAW, tmp_path / "b", jobs=1, cache_dir=tmp_path / "cache")
+    n = len(list(RAW.glob("*.txt"))) + len(list(RAW.glob("*.html")))
+    assert len(calls) == n and second.summary.inputs == n

@@ -4,9 +4,9 @@ Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the curren
 rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
 A file holds a one-line header (format, digest, slug, path token, the facts a run's
 summary counts, lengths) and the
-payload: the document line and the catalog line, LZ4-compressed. The pretty record is
-derived from the catalog line when read (render.reindented: orjson, tens of microseconds),
-so it is stored only for the rare result whose line orjson cannot read back exactly.
+payload: the document line, the catalog line and the pretty record, LZ4-compressed. The
+record could be derived from the catalog line (render.reindented), but that costs ~60 us a
+cached guide, a fifth of the cached re-run, against ~20% more bytes on disk (README).
 
 Nothing read back is trusted: a payload whose sha256 differs from its header, a
 cut or garbled file, is a miss (the input is extracted again and the entry
@@ -41,6 +41,7 @@ _MAX_ENTRY = 256 * 1024 * 1024  # a file larger than this is not a cache entry
 _TOUCH_AFTER = 3600.0  # an entry's last use is recorded to the hour (its mtime): LRU without a write per hit
 _COMPRESS = True  # LZ4: a fifth of the bytes for ~30 us a result (see the README's A/B table)
 _ENTRY = re.compile(r"[0-9a-f]{64}\.gpr")
+_ESTIMATE = "SIZE"  # results/SIZE: the cache's bytes at its last listing plus those runs added since (bound)
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _VERSION_DIR = re.compile(r"[0-9a-f]{16}")
 _LEGACY = ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm", "checked")  # earlier cache layouts
@@ -115,7 +116,6 @@ class CachedResult:
     record: bytes  # that line as records/<slug>.json holds it (indented)
     token: str
     facts: str = "0;"  # what the run's summary counts: truncated (1/0) ';' warning codes (GP302=1,GP203=2)
-    derived: bool = False  # the record is render.reindented(entry), so an entry file need not hold it
 
     @property
     def truncated(self) -> bool:
@@ -168,11 +168,12 @@ class ResultCache:
         self.version = version
         self.results = root / "results"
         self.home = self.results / hashlib.sha256(version.encode()).hexdigest()[:16]
+        self._home = str(self.home)
 
     # ----------------------------------------------------------------- one entry
 
-    def entry_path(self, sha: str) -> Path:
-        return self.home / sha[:2] / f"{sha}.gpr"
+    def entry_path(self, sha: str) -> str:
+        return f"{self._home}/{sha[:2]}/{sha}.gpr"  # a string: pathlib costs ~10 us an entry
 
     def get(self, sha: str) -> tuple[CachedResult | None, bool]:
         """(the verified result or None, whether an entry was there but failed its check)."""
@@ -191,19 +192,26 @@ class ResultCache:
                 pass
         return result, False
 
-    def put(self, sha: str, result: CachedResult) -> None:
-        """Keep a result; raises OSError (a full or read-only disk) for the caller to note."""
+    def put(self, sha: str, result: CachedResult) -> int:
+        """Keep a result; returns the entry's size. Raises OSError (a full or read-only disk)
+        for the caller to note. Written in place (write_atomic's `direct`): a reader checks an
+        entry's digest anyway."""
         path = self.entry_path(sha)
         data = encode_entry(sha, self.version, result)
         try:
-            write_atomic(path, data)
+            write_atomic(path, data, direct=True)
         except FileNotFoundError:  # the first entry of its shard (or of this version)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             if not (self.home / "VERSION").is_file():
                 write_atomic(self.home / "VERSION", self.version.encode() + b"\n")
-            write_atomic(path, data)
+            write_atomic(path, data, direct=True)
+        return len(data)
 
     # ----------------------------------------------------------------- the whole cache
+
+    def holds_version(self) -> bool:
+        """Whether any entry of this version may be here (its folder exists)."""
+        return os.path.isdir(self._home)
 
     def entries(self) -> list[tuple[Path, int, float]]:
         """(path, bytes, last used) of every entry of every version."""
@@ -219,6 +227,24 @@ class ResultCache:
                 except OSError:
                     continue  # pruned by another run meanwhile
         return out
+
+    def bound(self, max_size: int, added: int) -> tuple[int, int]:
+        """Keep the cache under `max_size` after a run that wrote `added` bytes into it. Listing
+        the cache costs ~10 us an entry (0.1 s at 10,000), so it is listed (prune) only when the
+        size it had at the last listing plus what runs added since (results/SIZE) passes half
+        the limit: runs racing on that file, or files deleted by hand, make it drift by less."""
+        estimate = self._estimate()
+        if estimate is not None and estimate + added < max_size // 2:
+            write_atomic(self.results / _ESTIMATE, b"%d\n" % (estimate + added))
+            return 0, 0
+        return self.prune(max_size)
+
+    def _estimate(self) -> int | None:
+        try:
+            data, _ = read_whole(self.results / _ESTIMATE, 32)
+            return int(data) if data.endswith(b"\n") and data[:-1].isdigit() else None
+        except (OSError, ValueError):
+            return None
 
     def prune(self, max_size: int) -> tuple[int, int]:
         """Drop least recently used entries until the cache holds at most `max_size` bytes,
@@ -236,6 +262,8 @@ class ResultCache:
                 pass
             dropped, freed = dropped + 1, freed + size
         _drop_empty_versions(self.results)
+        if self.results.is_dir():
+            write_atomic(self.results / _ESTIMATE, b"%d\n" % (total - freed))
         return dropped, freed
 
     def info(self) -> CacheInfo:
@@ -263,6 +291,8 @@ class ResultCache:
                 freed += size
         _drop_stale_tmp(self.results, age=0.0)
         _drop_empty_versions(self.results, keep_version_files=False)
+        with contextlib.suppress(OSError):
+            os.unlink(self.results / _ESTIMATE)
         with contextlib.suppress(OSError):
             self.results.rmdir()
         for name in _legacy_names(self.root):
@@ -314,7 +344,7 @@ def encode_entry(key: str, version: str, result: CachedResult) -> bytes:
     """An entry file: a header line whose digest covers the key, the version, the header and
     the payload (so an entry copied under another key or version, or with a changed field,
     fails), then the compressed texts."""
-    texts = (result.document, result.entry, b"" if result.derived else result.record)
+    texts = (result.document, result.entry, result.record)
     body = b"".join(texts)
     payload = lz4.block.compress(body, mode="fast") if _COMPRESS else body
     magic = _MAGIC_LZ4 if _COMPRESS else _MAGIC_RAW
@@ -337,15 +367,10 @@ def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
         body = lz4.block.decompress(payload) if parts[0] == _MAGIC_LZ4 else payload
     except (ValueError, lz4.block.LZ4BlockError):
         return None
-    if len(body) != n_doc + n_entry + n_record:
+    if len(body) != n_doc + n_entry + n_record or not (n_doc and n_entry and n_record):
         return None
-    from .render import reindented  # pydantic and orjson load with the first entry read, not with the CLI
-
-    entry = body[n_doc : n_doc + n_entry]
-    record = body[n_doc + n_entry :] or reindented(entry)  # a record is never empty: empty is "derive it"
-    if record is None:
-        return None
-    return CachedResult(slug, body[:n_doc], entry, record, token, facts, derived=n_record == 0)
+    at = n_doc + n_entry
+    return CachedResult(slug, body[:n_doc], body[n_doc:at], body[at:], token, facts)
 
 
 def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:
@@ -376,18 +401,18 @@ def _read_version(home: Path) -> str:
         return "?"
 
 
-_TMP = re.compile(r"(?:[0-9a-f]{64}\.gpr|VERSION)\.[0-9]+-[0-9]+\.tmp")
+_TMP = re.compile(r"(?:[0-9a-f]{64}\.gpr|VERSION|SIZE)\.[0-9]+-[0-9]+\.tmp")
 
 
 def _drop_stale_tmp(results: Path, age: float = 3600.0) -> None:
     """Work files of writers that died mid-write (older than `age` seconds)."""
     cutoff = time.time() - age
-    for version in _subdirs(results, _VERSION_DIR):
-        for folder in [version, *_subdirs(version, _SHARD)]:
-            with contextlib.suppress(OSError), os.scandir(folder) as it:
-                for e in it:
-                    if _TMP.fullmatch(e.name) and e.stat(follow_symlinks=False).st_mtime < cutoff:
-                        os.unlink(e.path)
+    versions = _subdirs(results, _VERSION_DIR)
+    for folder in [results, *versions, *(shard for v in versions for shard in _subdirs(v, _SHARD))]:
+        with contextlib.suppress(OSError), os.scandir(folder) as it:
+            for e in it:
+                if _TMP.fullmatch(e.name) and e.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(e.path)
 
 
 def _drop_empty_versions(results: Path, keep_version_files: bool = True) -> None:

@@ -187,7 +187,7 @@ def _write_marker(folder: Path, fmt: str, tables: Tables, run: LoadedRun | None)
         "tables": {name: len(rows) for name, (_, rows) in tables.items()},
         "run": {k: manifest.get(k) for k in ("tool_version", "schema_version", "rules_digest")},
     }
-    fsio.write_atomic(folder / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8"), private=True)
+    fsio.write_atomic(folder / MARKER, (json.dumps(marker, indent=2) + "\n").encode("utf-8"), direct=True)
 
 
 # --------------------------------------------------------------------------- putting it in place

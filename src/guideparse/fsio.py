@@ -60,22 +60,27 @@ def read_whole(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, *, private: bool = False) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, direct: bool = False) -> None:
     """Create or replace a file with these bytes: written under a temporary name beside it,
     then renamed over it, so no reader sees half a file and no other name of the old file
     (a link elsewhere) is written through.
 
-    `private`: the folder is a work folder nobody reads until it is swapped into place, so a
-    name still free is written directly (no rename: thousands of records per run)."""
+    `direct`: a name still free is written in place, without the temporary name and the
+    rename (thousands of files a run), for a file no reader can take half of: one in a work
+    folder nobody reads until it is swapped into place, or a cache entry, whose reader checks
+    its digest (half an entry is a miss). A name taken is replaced as usual."""
     path = os.fspath(path)
-    if private:
+    if direct:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except FileExistsError:
-            pass  # another worker's record of the same app: replace it as usual
+            pass  # another worker's record of the same app, a garbled entry: replace it
         else:
             try:
                 _write_all(fd, data)
+            except BaseException:
+                _unlink_quietly(path)  # a full disk: no half file left under the name
+                raise
             finally:
                 os.close(fd)
             return

@@ -69,7 +69,6 @@ class Rendered(NamedTuple):
     document: bytes
     catalog: bytes
     record: bytes
-    derived: bool  # the record is the catalog line re-indented (reindented), so a cache can derive it
 
 
 def render_result(doc: DocumentRecord, entry: CatalogEntry) -> Rendered:
@@ -79,13 +78,12 @@ def render_result(doc: DocumentRecord, entry: CatalogEntry) -> Rendered:
     both models are turned into plain values once, the entry's own fields alone, and orjson
     writes the three from them (136 against 190 us a page of the benchmark's). Anything
     else (a value orjson refuses, a model whose serialization is not its fields in order)
-    goes the way of document_line, catalog_line and derived_record."""
+    goes the way of document_line, catalog_line and pretty_record."""
     fast = _from_plain_values(doc, entry)
     if fast is not None:
         return fast
     line = catalog_line(entry)
-    record, derived = derived_record(entry, line)
-    return Rendered(document_line(doc), line, record, derived)
+    return Rendered(document_line(doc), line, pretty_record(entry, line))
 
 
 def _from_plain_values(doc: DocumentRecord, entry: CatalogEntry) -> Rendered | None:
@@ -104,7 +102,6 @@ def _from_plain_values(doc: DocumentRecord, entry: CatalogEntry) -> Rendered | N
             orjson.dumps(document) + b"\n",
             orjson.dumps(catalog) + b"\n",
             orjson.dumps(catalog, option=orjson.OPT_INDENT_2) + b"\n",
-            True,
         )
     # orjson refuses a lone surrogate or an integer past 64 bits; a field the serializer leaves out
     except (orjson.JSONEncodeError, KeyError):
@@ -134,20 +131,16 @@ def catalog_line(entry: CatalogEntry) -> bytes:
 def entry_lines(entry: CatalogEntry) -> tuple[bytes, bytes]:
     """A merged app's catalog line and its record (the line re-indented where orjson can)."""
     line = catalog_line(entry)
-    return line, derived_record(entry, line)[0]
+    return line, pretty_record(entry, line)
 
 
 def pretty_record(entry: CatalogEntry, line: bytes | None = None) -> bytes:
-    """An app's records/<slug>.json: its catalog line (`line`, when already rendered), indented."""
-    return derived_record(entry, line)[0]
-
-
-def derived_record(entry: CatalogEntry, line: bytes | None = None) -> tuple[bytes, bool]:
-    """pretty_record, and whether it is `line` re-indented (so a cache can derive it from the line)."""
+    """An app's records/<slug>.json: its catalog line (`line`, when already rendered) re-indented
+    by orjson where it reads back exactly, else pydantic's indented rendering."""
     pretty = reindented(line) if line is not None else None
     if pretty is not None:
-        return pretty, True
-    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n", False
+        return pretty
+    return _ENTRY.dump_json(entry, exclude={"provenance"}, indent=2) + b"\n"
 
 
 def reindented(line: bytes) -> bytes | None:

@@ -90,7 +90,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
     out = render_result(doc, entry)
-    return CachedResult(doc.slug, out.document, out.catalog, out.record, token, facts, derived=out.derived)
+    return CachedResult(doc.slug, out.document, out.catalog, out.record, token, facts)
 
 
 # --------------------------------------------------------------------------- one input
@@ -152,6 +152,7 @@ class ChunkDone:
     number: int
     outcomes: list[Outcome]
     documents: bytes | None
+    cache_bytes: int = 0  # the bytes of the cache entries the chunk wrote
 
 
 @dataclass
@@ -168,10 +169,14 @@ class ExtractTask:
     cache: ResultCache | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
+    # False when the cache held no entry of this version as the run began (a first run): every
+    # lookup would fail, so none is made (one failed open an input, ~8 us)
+    look_up: bool = True
+    _kept: int = field(default=0, init=False)  # bytes of cache entries this process wrote
 
     def __call__(self, chunk: Chunk) -> ChunkDone:
         number, files = chunk
-        started = time.monotonic()
+        started, kept = time.monotonic(), self._kept
         done = [(f, self._one(f)) for f in files]
         docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
         data = b"".join(docs)
@@ -189,7 +194,7 @@ class ExtractTask:
             doc_at = (at, len(docs[k]))
             outcomes.append(Extracted(f.shown, sha, size, result.slug, doc_at, entry, result.facts, cached, note))
             at, k = at + len(docs[k]), k + 1
-        return ChunkDone(number, outcomes, None if written is not None else data)
+        return ChunkDone(number, outcomes, None if written is not None else data, self._kept - kept)
 
     def _one(self, f: InputFile) -> Failed | tuple[CachedResult, str, int, bool, str | None]:
         try:
@@ -206,11 +211,11 @@ class ExtractTask:
             result = one
             note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         record = splice_path(result.record, result.token, f.shown)
-        write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, private=True)
+        write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, direct=True)
         return result, sha, len(data), cached, note
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
-        if self.cache is None:
+        if self.cache is None or not self.look_up:
             return None, None
         result, garbled = self.cache.get(sha)
         return result, "garbled" if garbled else None
@@ -220,7 +225,7 @@ class ExtractTask:
         if self.cache is None:
             return None
         try:
-            self.cache.put(sha, result)
+            self._kept += self.cache.put(sha, result)
         except OSError as exc:
             self.cache = None  # this worker stops trying
             return f"unwritable: {exc.strerror or exc}"
@@ -259,6 +264,7 @@ class Tally:
         self.truncated = self.with_warnings = 0
         self.warnings: Counter[str] = Counter()
         self.notes: dict[str, list[str]] = {}
+        self.cache_bytes = 0  # written into the cache by the run
 
     def count(self, status: InputStatus, error: GuideparseError | None, facts: str = "0;") -> None:
         """One input: its status, its failure (or None) and, when it gave a record, its facts."""
@@ -404,11 +410,13 @@ def extract_many(
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
         with RunAssembler(tmp, rules) as assembler, OrderedFile(tmp / "documents.jsonl", pool_context()) as documents:
-            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
+            look_up = cache is not None and cache.holds_version()
+            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout, look_up=look_up)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
             workers = min(jobs or len(usable_cpus()), len(chunks))  # never more processes than work
             for done in map_ordered(task, chunks, workers, tune_gc=tune_gc):
                 base = 0 if done.documents is None else task.documents.write(done.number, done.documents)
+                assembler.cache_bytes += done.cache_bytes
                 for outcome in done.outcomes:
                     assembler.add(outcome, base)
                 if on_progress is not None:
@@ -418,7 +426,7 @@ def extract_many(
         summary = assembler.summary(apps, round(time.perf_counter() - t0, 3))
         _write_manifest(tmp, make_manifest(rules, started, assembler.statuses, summary))
     if cache is not None and (cache_max_size is not None or assembler.cached < len(assembler.statuses)):
-        _prune(cache, cache_max_size, notes)  # asked to, or the cache grew (or may have)
+        _prune(cache, cache_max_size, assembler.cache_bytes, notes)  # asked to, or the cache grew
     seconds = time.perf_counter() - t0
     summary = summary.model_copy(update={"seconds": round(seconds, 3)})
     return RunResult(out_dir, assembler.statuses, seconds, assembler.failures, apps, assembler.cached, notes, summary)
@@ -467,9 +475,9 @@ def _cache_notes(by_kind: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def _prune(cache: ResultCache, max_size: int | None, notes: list[str]) -> None:
+def _prune(cache: ResultCache, max_size: int | None, added: int, notes: list[str]) -> None:
     try:
-        cache.prune(DEFAULT_MAX_SIZE if max_size is None else max_size)
+        cache.bound(DEFAULT_MAX_SIZE if max_size is None else max_size, added)
     except OSError as exc:
         notes.append(f"cache not pruned: {exc.strerror or exc}")
 

@@ -138,3 +138,46 @@ def test_compiled_and_pure_write_the_same_run(tmp_path):
         outs[mode] = {k: v for k, v in _tree(out).items() if k != "manifest.json"}
     assert outs["compiled"]["documents.jsonl"] and len(outs["compiled"]) > 50
     assert outs["compiled"] == outs["pure"]
+
+
+def test_extraction_leaves_no_garbage_for_the_cyclic_collector():
+    """Every object an extraction makes is freed by its reference count: no cycles (compiled,
+    a nested function and its environment form one). With the cycles of three nested functions
+    gone, the cyclic collector never ran in 2,000 pages and a page took ~6% less (README).
+    Text pages: an HTML page's parse tree (BeautifulSoup's, parents and children pointing at
+    each other) is the collector's."""
+    import gc
+    from collections import Counter
+
+    from guideparse import load_rules
+
+    rules = load_rules()
+    pages = [*sorted(RAW.iterdir()), *sorted((ROOT / "tests" / "fixtures").rglob("*.*"))]
+    pages = [p for p in pages if p.suffix == ".txt" and p.parent.name != "html"]
+    for p in pages:  # once before: lazy imports and lookups are built on first use
+        _extract_quietly(p, rules)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for p in pages:
+            _extract_quietly(p, rules)
+        gc.collect()
+        garbage = Counter(type(o).__qualname__ for o in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert len(pages) > 50
+    assert not garbage, garbage.most_common(10)
+
+
+def _extract_quietly(page: Path, rules) -> None:
+    from guideparse.run import extract_result
+
+    try:
+        extract_result(page.read_bytes(), rules, "0" * 64, "tok")
+    except Exception:  # a fixture meant to fail: its garbage counts all the same
+        pass

@@ -9,20 +9,17 @@ and why it was rejected; for two, it fails as ambiguous (GP915). It never become
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import NamedTuple
 
 from .errors import InputError
 from .family_readers import label_row
 from .reading import Line
 from .rules import Rules
-from .rules_families import FamilyRule, LabelRule
+from .rules_families import FamilyRule, LabelRule, built_once
 from .rules_regex import Regex
 from .rules_schema import compile_line_pattern
 from .segment import Page
-
-T = TypeVar("T")
 
 
 class Evidence(NamedTuple):
@@ -40,23 +37,9 @@ class Recognition:
     title_app: str | None = None
 
 
-_BUILT: dict[int, tuple[FamilyRule, dict[str, Any]]] = {}
-
-
-def _built(fam: FamilyRule, kind: str, build: Callable[[FamilyRule], T]) -> T:
-    """What `build` makes of a family's rules, made once per rules object (kept by identity,
-    so a family of other rules loaded later is built anew)."""
-    hit = _BUILT.get(id(fam))
-    if hit is None or hit[0] is not fam:
-        hit = _BUILT[id(fam)] = (fam, {})
-    if kind not in hit[1]:
-        hit[1][kind] = build(fam)
-    return cast(T, hit[1][kind])
-
-
 def compiled_lines(fam: FamilyRule, kind: str) -> list[tuple[Regex, str]]:
     """A family's line patterns of `kind` (title, taglines, app_sentences), compiled once."""
-    return _built(fam, kind, lambda f: [(compile_line_pattern(p.pattern), p.id) for p in getattr(f, kind)])
+    return built_once(fam, kind, lambda f: [(compile_line_pattern(p.pattern), p.id) for p in getattr(f, kind)])
 
 
 class EvidenceRules(NamedTuple):
@@ -69,7 +52,7 @@ class EvidenceRules(NamedTuple):
 
 
 def evidence_rules(fam: FamilyRule) -> EvidenceRules:
-    return _built(
+    return built_once(
         fam,
         "evidence",
         lambda f: EvidenceRules(

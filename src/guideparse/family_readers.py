@@ -16,7 +16,8 @@ from typing import Any
 from .context import Ctx
 from .paths import format_path
 from .reading import Line
-from .rules_families import ColumnRule, FamilyRule, FieldRule, LabelRule
+from .rules_families import ColumnRule, FamilyRule, FieldRule, LabelRule, built_once
+from .rules_schema import compile_line_pattern
 from .section_readers import SECTION_READERS, SectionReader
 from .segment import Page, Section, is_pipe_row
 from .tables import is_separator_row, split_pipe_row
@@ -98,9 +99,7 @@ def read_labels(rule: FieldRule, section: Section, ctx: Ctx, nulls: frozenset[st
 
 def unverified(rule: FieldRule, section: Section, ctx: Ctx) -> bool:
     """True (and GP205) when the section says its content is not yet verified."""
-    from .rules_schema import compile_line_pattern
-
-    patterns = [(compile_line_pattern(p.pattern), p.id) for p in rule.unverified]
+    patterns = built_once(rule, "unverified", lambda r: [(compile_line_pattern(p.pattern), p.id) for p in r.unverified])
     for ln in section.nonblank:
         hit = next((rule_id for rx, rule_id in patterns if rx.fullmatch(ln.text)), None)
         if hit is not None:

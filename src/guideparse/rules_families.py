@@ -8,9 +8,9 @@ names the entry's line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, Field, TypeAdapter, field_validator, model_validator
 
@@ -309,3 +309,18 @@ class FamiliesFile(_Strict):
 
 
 FAMILIES_SCHEMA = TypeAdapter(FamiliesFile)
+
+
+T = TypeVar("T")
+_BUILT: dict[int, tuple[object, dict[str, Any]]] = {}
+
+
+def built_once(rule: object, kind: str, build: Callable[[Any], T]) -> T:
+    """What `build` makes of a family's rule (compiled patterns), made once per rule object
+    (kept by identity, so a rule of other rules loaded later is built anew), not per page."""
+    hit = _BUILT.get(id(rule))
+    if hit is None or hit[0] is not rule:
+        hit = _BUILT[id(rule)] = (rule, {})
+    if kind not in hit[1]:
+        hit[1][kind] = build(rule)
+    return cast(T, hit[1][kind])

@@ -132,20 +132,22 @@ def _pipe_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | N
 
 def _glued_header(text: str, index: list[tuple[str, Column]]) -> list[Column] | None:
     """`idpssoscimnotes` -> [idp, sso, scim, notes] by greedy longest match with backtracking."""
-
-    def walk(pos: int) -> list[Column] | None:
-        if pos == len(text):
-            return []
-        for name, col in index:
-            if text.startswith(name, pos):
-                rest = walk(pos + len(name))
-                if rest is not None:
-                    return [col] + rest
-        return None
-
     if not text or len(text) > 80:
         return None
-    return walk(0)
+    return _glued_columns(text, 0, index)
+
+
+def _glued_columns(text: str, pos: int, index: list[tuple[str, Column]]) -> list[Column] | None:
+    """The columns that spell text[pos:], or None. (Not a nested function: compiled, a closure
+    and its environment form a cycle, garbage only the cyclic collector frees.)"""
+    if pos == len(text):
+        return []
+    for name, col in index:
+        if text.startswith(name, pos):
+            rest = _glued_columns(text, pos + len(name), index)
+            if rest is not None:
+                return [col] + rest
+    return None
 
 
 # --------------------------------------------------------------------------- glued rows

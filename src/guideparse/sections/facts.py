@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from ..confusables import describe, lookalikes, skeleton
 from ..context import Ctx
@@ -96,18 +96,20 @@ def unknown_terms(text: str, rules: Rules, label: str) -> list[str]:
     qualifier naming no term ('(via Okta)', '(varies)') is not a term. Patterns are built
     from escaped literals (no repetition to backtrack over), as in rules._any_word_starts."""
     terms = sorted({t for t, _v, _id in rules.terms.get(label, [])}, key=len, reverse=True)
-
-    def strip_known(s: str) -> str:
-        for t in terms:
-            s = _whole_term(t).sub(" , ", s)
-        return s
-
-    def qualifier(m: re.Match[str]) -> str:
-        inner = m.group(0)[1:-1]
-        return f" , {inner} , " if strip_known(inner) != inner else " , "
-
-    rest = strip_known(_PARENS.sub(qualifier, text))
+    rest = _strip_known(_PARENS.sub(partial(_qualifier, terms), text), terms)
     return [p.strip(" .") for p in _SEPARATORS.split(rest) if p.strip(" .()")]
+
+
+def _strip_known(s: str, terms: list[str]) -> str:
+    for t in terms:
+        s = _whole_term(t).sub(" , ", s)
+    return s
+
+
+def _qualifier(terms: list[str], m: re.Match[str]) -> str:
+    """A parenthesised part: a separate part when it names a term, else nothing."""
+    inner = m.group(0)[1:-1]
+    return f" , {inner} , " if _strip_known(inner, terms) != inner else " , "
 
 
 def parse_quick_facts(section: Section | None, ctx: Ctx) -> tuple[QuickFacts | None, dict[str, str] | None]:

@@ -82,6 +82,21 @@ def _is_list(lines: list[Line], bullets: tuple[str, ...]) -> bool:
     return all(is_bullet(ln.text, bullets) for ln in lines) or (len(lines) > 1 and not looks_like_pairs(lines, bullets))
 
 
+def _current(offer: IdentityOffer) -> OfferBlock:
+    """The block being filled (helpers, not nested functions: compiled, a closure and its
+    environment form a cycle, garbage only the cyclic collector frees)."""
+    if not offer.blocks:
+        offer.blocks.append(OfferBlock())
+    return offer.blocks[-1]
+
+
+def _base(offer: IdentityOffer) -> tuple[TraceSegment, ...]:
+    """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
+    block = _current(offer)
+    at = len(offer.blocks) - 1
+    return ("identity_offer", "blocks", at if block.heading is None else ident("heading", block.heading))
+
+
 def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | None:
     if section is None:
         return None
@@ -90,37 +105,31 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
     list_title: Line | None = None
     blocks = _blocks(section, ctx)
     bullets = ctx.rules.bullet_prefixes
-
-    def current() -> OfferBlock:
-        if not offer.blocks:
-            offer.blocks.append(OfferBlock())
-        return offer.blocks[-1]
-
-    def base() -> tuple[TraceSegment, ...]:
-        """The current block's path: identified by its heading (paths.IDENTITY), else its index."""
-        block = current()
-        at = len(offer.blocks) - 1
-        return ("identity_offer", "blocks", at if block.heading is None else ident("heading", block.heading))
-
     for i, lines in enumerate(blocks):
         first = lines[0].text
         if match_header(first, ctx.rules, _OFFER_TABLES):
             for table in read_tables(lines, ctx.rules, _OFFER_TABLES, heads=ctx.table_heads):
-                current().tables.append(_offer_table(table, ctx, (*base(), "tables", len(current().tables))))
+                _current(offer).tables.append(
+                    _offer_table(table, ctx, (*_base(offer), "tables", len(_current(offer).tables)))
+                )
             list_title = None
             continue
         if _is_list(lines, bullets):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
-            path = (*base(), "lists", len(current().lists))
+            path = (*_base(offer), "lists", len(_current(offer).lists))
             if list_title is not None:
                 ctx.trace((*path, "title"), list_title, None, f"{section.rule}:list-title")
             for j, ln in enumerate(lines):
                 ctx.trace((*path, "items", j), ln, None, f"{section.rule}:list-item")
-            current().lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
+            _current(offer).lists.append(
+                TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items)
+            )
             list_title = None
             continue
         if len(lines) > 1:
-            current().items.extend(read_pairs(lines, ctx, (*base(), "items"), f"{section.rule}:title-detail"))
+            _current(offer).items.extend(
+                read_pairs(lines, ctx, (*_base(offer), "items"), f"{section.rule}:title-detail")
+            )
             continue
         ln = lines[0]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
@@ -133,10 +142,10 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             continue
         if is_heading_like(first, bullets) and i + 1 < len(blocks):
             offer.blocks.append(OfferBlock(heading=first))
-            ctx.trace((*base(), "heading"), ln, None, f"{section.rule}:sub-heading")
+            ctx.trace((*_base(offer), "heading"), ln, None, f"{section.rule}:sub-heading")
             continue
-        ctx.trace((*base(), "paragraphs", len(current().paragraphs)), ln, None, f"{section.rule}:paragraph")
-        current().paragraphs.append(first)
+        ctx.trace((*_base(offer), "paragraphs", len(_current(offer).paragraphs)), ln, None, f"{section.rule}:paragraph")
+        _current(offer).paragraphs.append(first)
     ctx.note_cut(section, "identity_offer")
     return offer
 

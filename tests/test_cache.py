@@ -26,6 +26,11 @@ def _entries(cache: Path) -> list[Path]:
     return sorted(cache.glob("results/*/*/*.gpr"))
 
 
+def _held(entries: list[Path]) -> int:
+    """The bytes the entries hold: each pack once, however many of its links are listed."""
+    return sum({(st := p.stat()).st_ino: st.st_size for p in entries}.values())
+
+
 def _extract(out: Path, *args: str) -> int:
     return main(["extract", str(RAW), "-o", str(out), "-q", *args])
 
@@ -47,33 +52,53 @@ def test_parse_size():
         parse_size("lots")
 
 
-@pytest.mark.parametrize("damage", ["garble", "truncate", "empty", "swap"])
+@pytest.mark.parametrize("damage", ["garble", "truncate", "empty", "swap", "relink", "index"])
 def test_damaged_cache_files_change_no_output_byte(tmp_path, capsys, damage, clean):
-    """Every cache file garbled (one byte flipped), cut short, emptied or swapped with another
-    entry: the run is byte-identical to a run without cache, with one warning line."""
+    """Every entry of every pack garbled (a byte flipped), every pack cut short or emptied, its
+    bytes swapped with another pack's, the entries' names linked to other packs, or the
+    indexes' offsets shifted: the run is byte-identical to a run without cache, with one
+    warning line, and every entry reads back afterwards (the damaged ones written again)."""
+    from guideparse.cache import pack_index, result_version
+    from guideparse.rules import load_rules
+
     cache = tmp_path / "cache"
     assert _extract(tmp_path / "fill", "--cache-dir", str(cache)) == 0
     entries = _entries(cache)
     assert len(entries) == len(list(RAW.glob("*.txt")))
-    blobs = [p.read_bytes() for p in entries]
-    for i, p in enumerate(entries):
+    packs = list({p.stat().st_ino: p for p in entries}.values())
+    blobs = [p.read_bytes() for p in packs]
+    assert len(packs) > 1
+    for i, p in enumerate(packs):
         data = blobs[i]
         if damage == "garble":
-            k = len(data) // 2
-            data = data[:k] + bytes([data[k] ^ 0x20]) + data[k + 1 :]
+            for e in entries:
+                if e.stat().st_ino == p.stat().st_ino:
+                    start, length = pack_index(data, e.name.removesuffix(".gpr"))
+                    k = start + length // 2
+                    data = data[:k] + bytes([data[k] ^ 0x20]) + data[k + 1 :]
         elif damage == "truncate":
-            data = data[: len(data) - 7]
+            data = data[: len(data) // 2]
         elif damage == "empty":
             data = b""
-        else:
+        elif damage == "swap":
             data = blobs[(i + 1) % len(blobs)]
-        p.write_bytes(data)
+        elif damage == "index":
+            data = data.replace(b" 0 ", b" 1 ", 1)  # the first entry's start, one byte on
+        with open(p, "r+b") as fh:  # in place: every link of the pack sees it
+            fh.write(data)
+            fh.truncate()
+    if damage == "relink":
+        for a, b in zip(entries, [*entries[1:], entries[0]], strict=True):
+            os.link(a, b.with_suffix(".new"))
+        for b in entries:
+            b.with_suffix(".new").replace(b)  # each name now links another entry's pack
     capsys.readouterr()
     assert main(["extract", str(RAW), "-o", str(tmp_path / "again"), "--cache-dir", str(cache)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert _files(tmp_path / "again") == clean
     assert len([line for line in err if "digest check" in line]) == 1, err
-    assert not [p for p in _entries(cache) if p.read_bytes() in (b"", *blobs)] or damage == "swap"  # rewritten
+    now = ResultCache(cache, result_version(load_rules().digest))
+    assert all(now.get(e.name.removesuffix(".gpr"))[0] is not None for e in _entries(cache))
 
 
 def test_entry_decoding_refuses_anything_not_written_by_the_cache():
@@ -126,8 +151,9 @@ def test_editing_a_run_changes_neither_cache_nor_later_runs(tmp_path, clean):
 
 
 def test_run_files_are_the_users_own(tmp_path):
-    """No file of a run shares an inode with the cache or another run; every file is writable
-    and follows the umask."""
+    """No file of a run shares an inode with the cache or another run (the cache's entries are
+    links to its packs: they share theirs among themselves only); every file is writable and
+    follows the umask."""
     cache = tmp_path / "cache"
     old = os.umask(0o027)
     try:
@@ -136,14 +162,17 @@ def test_run_files_are_the_users_own(tmp_path):
     finally:
         os.umask(old)
     inodes: dict[tuple[int, int], Path] = {}
+    packs = {(p.stat().st_dev, p.stat().st_ino) for p in _entries(cache)}
+    assert len(packs) < len(_entries(cache))  # the chunks' packs
     for p in [*tmp_path.rglob("*")]:
         st = p.lstat()
+        if cache in p.parents:
+            continue
         if p.is_file():
             assert st.st_nlink == 1, p
-            assert (st.st_dev, st.st_ino) not in inodes
+            assert (st.st_dev, st.st_ino) not in inodes and (st.st_dev, st.st_ino) not in packs
             inodes[(st.st_dev, st.st_ino)] = p
-        if tmp_path / "cache" not in p.parents:
-            assert st.st_mode & 0o777 == (0o750 if p.is_dir() else 0o640), p
+        assert st.st_mode & 0o777 == (0o750 if p.is_dir() else 0o640), p
     for p in (tmp_path / "b").rglob("*.json*"):
         p.write_text("{}", encoding="utf-8")  # an ordinary rewrite, as pandas' to_json does
 
@@ -152,10 +181,10 @@ def test_cache_on_a_full_disk_costs_only_the_cache(tmp_path, capsys, monkeypatch
     """Every cache write fails with ENOSPC (the folder itself is fine): the run is complete and
     equal to a run without the cache, with one warning line."""
 
-    def full(self, sha, result):
-        raise OSError(errno.ENOSPC, "No space left on device", str(self.entry_path(sha)))
+    def full(self, results):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.entry_path(results[0][0])))
 
-    monkeypatch.setattr(ResultCache, "put", full)
+    monkeypatch.setattr(ResultCache, "put_many", full)
     capsys.readouterr()
     assert main(["extract", str(RAW), "-o", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c"), "-j", "1"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
@@ -235,11 +264,11 @@ def test_cache_info_prune_and_clear(tmp_path, capsys):
     assert main(["cache", "info", "--cache-dir", str(cache)]) == 0
     out = capsys.readouterr().out
     assert f"{n} entries" in out and "(current rules and code)" in out and str(cache) in out
-    size = sum(p.stat().st_size for p in _entries(cache))
+    size = _held(_entries(cache))
     assert main(["cache", "prune", "--cache-dir", str(cache), "--max-size", str(size // 2)]) == 0
     assert "dropped" in capsys.readouterr().err
     left = _entries(cache)
-    assert 0 < len(left) < n and sum(p.stat().st_size for p in left) <= size // 2
+    assert 0 < len(left) < n and _held(left) <= size // 2
     (cache / "index.sqlite3").write_bytes(b"an earlier layout")
     (cache / "my-notes.txt").write_text("not the cache's", encoding="utf-8")
     assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
@@ -281,7 +310,7 @@ def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
             )
             == 0
         )
-        assert sum(p.stat().st_size for p in _entries(cache)) <= limit[0]
+        assert _held(_entries(cache)) <= limit[0]
 
     def shas(folder: Path) -> set[str]:
         import hashlib
@@ -290,7 +319,7 @@ def test_cache_stays_under_its_limit_dropping_least_recently_used(tmp_path):
 
     first, second = batch("first", 4), batch("second", 4)
     run(first)
-    limit[0] = int(max(p.stat().st_size for p in _entries(cache)) * 10.5)  # room for ten entries
+    limit[0] = int(_held(_entries(cache)) / 4 * 10.5)  # room for ten entries (the first run's pack holds four)
     for p in _entries(cache):  # written two hours ago
         os.utime(p, (p.stat().st_atime - 7200, p.stat().st_mtime - 7200))
     run(second)
@@ -320,7 +349,7 @@ def test_the_cache_is_listed_only_when_its_estimated_size_nears_the_limit(tmp_pa
         )
 
     def held() -> int:
-        return sum(p.stat().st_size for p in _entries(cache))
+        return _held(_entries(cache))
 
     run(seed.replace("Brex", "Brex One"))  # a new cache: listed
     assert int(estimate.read_bytes()) == held()
@@ -354,3 +383,22 @@ def test_a_first_run_looks_nothing_up_in_the_cache(tmp_path, monkeypatch):
     second = extract_many(RAW, tmp_path / "b", jobs=1, cache_dir=tmp_path / "cache")
     n = len(list(RAW.glob("*.txt"))) + len(list(RAW.glob("*.html")))
     assert len(calls) == n and second.summary.inputs == n
+
+
+def test_a_pack_with_an_index_longer_than_its_first_read(tmp_path):
+    """Entries are read back from a pack of any size: its index past the first 4 KiB read, an
+    entry inside that read or past it; a key the pack does not list is a failed check."""
+    from guideparse.cache import CachedResult
+
+    cache = ResultCache(tmp_path / "cache", "v1")
+    results = [
+        (f"{i:064x}", CachedResult(f"app-{i}", b'{"d":%d}\n' % i, b"{}\n", b"{\n}\n", "tok")) for i in range(100)
+    ]
+    size = cache.put_many(results)
+    assert size == _held(_entries(tmp_path / "cache")) and len(_entries(tmp_path / "cache")) == 100
+    for sha, result in results:
+        assert cache.get(sha) == (result, False)
+    stray = "00" + "f" * 62  # a name in the same shard linked to a pack that does not list it
+    os.link(cache.entry_path(results[0][0]), cache.entry_path(stray))
+    assert cache.get(stray) == (None, True)
+    assert cache.get("cd" * 32) == (None, False)

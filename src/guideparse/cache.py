@@ -1,12 +1,17 @@
-"""The result cache: one verified file per extracted input, keyed by content.
+"""The result cache: verified results of extracted inputs, keyed by content.
 
 Under `$XDG_CACHE_HOME/guideparse` (or `--cache-dir`), each result of the current
-rules and code lives at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
-A file holds a one-line header (format, digest, slug, path token, the facts a run's
+rules and code is found at `results/<version>/<sha[:2]>/<sha256 of the input>.gpr`.
+An entry holds a one-line header (format, digest, slug, path token, the facts a run's
 summary counts, lengths) and the
 payload: the document line, the catalog line and the pretty record, LZ4-compressed. The
 record could be derived from the catalog line (render.reindented), but that costs ~60 us a
 cached guide, a fifth of the cached re-run, against ~20% more bytes on disk (README).
+
+A worker writes the entries of a chunk of inputs as one pack file (an index of keys,
+offsets and lengths, then the entries) with a hard link per entry as its name: creating a
+file costs a file system 25 us to 700 us (ext4 looking for a free inode after deletions),
+a link ~10 us. The links of a pack share its storage, its size and its last use (mtime).
 
 Nothing read back is trusted: a payload whose sha256 differs from its header, a
 cut or garbled file, is a miss (the input is extracted again and the entry
@@ -22,21 +27,25 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import sys
 import time
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
+from typing import NamedTuple
 
 import lz4.block
 
 from . import __version__, _native
-from .fsio import read_whole, remove_path, write_atomic
+from .fsio import link_atomic, read_whole, remove_path, temp_name, write_atomic, write_new
 
 DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
 _TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
 _TAG = f"{_TAG_SIGNATURE}\n# This folder is guideparse's result cache (guideparse cache info | clear).\n"
 _MAGIC_RAW, _MAGIC_LZ4 = b"GPR1", b"GPZ1"  # the first field of an entry: its payload as is, or LZ4-compressed
+_MAGIC_PACK = b"GPP1"  # the first field of a pack of entries
+_PACK_HEAD = 4096  # read first from a pack: its index (a chunk's 32 entries take ~2.8 KB) and more
 _MAX_ENTRY = 256 * 1024 * 1024  # a file larger than this is not a cache entry
 _TOUCH_AFTER = 3600.0  # an entry's last use is recorded to the hour (its mtime): LRU without a write per hit
 _COMPRESS = True  # LZ4: a fifth of the bytes for ~30 us a result (see the README's A/B table)
@@ -156,6 +165,23 @@ class CacheInfo:
     legacy_bytes: int
 
 
+class CacheFile(NamedTuple):
+    """An entry's name (a link to its pack) and what it shares with its pack's other links."""
+
+    path: Path
+    inode: int
+    size: int  # the pack's
+    used: float  # the pack's last use (mtime)
+
+
+def _packs(files: list[CacheFile]) -> dict[int, list[CacheFile]]:
+    """The entries grouped by pack (inode): a pack is stored, counted and dropped once."""
+    packs: dict[int, list[CacheFile]] = {}
+    for f in files:
+        packs.setdefault(f.inode, []).append(f)
+    return packs
+
+
 class CacheRefused(Exception):
     """The folder cannot serve as a cache (it holds what guideparse did not write, or no access)."""
 
@@ -179,33 +205,53 @@ class ResultCache:
         """(the verified result or None, whether an entry was there but failed its check)."""
         path = self.entry_path(sha)
         try:
-            data, st = read_whole(path, _MAX_ENTRY)
+            blob, st = read_pack_entry(path, sha)
         except OSError:
             return None, False
-        result = decode_entry(data, sha, self.version)
+        result = None if blob is None else decode_entry(blob, sha, self.version)
         if result is None:
             return None, True
         if st.st_mtime < time.time() - _TOUCH_AFTER:
             try:
-                os.utime(path)  # used now: among the last to be dropped
+                os.utime(path)  # used now: among the last to be dropped (with its pack)
             except OSError:
                 pass
         return result, False
 
-    def put(self, sha: str, result: CachedResult) -> int:
-        """Keep a result; returns the entry's size. Raises OSError (a full or read-only disk)
-        for the caller to note. Written in place (write_atomic's `direct`): a reader checks an
-        entry's digest anyway."""
-        path = self.entry_path(sha)
-        data = encode_entry(sha, self.version, result)
+    def put_many(self, results: list[tuple[str, CachedResult]]) -> int:
+        """Keep results (key, result) as one pack, a link per entry; returns the pack's size.
+        Raises OSError (a full or read-only disk) for the caller to note."""
+        if not results:
+            return 0
+        data = encode_pack([(sha, encode_entry(sha, self.version, r)) for sha, r in results])
+        pack = self._new_pack(data)
         try:
-            write_atomic(path, data, direct=True)
-        except FileNotFoundError:  # the first entry of its shard (or of this version)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if not (self.home / "VERSION").is_file():
-                write_atomic(self.home / "VERSION", self.version.encode() + b"\n")
-            write_atomic(path, data, direct=True)
+            for sha, _ in results:
+                path = self.entry_path(sha)
+                try:
+                    link_atomic(pack, path)
+                except FileNotFoundError:  # the first entry of its shard
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    link_atomic(pack, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(pack)  # its links hold it
         return len(data)
+
+    def _new_pack(self, data: bytes) -> str:
+        """The pack written under a work name in the version's folder (made, with its VERSION
+        file, for the version's first pack)."""
+        while True:
+            name = temp_name(f"{self._home}/pack")
+            try:
+                write_new(name, data)
+                return name
+            except FileExistsError:  # left by a dead process that had this pid
+                continue
+            except FileNotFoundError:
+                os.makedirs(self._home, exist_ok=True)
+                if not (self.home / "VERSION").is_file():
+                    write_atomic(self.home / "VERSION", self.version.encode() + b"\n")
 
     # ----------------------------------------------------------------- the whole cache
 
@@ -213,8 +259,8 @@ class ResultCache:
         """Whether any entry of this version may be here (its folder exists)."""
         return os.path.isdir(self._home)
 
-    def entries(self) -> list[tuple[Path, int, float]]:
-        """(path, bytes, last used) of every entry of every version."""
+    def entries(self) -> list[CacheFile]:
+        """Every entry (link) of every version, with its pack's inode, size and last use."""
         out = []
         for version in _subdirs(self.results, _VERSION_DIR):
             for shard in _subdirs(version, _SHARD):
@@ -223,7 +269,7 @@ class ResultCache:
                         for e in it:
                             if _ENTRY.fullmatch(e.name) and e.is_file(follow_symlinks=False):
                                 st = e.stat(follow_symlinks=False)
-                                out.append((Path(e.path), st.st_size, st.st_mtime))
+                                out.append(CacheFile(Path(e.path), st.st_ino, st.st_size, st.st_mtime))
                 except OSError:
                     continue  # pruned by another run meanwhile
         return out
@@ -250,17 +296,16 @@ class ResultCache:
         """Drop least recently used entries until the cache holds at most `max_size` bytes,
         and work files of writers that died. Returns (entries dropped, bytes freed)."""
         _drop_stale_tmp(self.results)
-        entries = sorted(self.entries(), key=lambda e: e[2])
-        total = sum(size for _, size, _ in entries)
+        packs = sorted(_packs(self.entries()).values(), key=lambda p: p[0].used)
+        total = sum(links[0].size for links in packs)
         dropped = freed = 0
-        for path, size, _ in entries:
+        for links in packs:  # a pack's links go together: its storage is freed with the last
             if total - freed <= max_size:
                 break
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
-            dropped, freed = dropped + 1, freed + size
+            for link in links:
+                with contextlib.suppress(FileNotFoundError):
+                    link.path.unlink()
+            dropped, freed = dropped + len(links), freed + links[0].size
         _drop_empty_versions(self.results)
         if self.results.is_dir():
             write_atomic(self.results / _ESTIMATE, b"%d\n" % (total - freed))
@@ -269,12 +314,13 @@ class ResultCache:
     def info(self) -> CacheInfo:
         """Location, size, entries and the versions held (the current one marked)."""
         versions: dict[Path, VersionInfo] = {}
-        for path, size, used in self.entries():
-            home = path.parent.parent
+        for links in _packs(self.entries()).values():
+            home = links[0].path.parent.parent
             v = versions.get(home)
             if v is None:
                 v = versions[home] = VersionInfo(_read_version(home), 0, 0, 0.0, home == self.home)
-            v.entries, v.bytes, v.last_used = v.entries + 1, v.bytes + size, max(v.last_used, used)
+            v.entries, v.bytes = v.entries + len(links), v.bytes + links[0].size
+            v.last_used = max(v.last_used, links[0].used)
         legacy = sum(_tree_size(self.root / name) for name in _legacy_names(self.root))
         held = sorted(versions.values(), key=lambda v: -v.last_used)
         return CacheInfo(
@@ -285,10 +331,11 @@ class ResultCache:
         """Remove every entry guideparse wrote here (and earlier layouts' files), file by file:
         nothing else in the folder is touched. Returns bytes freed."""
         freed = 0
-        for path, size, _ in self.entries():
-            with contextlib.suppress(OSError):
-                path.unlink()
-                freed += size
+        for links in _packs(self.entries()).values():
+            for link in links:
+                with contextlib.suppress(OSError):
+                    link.path.unlink()
+            freed += links[0].size
         _drop_stale_tmp(self.results, age=0.0)
         _drop_empty_versions(self.results, keep_version_files=False)
         with contextlib.suppress(OSError):
@@ -373,6 +420,69 @@ def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
     return CachedResult(slug, body[:n_doc], body[n_doc:at], body[at:], token, facts)
 
 
+def encode_pack(entries: list[tuple[str, bytes]]) -> bytes:
+    """Entries (key, encode_entry's bytes) as one file: a line `GPP1 <n>`, a line `<key> <start>
+    <length>` per entry (start counted from the index's end), then the entries."""
+    lines, at = [f"{_MAGIC_PACK.decode()} {len(entries)}\n"], 0
+    for key, blob in entries:
+        lines.append(f"{key} {at} {len(blob)}\n")
+        at += len(blob)
+    return "".join(lines).encode("ascii") + b"".join(blob for _, blob in entries)
+
+
+def read_pack_entry(path: str, key: str) -> tuple[bytes | None, os.stat_result]:
+    """The bytes of entry `key` in the pack at `path` (None when the pack is cut, garbled or
+    does not list it; decode_entry checks the bytes), and the pack's stat. Two reads: the
+    head with the index, then the entry unless the head holds it. Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO put in its place cannot block
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, st
+        head = os.read(fd, _PACK_HEAD)
+        if len(head) < min(st.st_size, _index_bound(head)):  # an index past the first read
+            head += os.read(fd, min(st.st_size, _index_bound(head)) - len(head))
+        found = pack_index(head, key)
+        if found is None or found[0] + found[1] > st.st_size or found[1] > _MAX_ENTRY:
+            return None, st
+        start, length = found
+        if start + length <= len(head):
+            return head[start : start + length], st
+        return os.pread(fd, length, start), st
+    finally:
+        os.close(fd)
+
+
+def _index_bound(head: bytes) -> int:
+    """How far a pack's index can reach, by its entry count (its lines are at most 150 bytes)."""
+    first = head.partition(b"\n")[0]
+    count = first.partition(b" ")[2]
+    return len(first) + 1 + 150 * min(int(count), 1 << 16) if count.isdigit() and len(count) < 8 else 0
+
+
+def pack_index(head: bytes, key: str) -> tuple[int, int] | None:
+    """Where entry `key` is in a pack whose first bytes are `head`: (offset, length), or None
+    (not a pack, an index longer than the head or malformed, the key not listed)."""
+    first, sep, rest = head.partition(b"\n")
+    magic, _, count = first.partition(b" ")
+    if not sep or magic != _MAGIC_PACK or not count.isdigit():
+        return None
+    n = int(count)
+    lines = rest.split(b"\n", n)
+    if len(lines) <= n:
+        return None
+    end = len(first) + 1 + sum(len(line) + 1 for line in lines[:n])
+    wanted = key.encode("ascii")
+    for line in lines[:n]:
+        name, _, place = line.partition(b" ")
+        if name == wanted:
+            start, _, length = place.partition(b" ")
+            if not (start.isdigit() and length.isdigit()):
+                return None
+            return end + int(start), int(length)
+    return None
+
+
 def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:
     h = hashlib.sha256(f"{key}\0{version}\0{magic.decode('ascii')}\0{fields}\0".encode())
     h.update(payload)
@@ -401,7 +511,7 @@ def _read_version(home: Path) -> str:
         return "?"
 
 
-_TMP = re.compile(r"(?:[0-9a-f]{64}\.gpr|VERSION|SIZE)\.[0-9]+-[0-9]+\.tmp")
+_TMP = re.compile(r"(?:[0-9a-f]{64}\.gpr|VERSION|SIZE|pack)\.[0-9]+-[0-9]+\.tmp")
 
 
 def _drop_stale_tmp(results: Path, age: float = 3600.0) -> None:

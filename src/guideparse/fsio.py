@@ -66,36 +66,63 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, direct: bool = Fa
     (a link elsewhere) is written through.
 
     `direct`: a name still free is written in place, without the temporary name and the
-    rename (thousands of files a run), for a file no reader can take half of: one in a work
-    folder nobody reads until it is swapped into place, or a cache entry, whose reader checks
-    its digest (half an entry is a miss). A name taken is replaced as usual."""
+    rename (thousands of records a run), for a file nobody reads until its folder is swapped
+    into place. A name taken is replaced as usual."""
     path = os.fspath(path)
     if direct:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        except FileExistsError:
-            pass  # another worker's record of the same app, a garbled entry: replace it
-        else:
-            try:
-                _write_all(fd, data)
-            except BaseException:
-                _unlink_quietly(path)  # a full disk: no half file left under the name
-                raise
-            finally:
-                os.close(fd)
+            write_new(path, data)
             return
+        except FileExistsError:
+            pass  # another worker's record of the same app: replace it
     while True:
-        tmp = f"{path}.{_PID}-{next(_SERIAL)}.tmp"
+        tmp = temp_name(path)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            write_new(tmp, data)
             break
         except FileExistsError:  # left by a dead process that had this pid
             continue
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def temp_name(path: str) -> str:
+    """A name beside `path` for this process's work on it: `<path>.<pid>-<serial>.tmp`."""
+    return f"{path}.{_PID}-{next(_SERIAL)}.tmp"
+
+
+def write_new(path: str, data: bytes) -> None:
+    """Create a file that must not exist yet (FileExistsError) with these bytes; on any
+    failure (a full disk) no file is left under the name."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         try:
             _write_all(fd, data)
         finally:
             os.close(fd)
+    except BaseException:
+        _unlink_quietly(path)
+        raise
+
+
+def link_atomic(target: str, path: str) -> None:
+    """Give the file `target` the name `path`, replacing whatever had it in one step."""
+    try:
+        os.link(target, path)
+        return
+    except FileExistsError:
+        pass
+    while True:
+        tmp = temp_name(path)
+        try:
+            os.link(target, tmp)
+            break
+        except FileExistsError:  # left by a dead process that had this pid
+            continue
+    try:
         os.replace(tmp, path)
     except BaseException:
         _unlink_quietly(tmp)

@@ -172,12 +172,13 @@ class ExtractTask:
     # False when the cache held no entry of this version as the run began (a first run): every
     # lookup would fail, so none is made (one failed open an input, ~8 us)
     look_up: bool = True
-    _kept: int = field(default=0, init=False)  # bytes of cache entries this process wrote
 
     def __call__(self, chunk: Chunk) -> ChunkDone:
         number, files = chunk
-        started, kept = time.monotonic(), self._kept
+        started = time.monotonic()
         done = [(f, self._one(f)) for f in files]
+        fresh = [(one[1], one[0]) for _, one in done if not isinstance(one, Failed) and not one[3]]
+        kept, keep_note = self._keep(fresh)
         docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
         data = b"".join(docs)
         patience = (time.monotonic() - started) * PATIENCE
@@ -190,11 +191,13 @@ class ExtractTask:
                 outcomes.append(one)
                 continue
             result, sha, size, cached, note = one
+            if not cached and keep_note is not None:  # the first input the cache failed
+                note, keep_note = keep_note, None
             entry = lz4.block.compress(splice_path(result.entry, result.token, f.shown), mode="fast")
             doc_at = (at, len(docs[k]))
             outcomes.append(Extracted(f.shown, sha, size, result.slug, doc_at, entry, result.facts, cached, note))
             at, k = at + len(docs[k]), k + 1
-        return ChunkDone(number, outcomes, None if written is not None else data, self._kept - kept)
+        return ChunkDone(number, outcomes, None if written is not None else data, kept)
 
     def _one(self, f: InputFile) -> Failed | tuple[CachedResult, str, int, bool, str | None]:
         try:
@@ -209,7 +212,6 @@ class ExtractTask:
             if isinstance(one, Failed):
                 return one
             result = one
-            note = self._keep(sha, result) or note  # (a cache that cannot be written says so first)
         record = splice_path(result.record, result.token, f.shown)
         write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, direct=True)
         return result, sha, len(data), cached, note
@@ -220,16 +222,16 @@ class ExtractTask:
         result, garbled = self.cache.get(sha)
         return result, "garbled" if garbled else None
 
-    def _keep(self, sha: str, result: CachedResult) -> str | None:
-        """Store a result; a cache that cannot be written costs the cache only (one note)."""
-        if self.cache is None:
-            return None
+    def _keep(self, results: list[tuple[str, CachedResult]]) -> tuple[int, str | None]:
+        """Store a chunk's new results (one pack): (bytes written, a note when the cache could
+        not be written, which costs the cache only)."""
+        if self.cache is None or not results:
+            return 0, None
         try:
-            self._kept += self.cache.put(sha, result)
+            return self.cache.put_many(results), None
         except OSError as exc:
             self.cache = None  # this worker stops trying
-            return f"unwritable: {exc.strerror or exc}"
-        return None
+            return 0, f"unwritable: {exc.strerror or exc}"
 
 
 def extract_input(

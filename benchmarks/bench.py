@@ -14,8 +14,10 @@ so every guide is its own app), then measures in one run:
   --repeat, right after guideparse's runs of that round).
 
 With --ab, each batch mechanism is also timed on and off in the same rounds (the
-README's A/B table): GC tuning, cache compression, the cache itself, and
-path splicing (a cached result serving the same bytes under a new name). Mechanisms are
+README's A/B table): GC tuning, cache compression, cache packs (a file a chunk of results,
+against a file a result), the cache's size estimate (against listing it after every run that
+added to it), the cache itself, and path splicing (a cached result serving the same bytes
+under a new name). Mechanisms are
 switched off by a small driver that patches them before calling the CLI, not by flags
 of the product. With --previous, another build's `guideparse` (e.g. a worktree of the
 commit before a change) is timed for the first run and the cached re-run in the same rounds;
@@ -149,6 +151,11 @@ if "gc" in off:
     guideparse.pool.quiet_gc = lambda: None
 if "compress" in off:
     guideparse.cache._COMPRESS = False
+if "packs" in off:  # a pack of one entry per result: a file created per result
+    put = guideparse.cache.ResultCache.put_many
+    guideparse.cache.ResultCache.put_many = lambda self, results: sum(put(self, [r]) for r in results)
+if "estimate" in off:  # the cache listed after every run that added to it
+    guideparse.cache.ResultCache.bound = lambda self, max_size, added: self.prune(max_size)
 from guideparse.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -211,7 +218,7 @@ def round_ab(gp: str, inputs: Path, renamed: Path, work: Path, jobs: int, best: 
     """Each mechanism on and off, first runs with a cold cache of their own; returns cache sizes."""
     j = ["-j", str(jobs), "-q"]
     sizes = {}
-    for off in ("", "gc", "compress"):
+    for off in ("", "gc", "compress", "packs", "estimate"):
         cache = work / f"cache-{off or 'all'}"
         best.keep(
             f"first, off={off}",
@@ -326,6 +333,8 @@ def report_ab(best: Best, sizes: dict[str, int], n: int, size: int) -> None:
         ("GC tuning", "cached re-run", cached, best["cached, off=gc"]),
         ("cache compression (LZ4)", "first run", first, best["first, off=compress"]),
         ("cache compression (LZ4)", "cached re-run", cached, best["cached, off=compress"]),
+        ("cache packs (a file a chunk, a link a result)", "first run", first, best["first, off=packs"]),
+        ("cache size estimate (no listing)", "first run", first, best["first, off=estimate"]),
         ("the result cache", "unchanged re-run", cached, best["first, no cache"]),
         ("path splicing", "re-run of renamed inputs", best["renamed, cached"], best["first, no cache"]),
     ]

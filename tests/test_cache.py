@@ -370,21 +370,6 @@ def test_the_cache_is_listed_only_when_its_estimated_size_nears_the_limit(tmp_pa
     assert not estimate.exists() and not (cache / "results").exists()
 
 
-def test_a_first_run_looks_nothing_up_in_the_cache(tmp_path, monkeypatch):
-    """With no entry of the current version at the start (a first run), no input is looked up
-    (each lookup would fail); the next run finds every entry."""
-    from guideparse import extract_many
-
-    calls: list[str] = []
-    get = ResultCache.get
-    monkeypatch.setattr(ResultCache, "get", lambda self, sha: calls.append(sha) or get(self, sha))
-    extract_many(RAW, tmp_path / "a", jobs=1, cache_dir=tmp_path / "cache")
-    assert calls == []
-    second = extract_many(RAW, tmp_path / "b", jobs=1, cache_dir=tmp_path / "cache")
-    n = len(list(RAW.glob("*.txt"))) + len(list(RAW.glob("*.html")))
-    assert len(calls) == n and second.summary.inputs == n
-
-
 def test_a_pack_with_an_index_longer_than_its_first_read(tmp_path):
     """Entries are read back from a pack of any size: its index past the first 4 KiB read, an
     entry inside that read or past it; a key the pack does not list is a failed check."""

@@ -255,10 +255,6 @@ class ResultCache:
 
     # ----------------------------------------------------------------- the whole cache
 
-    def holds_version(self) -> bool:
-        """Whether any entry of this version may be here (its folder exists)."""
-        return os.path.isdir(self._home)
-
     def entries(self) -> list[CacheFile]:
         """Every entry (link) of every version, with its pack's inode, size and last use."""
         out = []

@@ -169,9 +169,6 @@ class ExtractTask:
     cache: ResultCache | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
-    # False when the cache held no entry of this version as the run began (a first run): every
-    # lookup would fail, so none is made (one failed open an input, ~8 us)
-    look_up: bool = True
 
     def __call__(self, chunk: Chunk) -> ChunkDone:
         number, files = chunk
@@ -217,7 +214,7 @@ class ExtractTask:
         return result, sha, len(data), cached, note
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
-        if self.cache is None or not self.look_up:
+        if self.cache is None:
             return None, None
         result, garbled = self.cache.get(sha)
         return result, "garbled" if garbled else None
@@ -412,8 +409,7 @@ def extract_many(
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
         with RunAssembler(tmp, rules) as assembler, OrderedFile(tmp / "documents.jsonl", pool_context()) as documents:
-            look_up = cache is not None and cache.holds_version()
-            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout, look_up=look_up)
+            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
             workers = min(jobs or len(usable_cpus()), len(chunks))  # never more processes than work
             for done in map_ordered(task, chunks, workers, tune_gc=tune_gc):

@@ -168,7 +168,8 @@ def driver(gp: str, off: str, *args: str) -> list[str]:
 
 
 def tree_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """The bytes a folder's files hold, each file once (the cache's entries are links to packs)."""
+    return sum({(st := p.stat()).st_ino: st.st_size for p in folder.rglob("*") if p.is_file()}.values())
 
 
 def same_output(a: Path, b: Path) -> bool:

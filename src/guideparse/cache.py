@@ -109,10 +109,31 @@ def path_json(path: str) -> bytes:
     return bytes(encode_basestring(path).encode("utf-8"))
 
 
-def splice_path(text: bytes, token: str, shown: str) -> bytes:
+def splice_path(text: bytes, token: str, shown: str, spots: tuple[int, ...] | None = None) -> bytes:
     """Put the real source path wherever a result's path token stands. Tokens are random per
-    writing process, so no page can print one; they need no JSON escaping."""
-    return text.replace(path_json(token), path_json(shown))
+    writing process, so no page can print one; they need no JSON escaping. With `spots`
+    (token_spots: where the token stands, known since the result was made) the text is cut
+    there rather than searched (~20 us a cached guide); spots that do not hold the token are
+    ignored for the search."""
+    old, new = path_json(token), path_json(shown)
+    if spots is None or not all(text.startswith(old, at) for at in spots):
+        return text.replace(old, new)
+    view, last = memoryview(text), 0
+    pieces: list[bytes | memoryview] = []
+    for at in spots:
+        pieces += (view[last:at], new)
+        last = at + len(old)
+    pieces.append(view[last:])
+    return b"".join(pieces)
+
+
+def token_spots(text: bytes, token: str) -> tuple[int, ...]:
+    """Where a result's path token stands in one of its texts (splice_path)."""
+    old, spots, at = path_json(token), [], text.find(path_json(token))
+    while at >= 0:
+        spots.append(at)
+        at = text.find(old, at + len(old))
+    return tuple(spots)
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,22 @@ class CachedResult:
     record: bytes  # that line as records/<slug>.json holds it (indented)
     token: str
     facts: str = "0;"  # what the run's summary counts: truncated (1/0) ';' warning codes (GP302=1,GP203=2)
+    spots: tuple[tuple[int, ...], ...] = ()  # token_spots of document, entry, record (() not known)
+
+    @classmethod
+    def made(cls, slug: str, texts: tuple[bytes, bytes, bytes], token: str, facts: str) -> CachedResult:
+        """A fresh result, where its token stands found once."""
+        return cls(slug, *texts, token, facts, tuple(token_spots(t, token) for t in texts))
+
+    def spliced(self, shown: str) -> tuple[bytes, bytes, bytes]:
+        """The document line, the catalog line and the record with `shown` as the source path."""
+        texts = (self.document, self.entry, self.record)
+        spots = self.spots or (None, None, None)
+        return (
+            splice_path(texts[0], self.token, shown, spots[0]),
+            splice_path(texts[1], self.token, shown, spots[1]),
+            splice_path(texts[2], self.token, shown, spots[2]),
+        )
 
     @property
     def truncated(self) -> bool:
@@ -391,7 +428,9 @@ def encode_entry(key: str, version: str, result: CachedResult) -> bytes:
     body = b"".join(texts)
     payload = lz4.block.compress(body, mode="fast") if _COMPRESS else body
     magic = _MAGIC_LZ4 if _COMPRESS else _MAGIC_RAW
-    fields = " ".join([result.slug, result.token, result.facts, *(str(len(t)) for t in texts)])
+    spots = result.spots or tuple(token_spots(t, result.token) for t in texts)
+    where = "/".join(",".join(map(str, s)) for s in spots)
+    fields = " ".join([result.slug, result.token, result.facts, *(str(len(t)) for t in texts), where])
     return magic + f" {_digest(key, version, magic, fields, payload)} {fields}\n".encode("ascii") + payload
 
 
@@ -399,45 +438,52 @@ def decode_entry(data: bytes, key: str, version: str) -> CachedResult | None:
     """The result an entry holds for `key`, or None when any check fails (cut, garbled, moved, foreign)."""
     head, sep, payload = data.partition(b"\n")
     parts = head.split(b" ")
-    if not sep or len(parts) != 8 or parts[0] not in (_MAGIC_RAW, _MAGIC_LZ4):
+    if not sep or len(parts) != 9 or parts[0] not in (_MAGIC_RAW, _MAGIC_LZ4):
         return None
     try:
         digest, fields = parts[1].decode("ascii"), b" ".join(parts[2:]).decode("ascii")
         if _digest(key, version, parts[0], fields, payload) != digest:
             return None
-        slug, token, facts, *lengths = fields.split(" ")
+        slug, token, facts, *lengths, where = fields.split(" ")
         n_doc, n_entry, n_record = map(int, lengths)
+        spots = tuple(tuple(int(at) for at in s.split(",") if at) for s in where.split("/"))
         body = lz4.block.decompress(payload) if parts[0] == _MAGIC_LZ4 else payload
     except (ValueError, lz4.block.LZ4BlockError):
         return None
-    if len(body) != n_doc + n_entry + n_record or not (n_doc and n_entry and n_record):
+    if len(body) != n_doc + n_entry + n_record or not (n_doc and n_entry and n_record) or len(spots) != 3:
         return None
     at = n_doc + n_entry
-    return CachedResult(slug, body[:n_doc], body[n_doc:at], body[at:], token, facts)
+    return CachedResult(slug, body[:n_doc], body[n_doc:at], body[at:], token, facts, spots)
 
 
 def encode_pack(entries: list[tuple[str, bytes]]) -> bytes:
-    """Entries (key, encode_entry's bytes) as one file: a line `GPP1 <n>`, a line `<key> <start>
-    <length>` per entry (start counted from the index's end), then the entries."""
-    lines, at = [f"{_MAGIC_PACK.decode()} {len(entries)}\n"], 0
+    """Entries (key, encode_entry's bytes) as one file: a line `GPP1 <n> <index bytes>`, a line
+    `<key> <start> <length>` per entry (start counted from the index's end), then the entries."""
+    lines, at = [], 0
     for key, blob in entries:
         lines.append(f"{key} {at} {len(blob)}\n")
         at += len(blob)
-    return "".join(lines).encode("ascii") + b"".join(blob for _, blob in entries)
+    index = "".join(lines).encode("ascii")
+    return (
+        f"{_MAGIC_PACK.decode()} {len(entries)} {len(index)}\n".encode("ascii")
+        + index
+        + b"".join(b for _, b in entries)
+    )
 
 
 def read_pack_entry(path: str, key: str) -> tuple[bytes | None, os.stat_result]:
     """The bytes of entry `key` in the pack at `path` (None when the pack is cut, garbled or
-    does not list it; decode_entry checks the bytes), and the pack's stat. Two reads: the
-    head with the index, then the entry unless the head holds it. Raises OSError."""
+    does not list it; decode_entry checks the bytes), and the pack's stat. Two reads at most:
+    the head with the index, then the entry unless the head holds it. Raises OSError."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO put in its place cannot block
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return None, st
         head = os.read(fd, _PACK_HEAD)
-        if len(head) < min(st.st_size, _index_bound(head)):  # an index past the first read
-            head += os.read(fd, min(st.st_size, _index_bound(head)) - len(head))
+        index_end = _index_end(head)
+        if len(head) < index_end <= min(st.st_size, _MAX_ENTRY):  # an index past the first read
+            head += os.read(fd, index_end - len(head))
         found = pack_index(head, key)
         if found is None or found[0] + found[1] > st.st_size or found[1] > _MAX_ENTRY:
             return None, st
@@ -449,34 +495,30 @@ def read_pack_entry(path: str, key: str) -> tuple[bytes | None, os.stat_result]:
         os.close(fd)
 
 
-def _index_bound(head: bytes) -> int:
-    """How far a pack's index can reach, by its entry count (its lines are at most 150 bytes)."""
-    first = head.partition(b"\n")[0]
-    count = first.partition(b" ")[2]
-    return len(first) + 1 + 150 * min(int(count), 1 << 16) if count.isdigit() and len(count) < 8 else 0
+def _index_end(head: bytes) -> int:
+    """Where a pack's index ends, by its first line (0 when that line is not a pack's)."""
+    first, sep, _ = head[:64].partition(b"\n")
+    parts = first.split(b" ")
+    if not sep or len(parts) != 3 or parts[0] != _MAGIC_PACK or not (parts[1].isdigit() and parts[2].isdigit()):
+        return 0
+    return len(first) + 1 + int(parts[2])
 
 
 def pack_index(head: bytes, key: str) -> tuple[int, int] | None:
     """Where entry `key` is in a pack whose first bytes are `head`: (offset, length), or None
-    (not a pack, an index longer than the head or malformed, the key not listed)."""
-    first, sep, rest = head.partition(b"\n")
-    magic, _, count = first.partition(b" ")
-    if not sep or magic != _MAGIC_PACK or not count.isdigit():
+    (not a pack, its index cut or malformed, the key not listed). One search, not a parse."""
+    end = _index_end(head)
+    if not end or end > len(head):
         return None
-    n = int(count)
-    lines = rest.split(b"\n", n)
-    if len(lines) <= n:
+    name = b"\n" + key.encode("ascii") + b" "  # every index line follows a newline
+    at = head.find(name, 0, end)
+    if at < 0:
         return None
-    end = len(first) + 1 + sum(len(line) + 1 for line in lines[:n])
-    wanted = key.encode("ascii")
-    for line in lines[:n]:
-        name, _, place = line.partition(b" ")
-        if name == wanted:
-            start, _, length = place.partition(b" ")
-            if not (start.isdigit() and length.isdigit()):
-                return None
-            return end + int(start), int(length)
-    return None
+    line_end = head.find(b"\n", at + 1, end)
+    start, _, length = head[at + len(name) : line_end].partition(b" ")
+    if line_end < 0 or not (start.isdigit() and length.isdigit()):
+        return None
+    return end + int(start), int(length)
 
 
 def _digest(key: str, version: str, magic: bytes, fields: str, payload: bytes) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import lz4.block
 from pydantic import TypeAdapter
@@ -37,7 +37,6 @@ from .cache import (
     open_cache,
     result_facts,
     result_version,
-    splice_path,
 )
 from .catalog import app_entry, build_catalog, single_entry
 from .errors import GuideparseError, InputError
@@ -90,7 +89,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
     out = render_result(doc, entry)
-    return CachedResult(doc.slug, out.document, out.catalog, out.record, token, facts)
+    return CachedResult.made(doc.slug, (out.document, out.catalog, out.record), token, facts)
 
 
 # --------------------------------------------------------------------------- one input
@@ -138,6 +137,18 @@ def failed(shown: str, err: GuideparseError, data: bytes | None = None, sha: str
     return Failed(status, err)
 
 
+class Taken(NamedTuple):
+    """An input's result, from the cache or fresh, with its source path in its texts."""
+
+    result: CachedResult
+    sha: str
+    size: int
+    cached: bool
+    note: str | None  # a cache entry that failed its check
+    document: bytes
+    entry: bytes
+
+
 Chunk = tuple[int, list[InputFile]]  # a chunk's number and its inputs, in input order
 CHUNK = 32  # inputs in one task
 PATIENCE = 0.25  # a worker waits for its chunk's turn this share of the time the chunk took
@@ -174,9 +185,9 @@ class ExtractTask:
         number, files = chunk
         started = time.monotonic()
         done = [(f, self._one(f)) for f in files]
-        fresh = [(one[1], one[0]) for _, one in done if not isinstance(one, Failed) and not one[3]]
+        fresh = [(one.sha, one.result) for _, one in done if not isinstance(one, Failed) and not one.cached]
         kept, keep_note = self._keep(fresh)
-        docs = [splice_path(one[0].document, one[0].token, f.shown) for f, one in done if not isinstance(one, Failed)]
+        docs = [one.document for _, one in done if not isinstance(one, Failed)]
         data = b"".join(docs)
         patience = (time.monotonic() - started) * PATIENCE
         written = self.documents.try_write(number, data, patience)
@@ -187,16 +198,18 @@ class ExtractTask:
             if isinstance(one, Failed):
                 outcomes.append(one)
                 continue
-            result, sha, size, cached, note = one
-            if not cached and keep_note is not None:  # the first input the cache failed
+            result, note = one.result, one.note
+            if not one.cached and keep_note is not None:  # the first input the cache failed
                 note, keep_note = keep_note, None
-            entry = lz4.block.compress(splice_path(result.entry, result.token, f.shown), mode="fast")
+            entry = lz4.block.compress(one.entry, mode="fast")
             doc_at = (at, len(docs[k]))
-            outcomes.append(Extracted(f.shown, sha, size, result.slug, doc_at, entry, result.facts, cached, note))
+            outcomes.append(
+                Extracted(f.shown, one.sha, one.size, result.slug, doc_at, entry, result.facts, one.cached, note)
+            )
             at, k = at + len(docs[k]), k + 1
         return ChunkDone(number, outcomes, None if written is not None else data, kept)
 
-    def _one(self, f: InputFile) -> Failed | tuple[CachedResult, str, int, bool, str | None]:
+    def _one(self, f: InputFile) -> Failed | Taken:
         try:
             data = read_input(f, self.max_bytes)
         except InputError as exc:
@@ -209,9 +222,9 @@ class ExtractTask:
             if isinstance(one, Failed):
                 return one
             result = one
-        record = splice_path(result.record, result.token, f.shown)
+        document, entry, record = result.spliced(f.shown)
         write_atomic(self.folder / "records" / f"{safe_record_name(result.slug)}.json", record, direct=True)
-        return result, sha, len(data), cached, note
+        return Taken(result, sha, len(data), cached, note, document, entry)
 
     def _cached(self, sha: str) -> tuple[CachedResult | None, str | None]:
         if self.cache is None:

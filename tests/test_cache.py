@@ -413,3 +413,24 @@ def test_a_path_spliced_at_known_spots_is_the_path_spliced_by_search(parts, show
     assert splice_path(text, token, shown, tuple(wrong)) == expected or all(
         text.startswith(path_json(token), at) for at in wrong
     )
+
+
+def test_a_file_system_without_hard_links_keeps_each_entry_as_its_own_pack(tmp_path, monkeypatch, clean):
+    """link(2) refused as FAT refuses it (EPERM, a patched call: no FAT here): every entry is
+    written as a pack of one, read back as any other, and the cached run equals a run
+    without the cache."""
+    import guideparse.fsio
+
+    def refused(src, dst, *args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted", dst)
+
+    monkeypatch.setattr(guideparse.fsio.os, "link", refused)
+    cache = tmp_path / "cache"
+    assert _extract(tmp_path / "a", "--cache-dir", str(cache), "-j", "1") == 0
+    entries = _entries(cache)
+    assert len(entries) == len(list(RAW.glob("*.txt"))) == len({p.stat().st_ino for p in entries})
+    from guideparse import extract_many
+
+    again = extract_many(RAW, tmp_path / "b", jobs=1, cache_dir=cache)
+    assert again.cached == len(entries) and not again.notes
+    assert _files(tmp_path / "b") == clean

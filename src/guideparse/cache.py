@@ -24,13 +24,16 @@ only ever deletes what it wrote there.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -50,6 +53,8 @@ _MAX_ENTRY = 256 * 1024 * 1024  # a file larger than this is not a cache entry
 _TOUCH_AFTER = 3600.0  # an entry's last use is recorded to the hour (its mtime): LRU without a write per hit
 _COMPRESS = True  # LZ4: a fifth of the bytes for ~30 us a result (see the README's A/B table)
 _ENTRY = re.compile(r"[0-9a-f]{64}\.gpr")
+#: What link(2) says on a file system without hard links (FAT: EPERM; others: not supported).
+_NO_LINKS = frozenset({errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 _ESTIMATE = "SIZE"  # results/SIZE: the cache's bytes at its last listing plus those runs added since (bound)
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _VERSION_DIR = re.compile(r"[0-9a-f]{16}")
@@ -211,6 +216,19 @@ class CacheFile(NamedTuple):
     used: float  # the pack's last use (mtime)
 
 
+def _in_shard(path: str, write: Callable[[str], None]) -> None:
+    """Name an entry (`write(path)`), making its shard folder for the shard's first entry."""
+    try:
+        write(path)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write(path)
+
+
+def _write_to(data: bytes, path: str) -> None:
+    write_atomic(path, data)
+
+
 def _packs(files: list[CacheFile]) -> dict[int, list[CacheFile]]:
     """The entries grouped by pack (inode): a pack is stored, counted and dropped once."""
     packs: dict[int, list[CacheFile]] = {}
@@ -256,24 +274,34 @@ class ResultCache:
         return result, False
 
     def put_many(self, results: list[tuple[str, CachedResult]]) -> int:
-        """Keep results (key, result) as one pack, a link per entry; returns the pack's size.
-        Raises OSError (a full or read-only disk) for the caller to note."""
+        """Keep results (key, result) as one pack, a link per entry; returns the bytes written.
+        On a file system without hard links (FAT, some network mounts) each entry is a pack of
+        its own. Raises OSError (a full or read-only disk) for the caller to note."""
         if not results:
             return 0
-        data = encode_pack([(sha, encode_entry(sha, self.version, r)) for sha, r in results])
-        pack = self._new_pack(data)
+        entries = [(sha, encode_entry(sha, self.version, r)) for sha, r in results]
+        data = encode_pack(entries)
+        pack, linked, links = self._new_pack(data), 0, True
+        written = 0
         try:
-            for sha, _ in results:
+            for sha, blob in entries:
                 path = self.entry_path(sha)
-                try:
-                    link_atomic(pack, path)
-                except FileNotFoundError:  # the first entry of its shard
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    link_atomic(pack, path)
+                if links:
+                    try:
+                        _in_shard(path, partial(link_atomic, pack))
+                        linked += 1
+                        continue
+                    except OSError as exc:
+                        if exc.errno not in _NO_LINKS:
+                            raise
+                        links = False
+                alone = encode_pack([(sha, blob)])
+                _in_shard(path, partial(_write_to, alone))
+                written += len(alone)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(pack)  # its links hold it
-        return len(data)
+        return written + (len(data) if linked else 0)
 
     def _new_pack(self, data: bytes) -> str:
         """The pack written under a work name in the version's folder (made, with its VERSION

@@ -28,7 +28,6 @@ import errno
 import hashlib
 import os
 import re
-import stat
 import sys
 import time
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from typing import NamedTuple
 import lz4.block
 
 from . import __version__, _native
-from .fsio import link_atomic, read_whole, remove_path, temp_name, write_atomic, write_new
+from .fsio import link_atomic, open_regular, read_whole, remove_path, temp_name, write_atomic, write_new
 
 DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
 _TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
@@ -160,13 +159,12 @@ class CachedResult:
 
     def spliced(self, shown: str) -> tuple[bytes, bytes, bytes]:
         """The document line, the catalog line and the record with `shown` as the source path."""
-        texts = (self.document, self.entry, self.record)
         spots = self.spots or (None, None, None)
-        return (
-            splice_path(texts[0], self.token, shown, spots[0]),
-            splice_path(texts[1], self.token, shown, spots[1]),
-            splice_path(texts[2], self.token, shown, spots[2]),
+        document, entry, record = (
+            splice_path(text, self.token, shown, at)
+            for text, at in zip((self.document, self.entry, self.record), spots, strict=True)
         )
+        return document, entry, record
 
     @property
     def truncated(self) -> bool:
@@ -223,10 +221,6 @@ def _in_shard(path: str, write: Callable[[str], None]) -> None:
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write(path)
-
-
-def _write_to(data: bytes, path: str) -> None:
-    write_atomic(path, data)
 
 
 def _packs(files: list[CacheFile]) -> dict[int, list[CacheFile]]:
@@ -296,7 +290,7 @@ class ResultCache:
                             raise
                         links = False
                 alone = encode_pack([(sha, blob)])
-                _in_shard(path, partial(_write_to, alone))
+                _in_shard(path, partial(write_atomic, data=alone))
                 written += len(alone)
         finally:
             with contextlib.suppress(OSError):
@@ -503,24 +497,18 @@ def read_pack_entry(path: str, key: str) -> tuple[bytes | None, os.stat_result]:
     """The bytes of entry `key` in the pack at `path` (None when the pack is cut, garbled or
     does not list it; decode_entry checks the bytes), and the pack's stat. Two reads at most:
     the head with the index, then the entry unless the head holds it. Raises OSError."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO put in its place cannot block
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None, st
+    with open_regular(path) as (fd, st):
         head = os.read(fd, _PACK_HEAD)
-        index_end = _index_end(head)
-        if len(head) < index_end <= min(st.st_size, _MAX_ENTRY):  # an index past the first read
-            head += os.read(fd, index_end - len(head))
-        found = pack_index(head, key)
+        end = _index_end(head)
+        if len(head) < end <= min(st.st_size, _MAX_ENTRY):  # an index past the first read
+            head += os.read(fd, end - len(head))
+        found = _find_in_index(head, end, key)
         if found is None or found[0] + found[1] > st.st_size or found[1] > _MAX_ENTRY:
             return None, st
         start, length = found
         if start + length <= len(head):
             return head[start : start + length], st
         return os.pread(fd, length, start), st
-    finally:
-        os.close(fd)
 
 
 def _index_end(head: bytes) -> int:
@@ -534,8 +522,12 @@ def _index_end(head: bytes) -> int:
 
 def pack_index(head: bytes, key: str) -> tuple[int, int] | None:
     """Where entry `key` is in a pack whose first bytes are `head`: (offset, length), or None
-    (not a pack, its index cut or malformed, the key not listed). One search, not a parse."""
-    end = _index_end(head)
+    (not a pack, its index cut or malformed, the key not listed)."""
+    return _find_in_index(head, _index_end(head), key)
+
+
+def _find_in_index(head: bytes, end: int, key: str) -> tuple[int, int] | None:
+    """pack_index with the index's end known: one search, not a parse."""
     if not end or end > len(head):
         return None
     name = b"\n" + key.encode("ascii") + b" "  # every index line follows a newline

@@ -159,11 +159,12 @@ def _odd_word(word: str, look: Lookalikes) -> str | None:
     it (Cyrillic З for 3) answers too, since the word with that letter instead is an ordinary
     word of the script."""
     scripts = sorted({_script(c) for c in word if c.isalpha()})
+    named = " and ".join(_SCRIPT_NAMES.get(s, s.title()) for s in scripts)
     if len(scripts) > 1 and not look.scripts.isdisjoint(scripts):
-        return f"mixes {' and '.join(_SCRIPT_NAMES.get(s, s.title()) for s in scripts)} letters in {word!r}"
+        return f"mixes {named} letters in {word!r}"
     twin = next((d for d in word if look.digit_twins.get(d, frozenset()) & set(scripts)), None)
     if twin is not None:  # "3ж" displays as the Cyrillic "Зж"
-        return f"holds the digit {twin!r} among {' and '.join(_SCRIPT_NAMES.get(s, s.title()) for s in scripts)} letters, one of which imitates it, in {word!r}"
+        return f"holds the digit {twin!r} among {named} letters, one of which imitates it, in {word!r}"
     posers = [c for c in word if ord(c) in look.table]
     if not posers:
         return None

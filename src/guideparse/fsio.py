@@ -44,20 +44,28 @@ def _forked() -> None:
 os.register_at_fork(after_in_child=_forked)
 
 
-def read_whole(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat_result]:
-    """A file's bytes (at most limit + 1 of them: more means too large) and its stat taken on
-    the open file. Few system calls: thousands of small files are read per run."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO put in its place cannot block
+@contextlib.contextmanager
+def open_regular(path: str | os.PathLike[str]) -> Iterator[tuple[int, os.stat_result]]:
+    """A file opened for reading (its descriptor and its stat taken on the open file); OSError
+    when it is not a regular file. Non-blocking: a FIFO put in its place cannot hang a read."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+        yield fd, st
+    finally:
+        os.close(fd)
+
+
+def read_whole(path: str | os.PathLike[str], limit: int) -> tuple[bytes, os.stat_result]:
+    """A file's bytes (at most limit + 1 of them: more means too large) and its stat taken on
+    the open file. Few system calls: thousands of small files are read per run."""
+    with open_regular(path) as (fd, st):
         data = os.read(fd, min(st.st_size, limit) + 1)
         if len(data) == st.st_size + 1 and len(data) <= limit:  # it grew since the stat: read on
             data += os.read(fd, limit + 1 - len(data))
         return data, st
-    finally:
-        os.close(fd)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, direct: bool = False) -> None:
@@ -75,18 +83,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, direct: bool = Fa
             return
         except FileExistsError:
             pass  # another worker's record of the same app: replace it
-    while True:
-        tmp = temp_name(path)
-        try:
-            write_new(tmp, data)
-            break
-        except FileExistsError:  # left by a dead process that had this pid
-            continue
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
+    _into_place(path, lambda tmp: write_new(tmp, data))
 
 
 def temp_name(path: str) -> str:
@@ -112,13 +109,16 @@ def link_atomic(target: str, path: str) -> None:
     """Give the file `target` the name `path`, replacing whatever had it in one step."""
     try:
         os.link(target, path)
-        return
     except FileExistsError:
-        pass
+        _into_place(path, lambda tmp: os.link(target, tmp))
+
+
+def _into_place(path: str, make: Callable[[str], None]) -> None:
+    """`make` a file under a free temporary name beside `path`, then rename it over `path`."""
     while True:
         tmp = temp_name(path)
         try:
-            os.link(target, tmp)
+            make(tmp)
             break
         except FileExistsError:  # left by a dead process that had this pid
             continue

@@ -89,7 +89,7 @@ def extract_result(data: bytes, rules: Rules, sha: str, token: str) -> CachedRes
     entry = single_entry(doc, rules)
     facts = result_facts(doc.source.truncated, [w.code for w in doc.warnings])
     out = render_result(doc, entry)
-    return CachedResult.made(doc.slug, (out.document, out.catalog, out.record), token, facts)
+    return CachedResult(doc.slug, out.document, out.catalog, out.record, token, facts)
 
 
 # --------------------------------------------------------------------------- one input

@@ -149,3 +149,37 @@ def test_workers_writing_one_app_do_not_collide(tmp_path):
         assert main(["extract", str(inp), "-o", str(out), "-j", "2", "-q", *cache]) == 0
         assert [p.name for p in (out / "records").iterdir()] == ["brex.json"]
         assert len(json.loads((out / "records" / "brex.json").read_text(encoding="utf-8"))["sources"]) == 400
+
+
+_SPOOLS = None
+
+
+def _hold(spools):
+    global _SPOOLS
+    _SPOOLS = spools
+
+
+def _put(data: bytes):
+    assert _SPOOLS is not None
+    return _SPOOLS.put(data)
+
+
+def test_spools_hand_bytes_from_worker_processes_and_leave_nothing(tmp_path):
+    """Each process appends to its own spool (one Spools per process, as ExtractTask holds it);
+    the main process reads any piece back; closing removes every spool (a run folder holds the
+    run only)."""
+    import multiprocessing
+
+    from guideparse.spools import Spools
+
+    spools = Spools(tmp_path)
+    sent = [bytes([i]) * (i * 1000 + 1) for i in range(40)]
+    for method in ("fork", "spawn"):
+        with multiprocessing.get_context(method).Pool(2, initializer=_hold, initargs=(spools,)) as pool:
+            pieces = pool.map(_put, sent, chunksize=1)
+        assert [spools.get(p) for p in pieces] == sent
+        assert os.getpid() not in {p.spool for p in pieces}
+    own = spools.put(b"main")
+    assert own.spool == os.getpid() and spools.get(own) == b"main"
+    spools.close()
+    assert list(tmp_path.iterdir()) == []

@@ -3,9 +3,10 @@
 Chunks of inputs go to `ExtractTask` (in worker processes, `pool.map_ordered`): each
 input is read, looked up in the cache by its sha256 or extracted, and its record
 written; the chunk's document lines go straight into documents.jsonl, in their place
-(`ordered.OrderedFile`). The main process receives the outcomes in input order, spools
-the single-document catalog lines and at the end writes `catalog.jsonl` by slug,
-merging the apps with several documents. The run is built in a work folder beside
+(`ordered.OrderedFile`). Each chunk's catalog lines go into its worker's spool
+(`spools.Spools`), where the main process reads them back at the end, when it writes
+`catalog.jsonl` by slug, merging the apps with several documents; only where they are
+crosses the pipe, with the outcomes, which the main process receives in input order. The run is built in a work folder beside
 `--out` and swapped into place at once (`fsio.replacing`).
 """
 
@@ -22,9 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
-import lz4.block
 from pydantic import TypeAdapter
 
 from . import __version__
@@ -49,6 +49,7 @@ from .ordered import OrderedFile
 from .pool import map_ordered, pool_context, usable_cpus
 from .render import document_line, entry_lines, render_result
 from .rules import Rules, load_rules
+from .spools import Piece, Spools
 
 _MANIFEST = TypeAdapter(Manifest)
 _SAFE_SLUG = re.compile(r"[a-z0-9-]+")
@@ -104,7 +105,7 @@ class Extracted:
     size: int
     slug: str
     document: tuple[int, int]  # where its line is in documents.jsonl: offset, length
-    entry: bytes  # the catalog line of the app as if it had this document only, LZ4-compressed
+    entry: Piece  # where the catalog line of the app as if it had this document only is spooled
     facts: str = "0;"  # CachedResult.facts: truncated, warning codes
     cached: bool = False
     cache_note: str | None = None
@@ -156,13 +157,13 @@ PATIENCE = 0.25  # a worker waits for its chunk's turn this share of the time th
 
 @dataclass(frozen=True)
 class ChunkDone:
-    """A chunk's outcomes; with its document lines when it was not the chunk's turn to write
-    them (the main process then writes them in their place, and document offsets are relative
-    to the chunk's start)."""
+    """A chunk's outcomes; with where its document lines are spooled when it was not the
+    chunk's turn to write them (the main process then writes them in their place, and document
+    offsets are relative to the chunk's start)."""
 
     number: int
     outcomes: list[Outcome]
-    documents: bytes | None
+    documents: Piece | None
     cache_bytes: int = 0  # the bytes of the cache entries the chunk wrote
 
 
@@ -170,13 +171,14 @@ class ChunkDone:
 class ExtractTask:
     """What a worker does with a chunk of inputs: read each, take its result from the cache or
     extract it, write the app's record into the run; then write the chunk's document lines
-    into documents.jsonl, in their place (ordered.OrderedFile), and hand back where they are
-    with the compressed catalog lines."""
+    into documents.jsonl, in their place (ordered.OrderedFile), and its catalog lines into the
+    worker's spool, and hand back where they are."""
 
     rules: Rules
     folder: Path  # the run's work folder
     max_bytes: int
     documents: OrderedFile
+    spools: Spools
     cache: ResultCache | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     token: str = field(default_factory=lambda: f"@@guideparse-path-{secrets.token_hex(8)}@@")
@@ -187,13 +189,15 @@ class ExtractTask:
         done = [(f, self._one(f)) for f in files]
         fresh = [(one.sha, one.result) for _, one in done if not isinstance(one, Failed) and not one.cached]
         kept, keep_note = self._keep(fresh)
-        docs = [one.document for _, one in done if not isinstance(one, Failed)]
-        data = b"".join(docs)
+        taken = [one for _, one in done if not isinstance(one, Failed)]
+        data = b"".join(one.document for one in taken)
         patience = (time.monotonic() - started) * PATIENCE
         written = self.documents.try_write(number, data, patience)
+        spooled = None if written is not None else self.spools.put(data)
         at = written or 0  # relative to the chunk's start when the main process writes it
+        entries = self.spools.put(b"".join(one.entry for one in taken))
+        entry_at = entries.offset
         outcomes: list[Outcome] = []
-        k = 0
         for f, one in done:
             if isinstance(one, Failed):
                 outcomes.append(one)
@@ -201,13 +205,12 @@ class ExtractTask:
             result, note = one.result, one.note
             if not one.cached and keep_note is not None:  # the first input the cache failed
                 note, keep_note = keep_note, None
-            entry = lz4.block.compress(one.entry, mode="fast")
-            doc_at = (at, len(docs[k]))
+            doc_at, entry = (at, len(one.document)), Piece(entries.spool, entry_at, len(one.entry))
             outcomes.append(
                 Extracted(f.shown, one.sha, one.size, result.slug, doc_at, entry, result.facts, one.cached, note)
             )
-            at, k = at + len(docs[k]), k + 1
-        return ChunkDone(number, outcomes, None if written is not None else data, kept)
+            at, entry_at = at + len(one.document), entry_at + len(one.entry)
+        return ChunkDone(number, outcomes, spooled, kept)
 
     def _one(self, f: InputFile) -> Failed | Taken:
         try:
@@ -312,17 +315,16 @@ class Tally:
 
 
 class RunAssembler(Tally):
-    """Collects the outcomes in input order (the workers have written the document lines), then
-    writes catalog.jsonl by slug from a spool of the compressed catalog lines, merging the apps
-    with several documents (whose records it rewrites). Only offsets stay in memory."""
+    """Collects the outcomes in input order (the workers have written the document lines and
+    spooled the catalog lines), then writes catalog.jsonl by slug, merging the apps with several
+    documents (whose records it rewrites). Only offsets stay in memory."""
 
-    def __init__(self, folder: Path, rules: Rules | None = None) -> None:
+    def __init__(self, folder: Path, spools: Spools, rules: Rules | None = None) -> None:
         self.folder = folder
         super().__init__()
+        self.spools = spools
         self.rules = rules  # for merging (None: the project's)
-        self._spool: BinaryIO = open(folder / ".catalog-spool", "w+b", buffering=1 << 20)  # noqa: SIM115
-        self._spool_at = 0  # kept here: tell() is a system call
-        self._apps: dict[str, list[tuple[tuple[int, int], int, int]]] = {}
+        self._apps: dict[str, list[tuple[tuple[int, int], Piece]]] = {}
 
     def add(self, outcome: Outcome, base: int = 0) -> None:
         """One outcome; `base` is added to its document's offset (see ChunkDone)."""
@@ -330,10 +332,8 @@ class RunAssembler(Tally):
         if isinstance(outcome, Failed):
             self.failures.append(outcome.error)
             return
-        at = self._spool_at
-        self._spool_at += self._spool.write(outcome.entry)
         doc = (outcome.document[0] + base, outcome.document[1])
-        self._apps.setdefault(outcome.slug, []).append((doc, at, len(outcome.entry)))
+        self._apps.setdefault(outcome.slug, []).append((doc, outcome.entry))
         self.cached += outcome.cached
         self._count(outcome.facts)
         if outcome.cache_note is not None:
@@ -341,22 +341,20 @@ class RunAssembler(Tally):
 
     def finish(self) -> int:
         """Write catalog.jsonl and the merged records; returns the number of apps."""
-        self._spool.flush()
         with (
             open(self.folder / "documents.jsonl", "rb") as docs,
             open(self.folder / "catalog.jsonl", "wb", buffering=1 << 20) as out,
         ):
             for slug in sorted(self._apps):
                 out.write(self._entry_line(slug, docs.fileno()))
-        self._spool.close()
-        os.unlink(self.folder / ".catalog-spool")
+        self.spools.close()
         return len(self._apps)
 
     def _entry_line(self, slug: str, docs: int) -> bytes:
         group = self._apps[slug]
         if len(group) == 1:
-            return bytes(lz4.block.decompress(os.pread(self._spool.fileno(), group[0][2], group[0][1])))
-        found = [load_document(os.pread(docs, n, at)) for (at, n), _, _ in group]
+            return self.spools.get(group[0][1])
+        found = [load_document(os.pread(docs, n, at)) for (at, n), _ in group]
         entry = app_entry(found, self.rules)
         line, record = entry_lines(entry)
         write_atomic(self.folder / "records" / f"{safe_record_name(slug)}.json", record)
@@ -366,7 +364,7 @@ class RunAssembler(Tally):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._spool.close()
+        self.spools.close()
 
 
 @dataclass
@@ -421,12 +419,17 @@ def extract_many(
     cache = _open_cache(cache_dir, out_dir, rules, notes) if use_cache else None
     with replacing(out_dir, given) as tmp:
         (tmp / "records").mkdir()
-        with RunAssembler(tmp, rules) as assembler, OrderedFile(tmp / "documents.jsonl", pool_context()) as documents:
-            task = ExtractTask(rules, tmp, max_bytes, documents, cache, timeout)
+        spools = Spools(tmp)
+        with (
+            RunAssembler(tmp, spools, rules) as assembler,
+            OrderedFile(tmp / "documents.jsonl", pool_context()) as documents,
+        ):
+            task = ExtractTask(rules, tmp, max_bytes, documents, spools, cache, timeout)
             chunks = [(k, files[i : i + CHUNK]) for k, i in enumerate(range(0, len(files), CHUNK))]
             workers = min(jobs or len(usable_cpus()), len(chunks))  # never more processes than work
             for done in map_ordered(task, chunks, workers, tune_gc=tune_gc):
-                base = 0 if done.documents is None else task.documents.write(done.number, done.documents)
+                spooled = done.documents
+                base = 0 if spooled is None else task.documents.write(done.number, spools.get(spooled))
                 assembler.cache_bytes += done.cache_bytes
                 for outcome in done.outcomes:
                     assembler.add(outcome, base)

@@ -14,7 +14,7 @@ so every guide is its own app), then measures in one run:
   --repeat, right after guideparse's runs of that round).
 
 With --ab, each batch mechanism is also timed on and off in the same rounds (the
-README's A/B table): GC tuning, cache compression, cache packs (a file a chunk of results,
+README's A/B table): GC tuning, heap slack (malloc's M_TOP_PAD), cache compression, cache packs (a file a chunk of results,
 against a file a result), the cache's size estimate (against listing it after every run that
 added to it), the cache itself, and path splicing (a cached result serving the same bytes
 under a new name). Mechanisms are
@@ -149,6 +149,8 @@ import guideparse.cache, guideparse.pool
 off = sys.argv[1].split(",") if sys.argv[1] else []
 if "gc" in off:
     guideparse.pool.quiet_gc = lambda: None
+if "malloc" in off:
+    guideparse.pool.quiet_malloc = lambda: None
 if "compress" in off:
     guideparse.cache._COMPRESS = False
 if "packs" in off:  # a pack of one entry per result: a file created per result
@@ -219,7 +221,7 @@ def round_ab(gp: str, inputs: Path, renamed: Path, work: Path, jobs: int, best: 
     """Each mechanism on and off, first runs with a cold cache of their own; returns cache sizes."""
     j = ["-j", str(jobs), "-q"]
     sizes = {}
-    for off in ("", "gc", "compress", "packs", "estimate"):
+    for off in ("", "gc", "malloc", "compress", "packs", "estimate"):
         cache = work / f"cache-{off or 'all'}"
         best.keep(
             f"first, off={off}",
@@ -332,6 +334,8 @@ def report_ab(best: Best, sizes: dict[str, int], n: int, size: int) -> None:
     rows = [
         ("GC tuning", "first run", first, best["first, off=gc"]),
         ("GC tuning", "cached re-run", cached, best["cached, off=gc"]),
+        ("heap slack (malloc M_TOP_PAD)", "first run", first, best["first, off=malloc"]),
+        ("heap slack (malloc M_TOP_PAD)", "cached re-run", cached, best["cached, off=malloc"]),
         ("cache compression (LZ4)", "first run", first, best["first, off=compress"]),
         ("cache compression (LZ4)", "cached re-run", cached, best["cached, off=compress"]),
         ("cache packs (a file a chunk, a link a result)", "first run", first, best["first, off=packs"]),

@@ -221,7 +221,7 @@ def extract(
       guideparse extract scrape/ -o run1 -j 4  a folder into run1/, with 4 workers
       guideparse extract page.html --no-cache  one page, cache neither read nor written
     """
-    from .pool import quiet_gc
+    from .pool import tune_own_process
     from .rules import load_rules
 
     limit = None if cache_max_size is None else _size(cache_max_size)
@@ -230,7 +230,7 @@ def extract(
     rules = load_rules(rules_dir)
     given = inputs or ["raw"]
     target = out or str(_new_default_run())
-    quiet_gc()  # after the rules are loaded: they are frozen out of every collection
+    tune_own_process()  # after the rules are loaded: they are frozen out of every collection
     show_progress = not quiet and fmt == "text" and sys.stderr.isatty()
     with _progress(show_progress) as on_progress, _unused_removed(None if out else Path(target)):
         if scheduler is not None:

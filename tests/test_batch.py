@@ -165,21 +165,34 @@ def _put(data: bytes):
 
 
 def test_spools_hand_bytes_from_worker_processes_and_leave_nothing(tmp_path):
-    """Each process appends to its own spool (one Spools per process, as ExtractTask holds it);
-    the main process reads any piece back; closing removes every spool (a run folder holds the
-    run only)."""
+    """Each process appends to its own spool (one Spools per process, as ExtractTask holds it,
+    inherited open by forked workers or pickled to spawned ones); the main process reads any
+    piece back; closing removes every spool (a run folder holds the run only)."""
     import multiprocessing
 
     from guideparse.spools import Spools
 
     spools = Spools(tmp_path)
+    own = spools.put(b"main")  # open before the workers start: they must not append to it
     sent = [bytes([i]) * (i * 1000 + 1) for i in range(40)]
     for method in ("fork", "spawn"):
         with multiprocessing.get_context(method).Pool(2, initializer=_hold, initargs=(spools,)) as pool:
             pieces = pool.map(_put, sent, chunksize=1)
         assert [spools.get(p) for p in pieces] == sent
-        assert os.getpid() not in {p.spool for p in pieces}
-    own = spools.put(b"main")
-    assert own.spool == os.getpid() and spools.get(own) == b"main"
+        assert own.spool not in {p.spool for p in pieces}
+    assert spools.get(own) == b"main" and spools.put(b"more") == (own.spool, 4, 4)
+    assert len(list(tmp_path.glob(".spool-*"))) >= 3
     spools.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_document_lines_spooled_when_their_turn_has_not_come(tmp_path, monkeypatch):
+    """A worker whose chunk's turn never comes in time spools its document lines, and the main
+    process writes them in their place: the same run as one job writes."""
+    from guideparse import ordered
+
+    monkeypatch.setattr(ordered.OrderedFile, "try_write", lambda self, chunk, data, patience: None)
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "a"), "-j", "1", "--no-cache", "-q"]) == 0
+    assert main(["extract", str(RAW), "-o", str(tmp_path / "b"), "-j", "2", "--no-cache", "-q"]) == 0
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    assert not list((tmp_path / "b").glob(".*"))

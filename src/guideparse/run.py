@@ -6,8 +6,9 @@ written; the chunk's document lines go straight into documents.jsonl, in their p
 (`ordered.OrderedFile`). Each chunk's catalog lines go into its worker's spool
 (`spools.Spools`), where the main process reads them back at the end, when it writes
 `catalog.jsonl` by slug, merging the apps with several documents; only where they are
-crosses the pipe, with the outcomes, which the main process receives in input order. The run is built in a work folder beside
-`--out` and swapped into place at once (`fsio.replacing`).
+crosses the pipe, with the outcomes, which the main process receives in input order. The
+run is built in a work folder beside `--out` and swapped into place at once
+(`fsio.replacing`).
 """
 
 from __future__ import annotations

@@ -4,20 +4,23 @@ the run's work folder, with only where they are (a `Piece`) crossing the pipe.
 Pickled through multiprocessing's result pipe, a chunk's catalog lines (~220 KB compressed)
 kept the workers waiting: one pipe of 64 KiB and one lock for all workers, drained by a
 thread of the main process that needs the GIL for every read. Each worker now writes them
-once into its spool (one write a chunk), and the main process reads each line back where
-it needs it (see the README's A/B table).
+into its spool (one write a chunk, and one more for the chunk's document lines when their
+turn had not come), and the main process reads each piece back where it needs it (see the
+README's A/B table). The lines are spooled as they are, not compressed: ~14 KB a guide for
+the time of the run, removed before it is swapped into place.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 from typing import Any, NamedTuple
 
 
 class Piece(NamedTuple):
-    """Where a worker put some bytes: its spool (the worker's pid), the offset, the length."""
+    """Where a worker put some bytes: its spool (a number drawn by the process), the offset, the length."""
 
     spool: int
     offset: int
@@ -30,7 +33,7 @@ class Spools:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._fd, self._pid, self._end = -1, -1, 0
+        self._fd, self._pid, self._end, self._own = -1, -1, 0, -1
         self._readers: dict[int, int] = {}
 
     def path(self, spool: int) -> Path:
@@ -39,14 +42,26 @@ class Spools:
     def put(self, data: bytes) -> Piece:
         """Append `data` to this process's spool (made on its first use). Raises OSError."""
         if self._pid != os.getpid():  # a process of its own: a spool of its own
-            self._pid = os.getpid()
-            self._fd = os.open(self.path(self._pid), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            self._end = 0
+            self._open_own()
         at, view = self._end, memoryview(data)
         while view:
-            view = view[os.write(self._fd, view) :]
-        self._end += len(data)
-        return Piece(self._pid, at, len(data))
+            view, at = view[(n := os.pwrite(self._fd, view, at)) :], at + n
+        piece = Piece(self._own, self._end, len(data))
+        self._end = at  # only once all of it is written: a failed write leaves no hole
+        return piece
+
+    def _open_own(self) -> None:
+        """A spool named by a random number, not the pid: a worker replaced by one that got a
+        dead worker's pid must not meet its spool."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        while True:
+            own = secrets.randbits(62)
+            try:
+                self._fd = os.open(self.path(own), flags, 0o600)
+                break
+            except FileExistsError:
+                continue
+        self._pid, self._own, self._end = os.getpid(), own, 0
 
     def get(self, piece: Piece) -> bytes:
         """The bytes of a piece, from whichever process's spool holds them. Raises OSError."""
@@ -78,4 +93,4 @@ class Spools:
         self.close()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_fd": -1, "_pid": -1, "_readers": {}}
+        return {**self.__dict__, "_fd": -1, "_pid": -1, "_own": -1, "_readers": {}}

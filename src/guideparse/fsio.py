@@ -135,6 +135,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def pwrite_all(fd: int, data: bytes, at: int) -> None:
+    """All of `data` at offset `at` of an open file (os.pwrite may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, at)
+        view, at = view[n:], at + n
+
+
 def _unlink_quietly(path: str) -> None:
     try:
         os.unlink(path)

@@ -19,6 +19,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
+from .fsio import pwrite_all
+
 
 class OrderedFile:
     """Made in the main process before the workers start (they inherit it); chunks are
@@ -55,11 +57,7 @@ class OrderedFile:
             self._end.value = offset + len(data)
             self._next_chunk.value = chunk + 1
             self._turn.notify_all()
-        fd = self._open()
-        view, at = memoryview(data), offset
-        while view:
-            n = os.pwrite(fd, view, at)
-            view, at = view[n:], at + n
+        pwrite_all(self._open(), data, offset)
         return offset
 
     @property

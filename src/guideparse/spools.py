@@ -18,6 +18,8 @@ import secrets
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .fsio import pwrite_all
+
 
 class Piece(NamedTuple):
     """Where a worker put some bytes: its spool (a number drawn by the process), the offset, the length."""
@@ -43,11 +45,9 @@ class Spools:
         """Append `data` to this process's spool (made on its first use). Raises OSError."""
         if self._pid != os.getpid():  # a process of its own: a spool of its own
             self._open_own()
-        at, view = self._end, memoryview(data)
-        while view:
-            view, at = view[(n := os.pwrite(self._fd, view, at)) :], at + n
         piece = Piece(self._own, self._end, len(data))
-        self._end = at  # only once all of it is written: a failed write leaves no hole
+        pwrite_all(self._fd, data, self._end)
+        self._end += len(data)  # only once all of it is written: a failed write leaves no hole
         return piece
 
     def _open_own(self) -> None:

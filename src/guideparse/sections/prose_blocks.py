@@ -109,21 +109,19 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
         first = lines[0].text
         if match_header(first, ctx.rules, _OFFER_TABLES):
             for table in read_tables(lines, ctx.rules, _OFFER_TABLES, heads=ctx.table_heads):
-                _current(offer).tables.append(
-                    _offer_table(table, ctx, (*_base(offer), "tables", len(_current(offer).tables)))
-                )
+                block = _current(offer)
+                block.tables.append(_offer_table(table, ctx, (*_base(offer), "tables", len(block.tables))))
             list_title = None
             continue
         if _is_list(lines, bullets):
             items = [strip_bullet(ln.text, bullets) or ln.text for ln in lines]
-            path = (*_base(offer), "lists", len(_current(offer).lists))
+            block = _current(offer)
+            path = (*_base(offer), "lists", len(block.lists))
             if list_title is not None:
                 ctx.trace((*path, "title"), list_title, None, f"{section.rule}:list-title")
             for j, ln in enumerate(lines):
                 ctx.trace((*path, "items", j), ln, None, f"{section.rule}:list-item")
-            _current(offer).lists.append(
-                TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items)
-            )
+            block.lists.append(TitledList(title=list_title.text.rstrip(":") if list_title else None, items=items))
             list_title = None
             continue
         if len(lines) > 1:
@@ -144,8 +142,9 @@ def parse_identity_offer(section: Section | None, ctx: Ctx) -> IdentityOffer | N
             offer.blocks.append(OfferBlock(heading=first))
             ctx.trace((*_base(offer), "heading"), ln, None, f"{section.rule}:sub-heading")
             continue
-        ctx.trace((*_base(offer), "paragraphs", len(_current(offer).paragraphs)), ln, None, f"{section.rule}:paragraph")
-        _current(offer).paragraphs.append(first)
+        block = _current(offer)
+        ctx.trace((*_base(offer), "paragraphs", len(block.paragraphs)), ln, None, f"{section.rule}:paragraph")
+        block.paragraphs.append(first)
     ctx.note_cut(section, "identity_offer")
     return offer
 
